@@ -1,0 +1,237 @@
+// Package build runs one image build from a request to staged artifacts:
+// it owns the work dir, the build log, the stages and their timings, the
+// checksums and the manifest.
+package build
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"fbs/internal/bootcheck"
+	"fbs/internal/buildlog"
+	"fbs/internal/kickstart"
+	"fbs/internal/runner"
+	"fbs/internal/spec"
+	"fbs/internal/stage"
+)
+
+// Reporter hears about stages as they run (a terminal, later the service's events).
+type Reporter interface {
+	StageStart(name string)
+	StageProgress(name, what string, done, total int)
+	StageDone(name string, took time.Duration, note string, err error)
+}
+
+// Options are the build's surroundings, not part of the request.
+type Options struct {
+	WorkDir  string // parent of the per-build work dirs
+	CacheDir string // shared package cache
+	Keep     bool   // keep the work dir (root and all)
+	Procs    int    // compression threads; 0 = all cores
+	Reporter Reporter
+	// BootTests run after the ISO is made; a failing one fails the build.
+	BootTests []bootcheck.Options
+	// Loader fetches kickstarts; nil reads paths relative to the request and URLs.
+	Loader kickstart.Loader
+	// Started receives the build's id and log path as soon as they exist.
+	Started func(id, logPath string)
+}
+
+// Result is a finished build.
+type Result struct {
+	ID        string
+	WorkDir   string
+	Log       string
+	Artifacts []Artifact
+	Stages    []StageTime
+	Boots     []*bootcheck.Result
+}
+
+// Artifact is one output file.
+type Artifact struct {
+	Name   string `json:"name"`
+	Path   string `json:"-"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256,omitempty"`
+}
+
+// StageTime is how long a stage took.
+type StageTime struct {
+	Name    string  `json:"name"`
+	Seconds float64 `json:"seconds"`
+}
+
+// ErrNotImplemented is an image type this fbs cannot build yet.
+var ErrNotImplemented = errors.New("not implemented yet")
+
+type build struct {
+	req     *spec.Request
+	opts    Options
+	id      string
+	stamp   string
+	work    string
+	log     *buildlog.Log
+	run     *runner.Runner
+	started time.Time
+	mu      sync.Mutex
+	stages  []StageTime
+	boots   []*bootcheck.Result
+}
+
+// Run builds req.
+func Run(ctx context.Context, req *spec.Request, opts Options) (*Result, error) {
+	if req.Type != "live" {
+		return nil, &spec.Error{Key: "type", Msg: fmt.Sprintf("%s images: %v (live images build today)", req.Type, ErrNotImplemented)}
+	}
+	target, err := stage.Parse(req.Staging)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Procs == 0 {
+		opts.Procs = runtime.NumCPU()
+	}
+	if opts.Reporter == nil {
+		opts.Reporter = nopReporter{}
+	}
+	now := time.Now().UTC()
+	b := &build{req: req, opts: opts, started: now, stamp: now.Format("20060102-150405")}
+	b.id = fmt.Sprintf("%s-%s-%s-%s", b.stamp, req.Type, req.Arch, randomSuffix())
+	workParent := opts.WorkDir
+	if req.Live != nil && req.Live.TmpDir != "" {
+		workParent = req.Live.TmpDir
+	}
+	b.work = filepath.Join(workParent, b.id)
+	if err := os.MkdirAll(b.work, 0o755); err != nil {
+		return nil, fmt.Errorf("work dir: %w", err)
+	}
+	logPath := filepath.Join(b.work, "build.log")
+	if req.Live != nil && req.Live.LogFile != "" {
+		logPath = req.Live.LogFile
+	}
+	if b.log, err = buildlog.Create(logPath); err != nil {
+		return nil, err
+	}
+	defer b.log.Close()
+	b.run = runner.New(b.log)
+	if opts.Started != nil {
+		opts.Started(b.id, logPath)
+	}
+	b.log.Printf("fbs build %s: type=%s arch=%s release=%s work dir %s", b.id, req.Type, req.Arch, req.Release, b.work)
+	for _, ig := range req.Ignored {
+		b.log.Printf("ignored: %s", ig)
+	}
+	if len(req.Email) > 0 {
+		b.log.Printf("ignored: email=%s (fbs build notifies nobody; the service does)", strings.Join(req.Email, ","))
+	}
+	res := &Result{ID: b.id, WorkDir: b.work, Log: logPath}
+	arts, err := b.live(ctx, target)
+	res.Stages, res.Boots = b.stages, b.boots
+	if err != nil {
+		b.log.Printf("build failed: %v", err)
+		b.cleanup(false)
+		return res, err
+	}
+	res.Artifacts = arts
+	b.log.Printf("build %s succeeded in %s", b.id, time.Since(b.started).Round(time.Millisecond))
+	if target.Dir != "" {
+		p, err := stage.Put(logPath, target.Dir, b.stagedName(".log"))
+		if err != nil {
+			return res, fmt.Errorf("stage the log: %w", err)
+		}
+		res.Log = p
+	}
+	b.cleanup(true)
+	return res, nil
+}
+
+// stage runs one stage, timing and reporting it. Stages may run concurrently.
+func (b *build) stage(name string, f func() (string, error)) error {
+	b.opts.Reporter.StageStart(name)
+	b.log.Printf("=== stage %s", name)
+	start := time.Now()
+	note, err := f()
+	took := time.Since(start)
+	b.mu.Lock()
+	b.stages = append(b.stages, StageTime{Name: name, Seconds: took.Round(time.Millisecond).Seconds()})
+	b.mu.Unlock()
+	b.opts.Reporter.StageDone(name, took, note, err)
+	if err != nil {
+		return fmt.Errorf("stage %s: %w", name, err)
+	}
+	b.log.Printf("=== stage %s done in %s%s", name, took.Round(time.Millisecond), prefixed(": ", note))
+	return nil
+}
+
+func prefixed(p, s string) string {
+	if s == "" {
+		return ""
+	}
+	return p + s
+}
+
+// stagedName is an artifact's name in the staging dir: the label, the
+// build's timestamp, and the suffix.
+func (b *build) stagedName(suffix string) string {
+	return b.req.Live.Label + "-" + b.stamp + suffix
+}
+
+// cleanup removes what a build leaves behind: the image root always (it is
+// large and its mounts died with their namespaces), the rest once the
+// artifacts are staged. --keep keeps everything.
+func (b *build) cleanup(staged bool) {
+	if b.opts.Keep {
+		b.log.Printf("work dir kept: %s", b.work)
+		return
+	}
+	for _, d := range []string{"root", "parts", "repos.d"} {
+		if err := removeTree(filepath.Join(b.work, d)); err != nil {
+			b.log.Printf("cleanup: %v", err)
+		}
+	}
+	if staged && b.stagedAway() {
+		os.RemoveAll(b.work)
+	}
+}
+
+// stagedAway reports whether the work dir holds nothing but emptied parts.
+func (b *build) stagedAway() bool {
+	entries, err := os.ReadDir(b.work)
+	return err == nil && len(entries) == 0
+}
+
+// removeTree deletes an image root, refusing if anything is still mounted
+// below it (RemoveAll would then reach into the host's /dev or /proc).
+func removeTree(dir string) error {
+	data, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return err
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) > 4 && (f[4] == dir || strings.HasPrefix(f[4], dir+"/")) {
+			return fmt.Errorf("not removing %s: %s is still mounted", dir, f[4])
+		}
+	}
+	return os.RemoveAll(dir)
+}
+
+func randomSuffix() string {
+	b := make([]byte, 3)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+type nopReporter struct{}
+
+func (nopReporter) StageStart(string)                              {}
+func (nopReporter) StageProgress(string, string, int, int)         {}
+func (nopReporter) StageDone(string, time.Duration, string, error) {}

@@ -1,0 +1,156 @@
+package build
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"fbs/internal/bootcheck"
+	"fbs/internal/hosttool"
+	"fbs/internal/kickstart"
+	"fbs/internal/runner"
+	"fbs/internal/spec"
+	"fbs/internal/stage"
+)
+
+// Manifest records what went into a build and what came out.
+type Manifest struct {
+	ID        string              `json:"id"`
+	FBS       string              `json:"fbs_version"`
+	Started   time.Time           `json:"started"`
+	Finished  time.Time           `json:"finished"`
+	Request   *spec.Request       `json:"request"`
+	Kickstart string              `json:"kickstart"`
+	Repos     []kickstart.Repo    `json:"repos"`
+	Packages  []Package           `json:"packages"`
+	Tools     map[string]string   `json:"tools"`
+	Stages    []StageTime         `json:"stages"`
+	Artifacts []Artifact          `json:"artifacts"`
+	BootTests []*bootcheck.Result `json:"boot_tests,omitempty"`
+}
+
+// Package is one installed package. SHA256Header is rpm's SHA256 digest of
+// the package header, which identifies the exact package build.
+type Package struct {
+	NEVRA        string `json:"nevra"`
+	SHA256Header string `json:"sha256_header"`
+}
+
+// FBSVersion is set by the command line, for manifests.
+var FBSVersion = "dev"
+
+// manifest checksums the ISO and writes CHECKSUM and manifest.json; it
+// returns the artifacts to stage, named as they will be staged.
+func (b *build) manifest(ctx context.Context, ks *kickstart.Kickstart, root string, target stage.Target, isoPath, ksPath string) ([]Artifact, error) {
+	name := func(plain, suffix string) string {
+		if target.Dir == "" {
+			return plain
+		}
+		return b.stagedName(suffix)
+	}
+	iso := Artifact{Name: name(filepath.Base(isoPath), ".iso"), Path: isoPath}
+	ksArt := Artifact{Name: name(filepath.Base(ksPath), ".ks"), Path: ksPath}
+	for _, a := range []*Artifact{&iso, &ksArt} {
+		if err := hashFile(a); err != nil {
+			return nil, err
+		}
+	}
+	sumPath := filepath.Join(b.work, "CHECKSUM")
+	sums := fmt.Sprintf("# fbs build %s\nSHA256 (%s) = %s\n", b.id, iso.Name, iso.SHA256)
+	if err := os.WriteFile(sumPath, []byte(sums), 0o644); err != nil {
+		return nil, err
+	}
+	pkgs, err := b.packages(ctx, root)
+	if err != nil {
+		return nil, err
+	}
+	repos := make([]kickstart.Repo, len(ks.Repos))
+	for i, r := range ks.Repos {
+		for _, s := range []*string{&r.BaseURL, &r.Mirrorlist, &r.Metalink} {
+			*s = kickstart.Expand(*s, b.req.Live.Releasever, b.req.Arch)
+		}
+		repos[i] = r
+	}
+	m := Manifest{
+		ID: b.id, FBS: FBSVersion, Started: b.started, Finished: time.Now().UTC(), Request: b.req,
+		Kickstart: ksArt.Name, Repos: repos, Packages: pkgs,
+		Tools:  hosttool.Versions(ctx, "dnf", "rpm", "mksquashfs", "xorrisofs", "grub-mkimage", "mkfs.fat", "mcopy", "implantisomd5"),
+		Stages: b.stages, Artifacts: []Artifact{iso, ksArt}, BootTests: b.boots,
+	}
+	data, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	manPath := filepath.Join(b.work, "manifest.json")
+	if err := os.WriteFile(manPath, append(data, '\n'), 0o644); err != nil {
+		return nil, err
+	}
+	return []Artifact{iso, ksArt,
+		{Name: name("CHECKSUM", "-CHECKSUM"), Path: sumPath, Size: int64(len(sums))},
+		{Name: name("manifest.json", ".manifest.json"), Path: manPath, Size: int64(len(data) + 1)},
+	}, nil
+}
+
+func (b *build) packages(ctx context.Context, root string) ([]Package, error) {
+	args := []string{hosttool.Path("rpm"), "--root", root, "-qa", "--qf", `%{NEVRA}\t%{SHA256HEADER}\n`}
+	b.log.Printf("$ %s", runner.Quote(args))
+	out, err := exec.CommandContext(ctx, args[0], args[1:]...).Output()
+	if err != nil {
+		return nil, fmt.Errorf("list installed packages: %w", err)
+	}
+	var pkgs []Package
+	sc := bufio.NewScanner(strings.NewReader(string(out)))
+	for sc.Scan() {
+		nevra, sum, _ := strings.Cut(sc.Text(), "\t")
+		pkgs = append(pkgs, Package{NEVRA: nevra, SHA256Header: sum})
+	}
+	return pkgs, nil
+}
+
+func hashFile(a *Artifact) error {
+	f, err := os.Open(a.Path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return fmt.Errorf("checksum %s: %w", a.Path, err)
+	}
+	a.Size, a.SHA256 = n, hex.EncodeToString(h.Sum(nil))
+	return nil
+}
+
+func (b *build) bootTests(ctx context.Context, iso string) error {
+	for _, o := range b.opts.BootTests {
+		o.ISO = iso
+		name := "boot-bios"
+		if o.UEFI {
+			name = "boot-uefi"
+		}
+		err := b.stage(name, func() (string, error) {
+			res, err := bootcheck.Run(ctx, b.run, o)
+			if err != nil {
+				return "", err
+			}
+			b.mu.Lock()
+			b.boots = append(b.boots, res)
+			b.mu.Unlock()
+			return fmt.Sprintf("%q after %.1f s (%s)", res.Line, res.Seconds, res.Accel), nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,57 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"fbs/internal/bootcheck"
+	"fbs/internal/buildlog"
+	"fbs/internal/runner"
+)
+
+func bootTestCmd() *cobra.Command {
+	var (
+		uefi    bool
+		expect  string
+		timeout time.Duration
+		logDir  string
+	)
+	cmd := &cobra.Command{
+		Use:   "boot-test ISO",
+		Short: "Boot an ISO in QEMU and wait for a line on its serial console",
+		Long: `Boots ISO in QEMU (KVM when /dev/kvm is usable, else TCG), streams the serial
+console here and into a log, and passes when the expected text appears. It fails
+on a kernel panic, on QEMU exiting first, or on timeout, with the last console lines.`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := os.MkdirAll(logDir, 0o755); err != nil {
+				return err
+			}
+			logPath := filepath.Join(logDir, "boot-test-"+time.Now().UTC().Format("20060102-150405")+".log")
+			log, err := buildlog.Create(logPath)
+			if err != nil {
+				return err
+			}
+			defer log.Close()
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "fbs: boot test of %s; log %s\n", args[0], logPath)
+			res, err := bootcheck.Run(cmd.Context(), runner.New(log), bootcheck.Options{
+				ISO: args[0], UEFI: uefi, Expect: expect, Timeout: timeout, Console: out,
+			})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "fbs: boot test passed (%s, %s) in %.1f s: %q\n", res.Firmware, res.Accel, res.Seconds, res.Line)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&uefi, "uefi", false, "boot with UEFI firmware (OVMF) instead of BIOS")
+	cmd.Flags().StringVar(&expect, "expect", bootcheck.DefaultExpect, "console text that makes the test pass")
+	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Minute, "how long the boot may take")
+	cmd.Flags().StringVar(&logDir, "log-dir", defaultWork, "where the boot log goes")
+	return cmd
+}

@@ -1,0 +1,121 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"fbs/internal/bootcheck"
+	"fbs/internal/build"
+	"fbs/internal/spec"
+)
+
+type buildFlags struct {
+	cache, work string
+	keep        bool
+	compression string
+	boot        bootFlags
+}
+
+// bootFlags are the boot test options shared by build, demo and boot-test.
+type bootFlags struct {
+	firmware string // "bios", "uefi" or both, comma-separated; "" for none
+	expect   string
+	timeout  time.Duration
+}
+
+func (f *bootFlags) options() ([]bootcheck.Options, error) {
+	var out []bootcheck.Options
+	for _, fw := range strings.FieldsFunc(f.firmware, func(r rune) bool { return r == ',' || r == ' ' }) {
+		switch fw {
+		case "bios", "uefi":
+			out = append(out, bootcheck.Options{UEFI: fw == "uefi", Expect: f.expect, Timeout: f.timeout})
+		default:
+			return nil, usageError{fmt.Errorf("--boot-test: unknown firmware %q (bios, uefi)", fw)}
+		}
+	}
+	return out, nil
+}
+
+func (f *buildFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.cache, "cache", defaultCache, "package cache shared by builds")
+	fl.StringVar(&f.work, "work", defaultWork, "where each build gets its work dir (the request's tmpdir= wins)")
+	fl.BoolVar(&f.keep, "keep", false, "keep the work dir, image root included")
+	fl.StringVar(&f.compression, "compression", "", "squashfs compressor, overriding the request's (xz, zstd, gzip, lz4, lzo)")
+	fl.StringVar(&f.boot.firmware, "boot-test", "", "boot the ISO in QEMU after building: bios, uefi or bios,uefi")
+	fl.Lookup("boot-test").NoOptDefVal = "bios,uefi"
+	fl.StringVar(&f.boot.expect, "expect", bootcheck.DefaultExpect, "console text that makes a boot test pass")
+	fl.DurationVar(&f.boot.timeout, "boot-timeout", 5*time.Minute, "how long a boot test may take")
+}
+
+func buildCmd() *cobra.Command {
+	var f buildFlags
+	cmd := &cobra.Command{
+		Use:   "build SPEC",
+		Short: "Build an image from a request (the seed's INI format or JSON)",
+		Long: `Builds the image a request describes, here and now: the seed's INI format
+([DEFAULT] plus [boot], [dvd] or [live]) or the JSON request the API takes.
+Exit status: 0 built, 1 the build failed, 2 the request is at fault.`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			req, err := spec.Load(args[0])
+			if err != nil {
+				return err
+			}
+			_, err = runBuild(cmd.Context(), cmd, req, f)
+			return err
+		},
+	}
+	f.register(cmd)
+	return cmd
+}
+
+// runBuild builds req, printing progress and the artifacts.
+func runBuild(ctx context.Context, cmd *cobra.Command, req *spec.Request, f buildFlags) (*build.Result, error) {
+	if f.compression != "" && req.Live != nil {
+		req.Live.Compression = f.compression
+		if err := req.Validate(); err != nil {
+			return nil, usageError{fmt.Errorf("--compression: %w", err)}
+		}
+	}
+	boots, err := f.boot.options()
+	if err != nil {
+		return nil, err
+	}
+	out := newTerminal(cmd.OutOrStdout())
+	build.FBSVersion = versionString()
+	start := time.Now()
+	res, err := build.Run(ctx, req, build.Options{
+		WorkDir: f.work, CacheDir: f.cache, Keep: f.keep, Reporter: out, BootTests: boots,
+		Started: func(id, log string) {
+			out.Printf("fbs: build %s (%s %s, release %s)", id, req.Type, req.Arch, req.Release)
+			out.Printf("fbs: log %s", log)
+		},
+	})
+	if err != nil {
+		if res != nil {
+			out.Printf("fbs: build failed after %s; log %s", time.Since(start).Round(100*time.Millisecond), res.Log)
+		}
+		return res, err
+	}
+	out.Printf("fbs: build succeeded in %s", time.Since(start).Round(100*time.Millisecond))
+	for _, a := range res.Artifacts {
+		out.Printf("  %s (%s)", a.Path, humanSize(a.Size))
+	}
+	out.Printf("  %s (build log)", res.Log)
+	return res, nil
+}
+
+func humanSize(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}

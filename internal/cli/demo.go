@@ -1,0 +1,134 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"fbs/internal/build"
+	"fbs/internal/buildlog"
+	"fbs/internal/demo"
+	"fbs/internal/runner"
+	"fbs/internal/spec"
+)
+
+func demoRepoCmd() *cobra.Command {
+	var cache string
+	cmd := &cobra.Command{
+		Use:   "repo DIR",
+		Short: "Write the demo distro's RPM repository to DIR",
+		Long: `Builds the demo distro's RPM repository in DIR with rpmbuild and createrepo_c,
+from Debian's busybox-static, linux-image and GRUB packages (downloaded once into
+the cache). Nothing is rebuilt when nothing changed. DIR belongs to fbs: its
+Packages/ and repodata/ are replaced.`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, err := demoRepo(cmd, args[0], cache)
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&cache, "cache", defaultCache, "cache for Debian packages and build scratch space")
+	return cmd
+}
+
+// demoRepo builds (or reuses) the demo repo in dir and returns its absolute path.
+func demoRepo(cmd *cobra.Command, dir, cache string) (string, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(cache, 0o755); err != nil {
+		return "", err
+	}
+	logPath := filepath.Join(cache, "demo-repo.log")
+	log, err := buildlog.Create(logPath)
+	if err != nil {
+		return "", err
+	}
+	defer log.Close()
+	out := cmd.OutOrStdout()
+	fmt.Fprintf(out, "demo repo: %s (log %s)\n", dir, logPath)
+	start := time.Now()
+	built, err := demo.Repo(cmd.Context(), runner.New(log), dir, cache)
+	if err != nil {
+		return "", err
+	}
+	if built {
+		fmt.Fprintf(out, "demo repo: built in %s\n", time.Since(start).Round(10*time.Millisecond))
+	} else {
+		fmt.Fprintf(out, "demo repo: up to date (%s)\n", time.Since(start).Round(10*time.Millisecond))
+	}
+	return dir, nil
+}
+
+func demoCmd() *cobra.Command {
+	var f buildFlags
+	var uefi bool
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Build the demo distro's repo and a live ISO from it, and boot it in QEMU",
+		Long: `Builds the demo distro's RPM repository (from Debian's archive, cached), writes a
+request and kickstart for a live ISO of it, builds the ISO and boots it in QEMU,
+then prints the ISO, its size, each stage's time, the boot time and the console
+line the boot test waited for.`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			repo, err := demoRepo(cmd, filepath.Join(f.cache, "demo-repo"), f.cache)
+			if err != nil {
+				return err
+			}
+			specPath, err := demo.WriteRequest(filepath.Join(f.cache, "demo-request"), repo, "xz")
+			if err != nil {
+				return err
+			}
+			req, err := spec.Load(specPath)
+			if err != nil {
+				return err
+			}
+			f.boot.firmware = "bios"
+			if !cmd.Flags().Changed("expect") {
+				f.boot.expect = demo.Expect
+			}
+			if uefi {
+				f.boot.firmware = "bios,uefi"
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "demo request: %s\n", specPath)
+			res, err := runBuild(cmd.Context(), cmd, req, f)
+			if err != nil {
+				return err
+			}
+			printDemoSummary(cmd, res)
+			return nil
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().Lookup("boot-test").Hidden = true
+	cmd.Flags().BoolVar(&uefi, "uefi", false, "also boot the ISO with UEFI firmware")
+	cmd.AddCommand(demoRepoCmd())
+	return cmd
+}
+
+func printDemoSummary(cmd *cobra.Command, res *build.Result) {
+	out := cmd.OutOrStdout()
+	fmt.Fprintln(out, "\ndemo summary")
+	for _, a := range res.Artifacts {
+		if strings.HasSuffix(a.Name, ".iso") {
+			fmt.Fprintf(out, "  ISO      %s\n  size     %s\n", a.Path, humanSize(a.Size))
+		}
+	}
+	var stages []string
+	for _, s := range res.Stages {
+		stages = append(stages, fmt.Sprintf("%s %.1fs", s.Name, s.Seconds))
+	}
+	fmt.Fprintf(out, "  stages   %s\n", strings.Join(stages, ", "))
+	for _, b := range res.Boots {
+		fmt.Fprintf(out, "  boot     %s (%s) %.1fs, console: %q\n", b.Firmware, b.Accel, b.Seconds, b.Line)
+	}
+}

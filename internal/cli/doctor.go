@@ -1,0 +1,67 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"fbs/internal/bootcheck"
+	"fbs/internal/hosttool"
+)
+
+func doctorCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "doctor",
+		Short: "List the host tools fbs needs, their versions, and what provides the missing ones",
+		Args:  exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
+			fmt.Fprintln(w, "TOOL\tVERSION\tPATH\tDEBIAN PACKAGE\tUSED FOR")
+			var missing []string
+			for _, t := range hosttool.Tools {
+				v := hosttool.Version(cmd.Context(), t)
+				path := hosttool.Path(t.Name)
+				if v == "missing" {
+					path = "-"
+					if t.Optional {
+						v = "missing (optional)"
+					} else {
+						missing = append(missing, t.Package)
+					}
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", t.Name, v, path, t.Package, t.For)
+			}
+			fw := "present"
+			if _, err := os.Stat(bootcheck.OVMF); err != nil {
+				fw = "missing"
+				missing = append(missing, "ovmf")
+			}
+			fmt.Fprintf(w, "OVMF firmware\t%s\t%s\tovmf\tUEFI boot tests\n", fw, bootcheck.OVMF)
+			fmt.Fprintf(w, "accelerator\t%s\t/dev/kvm\t-\tboot tests (tcg is slower)\n", bootcheck.Accel())
+			w.Flush()
+			if len(missing) > 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), "\nto install what is missing: apt-get install %s\n", joinUnique(missing))
+				return errors.New("host tools missing")
+			}
+			return nil
+		},
+	}
+}
+
+func joinUnique(list []string) string {
+	seen := map[string]bool{}
+	out := ""
+	for _, s := range list {
+		if !seen[s] {
+			seen[s] = true
+			if out != "" {
+				out += " "
+			}
+			out += s
+		}
+	}
+	return out
+}

@@ -1,0 +1,286 @@
+// Package demo builds the demo distro: a real RPM repository, made with
+// rpmbuild and createrepo_c from Debian's busybox, kernel and GRUB, laid out
+// where fbs reads a Fedora root. Tests and "fbs demo" build images from it,
+// as no Fedora mirror is within reach of our machines.
+package demo
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/template"
+
+	"golang.org/x/sync/errgroup"
+
+	"fbs/internal/hosttool"
+	"fbs/internal/runner"
+)
+
+//go:embed files
+var files embed.FS
+
+// formatVersion changes whenever the packages' make-up changes, so that
+// a cached repo from an older fbs is rebuilt.
+const formatVersion = "3"
+
+// Debian packages the demo distro is made from.
+var debs = []string{"busybox-static", "grub-pc-bin", "grub-efi-amd64-bin"}
+
+// Kernel modules the live initramfs loads (and those they depend on).
+var modules = []string{"ata_piix", "ahci", "sr_mod", "virtio_pci", "virtio_blk", "virtio_scsi",
+	"isofs", "squashfs", "erofs", "loop", "overlay"}
+
+// Repo builds the demo repository into dir, with Debian's packages and the
+// build's scratch space under cache. It returns false when dir already held
+// the same repo and nothing was rebuilt.
+func Repo(ctx context.Context, r *runner.Runner, dir, cache string) (bool, error) {
+	b := &builder{r: r, dir: dir, cache: cache, work: filepath.Join(cache, "demo-build")}
+	debPaths, err := b.fetchDebs(ctx)
+	if err != nil {
+		return false, fmt.Errorf("demo repo: %w", err)
+	}
+	stamp := stampOf(debPaths)
+	stampFile := filepath.Join(dir, ".fbs-demo-stamp")
+	if old, err := os.ReadFile(stampFile); err == nil && string(old) == stamp {
+		if _, err := os.Stat(filepath.Join(dir, "repodata", "repomd.xml")); err == nil {
+			r.Log.Printf("demo repo %s is up to date", dir)
+			return false, nil
+		}
+	}
+	if err := b.build(ctx, debPaths); err != nil {
+		return false, fmt.Errorf("demo repo: %w", err)
+	}
+	if err := os.WriteFile(stampFile, []byte(stamp), 0o644); err != nil {
+		return false, err
+	}
+	return true, os.RemoveAll(b.work)
+}
+
+type builder struct {
+	r                *runner.Runner
+	dir, cache, work string
+}
+
+func (b *builder) run(ctx context.Context, dir string, args ...string) error {
+	return b.r.Run(ctx, runner.Cmd{Args: args, Dir: dir})
+}
+
+// fetchDebs returns the cached .deb files, downloading what is missing from
+// Debian's archive with apt-get.
+func (b *builder) fetchDebs(ctx context.Context) (map[string]string, error) {
+	dir := filepath.Join(b.cache, "debs")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	kernels, _ := filepath.Glob(filepath.Join(dir, "linux-image-*-amd64_*.deb"))
+	if len(kernels) > 0 {
+		sort.Strings(kernels)
+		out["linux-image"] = kernels[len(kernels)-1]
+	} else {
+		kpkg, err := kernelPackage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if err := b.download(ctx, dir, kpkg); err != nil {
+			return nil, err
+		}
+		if out["linux-image"] = globOne(dir, kpkg+"_*.deb"); out["linux-image"] == "" {
+			return nil, fmt.Errorf("apt-get download %s left no .deb in %s", kpkg, dir)
+		}
+	}
+	for _, name := range debs {
+		if p := globOne(dir, name+"_*.deb"); p != "" {
+			out[name] = p
+			continue
+		}
+		if err := b.download(ctx, dir, name); err != nil {
+			return nil, err
+		}
+		if out[name] = globOne(dir, name+"_*.deb"); out[name] == "" {
+			return nil, fmt.Errorf("apt-get download %s left no .deb in %s", name, dir)
+		}
+	}
+	return out, nil
+}
+
+func (b *builder) download(ctx context.Context, dir, pkg string) error {
+	err := b.run(ctx, dir, hosttool.Path("apt-get"), "-q", "-o", "APT::Sandbox::User=root", "download", pkg)
+	if err != nil {
+		return fmt.Errorf("download %s from Debian's archive (run apt-get update first if the package lists are empty): %w", pkg, err)
+	}
+	return nil
+}
+
+// kernelPackage names the kernel that Debian's linux-image-amd64 depends on now.
+func kernelPackage(ctx context.Context) (string, error) {
+	out, err := exec.CommandContext(ctx, "apt-cache", "depends", "linux-image-amd64").Output()
+	if err != nil {
+		return "", fmt.Errorf("apt-cache depends linux-image-amd64: %w (run apt-get update)", err)
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(line); len(f) == 2 && f[0] == "Depends:" && strings.HasPrefix(f[1], "linux-image-") {
+			return f[1], nil
+		}
+	}
+	return "", fmt.Errorf("apt-cache names no kernel for linux-image-amd64 (run apt-get update)")
+}
+
+func globOne(dir, pattern string) string {
+	m, _ := filepath.Glob(filepath.Join(dir, pattern))
+	if len(m) == 0 {
+		return ""
+	}
+	sort.Strings(m)
+	return m[len(m)-1]
+}
+
+// stampOf identifies a repo build by its inputs: the .deb files and the
+// demo distro's own files.
+func stampOf(debPaths map[string]string) string {
+	h := sha256.New()
+	fmt.Fprintln(h, formatVersion)
+	var names []string
+	for _, p := range debPaths {
+		names = append(names, filepath.Base(p))
+	}
+	sort.Strings(names)
+	fmt.Fprintln(h, strings.Join(names, "\n"))
+	fs.WalkDir(files, "files", func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			data, _ := files.ReadFile(path)
+			fmt.Fprintf(h, "%s %d\n", path, len(data))
+			h.Write(data)
+		}
+		return nil
+	})
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func (b *builder) build(ctx context.Context, debPaths map[string]string) error {
+	if err := os.RemoveAll(b.work); err != nil {
+		return err
+	}
+	src := map[string]string{}
+	for name, deb := range debPaths {
+		dst := filepath.Join(b.work, "deb", name)
+		if err := os.MkdirAll(dst, 0o755); err != nil {
+			return err
+		}
+		if err := b.run(ctx, "", hosttool.Path("dpkg-deb"), "-x", deb, dst); err != nil {
+			return err
+		}
+		src[name] = dst
+	}
+	pkgs, err := b.trees(ctx, src, debPaths)
+	if err != nil {
+		return err
+	}
+	out := filepath.Join(b.dir, "Packages")
+	if err := os.RemoveAll(out); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(2)
+	for _, p := range pkgs {
+		g.Go(func() error { return b.rpmbuild(gctx, p, out) })
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	comps := filepath.Join(b.work, "comps.xml")
+	if err := copyEmbedded("files/comps.xml", comps, 0o644); err != nil {
+		return err
+	}
+	return b.run(ctx, "", hosttool.Path("createrepo_c"), "--quiet", "--groupfile", comps, b.dir)
+}
+
+// pkg is one RPM of the demo distro, built from a prepared file tree.
+type pkg struct {
+	Name, Version, Release, Summary, License, From string
+	Requires, Provides                             []string
+	Tree, FileList                                 string
+	ownsDirs                                       bool
+}
+
+var specTemplate = template.Must(template.ParseFS(files, "files/package.spec"))
+
+func (b *builder) rpmbuild(ctx context.Context, p *pkg, out string) error {
+	p.FileList = filepath.Join(b.work, p.Name+".files")
+	if err := writeFileList(p); err != nil {
+		return err
+	}
+	var spec bytes.Buffer
+	if err := specTemplate.Execute(&spec, p); err != nil {
+		return err
+	}
+	specPath := filepath.Join(b.work, p.Name+".spec")
+	if err := os.WriteFile(specPath, spec.Bytes(), 0o644); err != nil {
+		return err
+	}
+	top := filepath.Join(b.work, "rpmbuild-"+p.Name)
+	return b.run(ctx, "", hosttool.Path("rpmbuild"), "-bb", "--quiet",
+		"--define", "_topdir "+top,
+		"--define", "_rpmdir "+out,
+		"--define", "_build_name_fmt %{NAME}-%{VERSION}-%{RELEASE}.%{ARCH}.rpm",
+		"--define", "_binary_payload w3.zstdio",
+		"--define", "_build_id_links none",
+		"--define", "debug_package %{nil}",
+		"--define", "__os_install_post %{nil}",
+		"--define", "_dbpath "+filepath.Join(top, "rpmdb"),
+		"--target", "x86_64-linux",
+		specPath)
+}
+
+// writeFileList lists the tree for %files: every file and link, and the
+// directories the package owns (filesystem owns the top-level ones).
+func writeFileList(p *pkg) error {
+	var lines []string
+	err := filepath.WalkDir(p.Tree, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || path == p.Tree {
+			return err
+		}
+		rel := "/" + strings.TrimPrefix(path, p.Tree+"/")
+		switch {
+		case !d.IsDir():
+			lines = append(lines, quoteFile(rel))
+		case p.ownsDirs || !fsDirs[rel]:
+			lines = append(lines, "%dir "+quoteFile(rel))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(p.FileList, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+}
+
+func quoteFile(p string) string {
+	if strings.ContainsAny(p, " []") {
+		return `"` + p + `"`
+	}
+	return strings.ReplaceAll(p, "%", "%%")
+}
+
+func copyEmbedded(name, dst string, mode os.FileMode) error {
+	data, err := files.ReadFile(name)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(dst, data, mode)
+}

@@ -1,0 +1,141 @@
+// Package dnf installs packages into an image root with the host's dnf,
+// sharing one package cache across builds.
+package dnf
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"fbs/internal/kickstart"
+)
+
+// Install is one dnf transaction into an image root.
+type Install struct {
+	Root       string
+	CacheDir   string // shared across builds; dnf keys it by repo
+	ReposDir   string // holds the build's .repo file
+	Releasever string
+	Arch       string
+	Packages   []string // names, globs, @groups
+	Exclude    []string
+	NoDocs     bool
+	Proxy      string
+}
+
+// Args is the dnf command line for i.
+func (i Install) Args() []string {
+	args := []string{"dnf", "-y",
+		"--installroot=" + i.Root,
+		"--releasever=" + i.Releasever,
+		"--forcearch=" + i.Arch,
+		"--noplugins",
+		"--setopt=reposdir=" + i.ReposDir,
+		"--setopt=cachedir=" + i.CacheDir,
+		"--setopt=keepcache=True",
+		"--setopt=max_parallel_downloads=10",
+		"--setopt=install_weak_deps=True",
+	}
+	if i.NoDocs {
+		args = append(args, "--setopt=tsflags=nodocs")
+	}
+	if i.Proxy != "" {
+		args = append(args, "--setopt=proxy="+i.Proxy)
+	}
+	for _, x := range i.Exclude {
+		args = append(args, "--exclude="+x)
+	}
+	args = append(args, "install")
+	return append(args, i.Packages...)
+}
+
+// Packages turns a kickstart's %packages into dnf install arguments,
+// adding @core unless --nocore, as anaconda does.
+func Packages(p kickstart.Packages) []string {
+	var out []string
+	if !p.NoCore {
+		out = append(out, "@core")
+	}
+	for _, g := range p.Groups {
+		if g != "core" || p.NoCore {
+			out = append(out, "@"+g)
+		}
+	}
+	return append(out, p.Include...)
+}
+
+// RepoFile renders the kickstart's repos as a dnf .repo file, with
+// $releasever and $basearch left for dnf to expand. Kickstart repos carry
+// no GPG keys, so packages are not signature-checked (as livemedia-creator).
+func RepoFile(repos []kickstart.Repo) string {
+	var b strings.Builder
+	for _, r := range repos {
+		fmt.Fprintf(&b, "[%s]\nname=%s\n", r.Name, r.Name)
+		switch {
+		case r.BaseURL != "":
+			fmt.Fprintf(&b, "baseurl=%s\n", r.BaseURL)
+		case r.Mirrorlist != "":
+			fmt.Fprintf(&b, "mirrorlist=%s\n", r.Mirrorlist)
+		default:
+			fmt.Fprintf(&b, "metalink=%s\n", r.Metalink)
+		}
+		b.WriteString("enabled=1\ngpgcheck=0\nskip_if_unavailable=False\n")
+		if r.Cost != 0 {
+			fmt.Fprintf(&b, "cost=%d\n", r.Cost)
+		}
+		if len(r.Exclude) > 0 {
+			fmt.Fprintf(&b, "excludepkgs=%s\n", strings.Join(r.Exclude, ","))
+		}
+		if len(r.Include) > 0 {
+			fmt.Fprintf(&b, "includepkgs=%s\n", strings.Join(r.Include, ","))
+		}
+		if r.Proxy != "" {
+			fmt.Fprintf(&b, "proxy=%s\n", r.Proxy)
+		}
+		if r.NoVerifySSL {
+			b.WriteString("sslverify=0\n")
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// WriteRepos writes the .repo file into dir.
+func WriteRepos(dir string, repos []kickstart.Repo) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "fbs.repo"), []byte(RepoFile(repos)), 0o644)
+}
+
+// Progress reads dnf's output: "(3/12): name.rpm …" while downloading and
+// "  Installing : name 3/12" while installing.
+type Progress struct {
+	Phase       string
+	Done, Total int
+}
+
+var (
+	downloadRe = regexp.MustCompile(`^\((\d+)/(\d+)\): `)
+	installRe  = regexp.MustCompile(`^\s+(Installing|Running scriptlet|Verifying)\s*:.*\s(\d+)/(\d+)\s*$`)
+)
+
+// ParseProgress returns the progress a dnf output line tells, if any.
+func ParseProgress(line string) (Progress, bool) {
+	if m := downloadRe.FindStringSubmatch(line); m != nil {
+		return progress("downloading", m[1], m[2]), true
+	}
+	if m := installRe.FindStringSubmatch(line); m != nil && m[1] != "Running scriptlet" {
+		return progress(strings.ToLower(m[1]), m[2], m[3]), true
+	}
+	return Progress{}, false
+}
+
+func progress(phase, done, total string) Progress {
+	d, _ := strconv.Atoi(done)
+	t, _ := strconv.Atoi(total)
+	return Progress{Phase: phase, Done: d, Total: t}
+}

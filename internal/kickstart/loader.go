@@ -1,0 +1,167 @@
+package kickstart
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jlaffaye/ftp"
+)
+
+// maxFile bounds a kickstart or included file; real ones are a few KiB.
+const maxFile = 4 << 20
+
+// FileLoader loads kickstarts from paths and http/https/ftp URLs. A relative
+// reference resolves against the file or URL that named it, or Dir for the top one.
+// With NoLocal set (requests that came over the network), local paths are refused.
+type FileLoader struct {
+	Dir     string
+	NoLocal bool
+	Client  *http.Client
+}
+
+func (f *FileLoader) Load(ctx context.Context, ref, base string) (string, []byte, error) {
+	target, err := resolve(ref, base, f.Dir)
+	if err != nil {
+		return "", nil, err
+	}
+	u, err := url.Parse(target)
+	if err != nil || u.Scheme == "" || u.Scheme == "file" {
+		path := target
+		if u != nil && u.Scheme == "file" {
+			path = u.Path
+		}
+		if f.NoLocal {
+			return "", nil, fmt.Errorf("%s: a request sent over the network cannot name a local file; put the kickstart in the request or give an http/https/ftp URL", ref)
+		}
+		data, err := readLimited(os.Open(path))
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		if err != nil {
+			return "", nil, fmt.Errorf("read %s: %w", path, err)
+		}
+		return path, data, nil
+	}
+	switch u.Scheme {
+	case "http", "https":
+		data, err := f.get(ctx, target)
+		return target, data, err
+	case "ftp":
+		data, err := ftpGet(ctx, u)
+		return target, data, err
+	}
+	return "", nil, fmt.Errorf("%s: scheme %q not supported (a path, http, https or ftp)", ref, u.Scheme)
+}
+
+func resolve(ref, base, dir string) (string, error) {
+	if strings.Contains(ref, "://") {
+		return ref, nil
+	}
+	if base != "" && strings.Contains(base, "://") {
+		b, err := url.Parse(base)
+		if err != nil {
+			return "", err
+		}
+		r, err := url.Parse(ref)
+		if err != nil {
+			return "", fmt.Errorf("%s: %v", ref, err)
+		}
+		return b.ResolveReference(r).String(), nil
+	}
+	if filepath.IsAbs(ref) {
+		return ref, nil
+	}
+	if base != "" {
+		return filepath.Join(filepath.Dir(base), ref), nil
+	}
+	return filepath.Join(dir, ref), nil
+}
+
+func (f *FileLoader) get(ctx context.Context, target string) ([]byte, error) {
+	c := f.Client
+	if c == nil {
+		c = &http.Client{Timeout: time.Minute}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", target, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("fetch %s: %s", target, resp.Status)
+	}
+	return readAll(resp.Body)
+}
+
+func ftpGet(ctx context.Context, u *url.URL) ([]byte, error) {
+	host := u.Host
+	if u.Port() == "" {
+		host += ":21"
+	}
+	c, err := ftp.Dial(host, ftp.DialWithContext(ctx), ftp.DialWithTimeout(30*time.Second))
+	if err != nil {
+		return nil, fmt.Errorf("ftp %s: %w", u.Host, err)
+	}
+	defer c.Quit()
+	user, pass := "anonymous", "anonymous"
+	if u.User != nil {
+		user = u.User.Username()
+		pass, _ = u.User.Password()
+	}
+	if err := c.Login(user, pass); err != nil {
+		return nil, fmt.Errorf("ftp %s: login: %w", u.Host, err)
+	}
+	r, err := c.Retr(u.Path)
+	if err != nil {
+		return nil, fmt.Errorf("ftp %s: %w", u, err)
+	}
+	defer r.Close()
+	return readAll(r)
+}
+
+func readLimited(f *os.File, err error) ([]byte, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return readAll(f)
+}
+
+func readAll(r io.Reader) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, maxFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxFile {
+		return nil, fmt.Errorf("larger than %d MiB", maxFile>>20)
+	}
+	return data, nil
+}
+
+// Inline serves a kickstart given as text (a request's "kickstart" field)
+// under Name; other references go to Next.
+type Inline struct {
+	Name, Text string
+	Next       Loader
+}
+
+func (i Inline) Load(ctx context.Context, ref, base string) (string, []byte, error) {
+	if ref == i.Name && base == "" {
+		return i.Name, []byte(i.Text), nil
+	}
+	return i.Next.Load(ctx, ref, base)
+}

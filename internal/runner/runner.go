@@ -1,0 +1,146 @@
+// Package runner runs a build's tools. Every command line is logged before it
+// runs, its output streams into the build log, and a cancelled context stops
+// the whole process tree at once. Commands that run inside an image root do so
+// in their own mount, PID, IPC and UTS namespaces (see chroot_linux.go), so
+// nothing they mount or start outlives them.
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"fbs/internal/buildlog"
+)
+
+// Cmd is one tool run.
+type Cmd struct {
+	Args []string
+	Dir  string
+	Env  []string // added to the environment
+	// Root, when set, runs Args chrooted into this image root with /proc,
+	// /sys and /dev mounted (private to the command; gone when it ends).
+	Root string
+	// Binds are host directories mounted into Root: "SRC:DST", DST inside the root.
+	// Only the command sees them.
+	Binds []string
+	// Sandbox runs Args in new namespaces on the host filesystem (e.g. %post --nochroot).
+	Sandbox bool
+	// OnLine receives each output line, for progress; it returns true for
+	// a line that should not go into the log.
+	OnLine func(string) bool
+}
+
+// Runner runs commands for one build.
+type Runner struct {
+	Log *buildlog.Log
+	// Self is the fbs binary, re-executed as the namespace helper.
+	Self string
+	// StopDelay is how long a cancelled tool has between SIGTERM and SIGKILL.
+	StopDelay time.Duration
+}
+
+// New returns a runner that logs to log.
+func New(log *buildlog.Log) *Runner {
+	self, _ := os.Executable()
+	return &Runner{Log: log, Self: self, StopDelay: 5 * time.Second}
+}
+
+// Command builds the exec.Cmd for c without running it.
+func (r *Runner) Command(ctx context.Context, c Cmd) *exec.Cmd {
+	args := c.Args
+	if c.Root != "" || c.Sandbox {
+		args = append(append([]string{r.Self, helperArg, c.Root}, c.Binds...), "--")
+		args = append(args, c.Args...)
+	}
+	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
+	cmd.Dir = c.Dir
+	cmd.Env = append(os.Environ(), c.Env...)
+	if c.Root != "" {
+		// Nothing of the host's environment belongs inside an image root.
+		cmd.Env = append([]string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "LANG=C.UTF-8", "TERM=dumb"}, c.Env...)
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if c.Root != "" || c.Sandbox {
+		cmd.SysProcAttr.Cloneflags = syscall.CLONE_NEWNS | syscall.CLONE_NEWPID | syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS
+	}
+	cmd.Cancel = func() error {
+		return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+	}
+	cmd.WaitDelay = r.StopDelay
+	return cmd
+}
+
+// Run runs c, logging its command line and output. A failure names the tool,
+// its exit status and its last lines of output.
+func (r *Runner) Run(ctx context.Context, c Cmd) error {
+	cmd := r.Command(ctx, c)
+	tool := filepath.Base(c.Args[0])
+	where := ""
+	if c.Root != "" {
+		where = " (in " + c.Root + ")"
+	}
+	r.Log.Printf("$ %s%s", Quote(c.Args), where)
+	out := r.Log.Output("  "+tool+": ", c.OnLine)
+	cmd.Stdout = out
+	cmd.Stderr = out
+	start := time.Now()
+	err := cmd.Start()
+	if err != nil {
+		return fmt.Errorf("%s: %w", tool, err)
+	}
+	err = cmd.Wait()
+	// The group may hold grandchildren that ignored SIGTERM.
+	syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	out.Flush()
+	if ctx.Err() != nil {
+		r.Log.Printf("%s stopped: %v", tool, context.Cause(ctx))
+		return fmt.Errorf("%s: %w", tool, context.Cause(ctx))
+	}
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return &ToolError{Tool: tool, Status: ee.ExitCode(), Tail: out.Tail()}
+		}
+		return fmt.Errorf("%s: %w", tool, err)
+	}
+	r.Log.Printf("%s done in %s", tool, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// ToolError is a tool that exited non-zero.
+type ToolError struct {
+	Tool   string
+	Status int
+	Tail   string
+}
+
+func (e *ToolError) Error() string {
+	msg := fmt.Sprintf("%s exited with status %d", e.Tool, e.Status)
+	if e.Tail != "" {
+		msg += "; its last output:\n" + indent(e.Tail)
+	}
+	return msg
+}
+
+func indent(s string) string {
+	return "    " + strings.ReplaceAll(s, "\n", "\n    ")
+}
+
+// Quote renders args as a shell would need them, for the log.
+func Quote(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		if a == "" || strings.ContainsAny(a, " \t\n'\"\\$`;&|<>()*?[]{}!#~") {
+			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+		q[i] = a
+	}
+	return strings.Join(q, " ")
+}

@@ -1,0 +1,240 @@
+package spec
+
+import (
+	"fmt"
+	"io"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+var defaultKeys = []string{"type", "arch", "release", "staging", "email"}
+
+// sectionKeys lists each image section's keys, as the seed's sample files had them
+// (plus compression for live, fbs's own). Boot's per-release repo keys are matched apart.
+var sectionKeys = map[string][]string{
+	"boot": {"product", "release", "version", "updates", "updates-testing", "proxy", "nvr", "bid", "outdir", "workdir"},
+	"dvd": {"name", "version", "flavor", "nvr", "bid", "destdir", "cachedir", "workdir", "bugurl",
+		"nosource", "sourceisos", "force", "stage", "config"},
+	"live": {"label", "title", "product", "releasever", "nvr", "bid", "tmpdir", "cachedir", "logfile", "config", "compression"},
+}
+
+// ignoredKeys meant something only to the 2012 tools (lorax, pungi, livecd-creator
+// flags); they are accepted and reported in the build log.
+var ignoredKeys = map[string]string{
+	"force":      "fbs always builds into a fresh work dir",
+	"stage":      "fbs always runs every stage",
+	"nosource":   "fbs never builds source ISOs",
+	"sourceisos": "fbs never builds source ISOs",
+}
+
+var repoKey = regexp.MustCompile(`^(.+?)(-updates|-updates-testing)?_(url|mirror)$`)
+
+// ParseINI reads a request in the seed's INI format. name is used in errors.
+func ParseINI(name string, r io.Reader) (*Request, error) {
+	f, err := parseINI(name, r)
+	if err != nil {
+		return nil, err
+	}
+	def, ok := f.sections["DEFAULT"]
+	if !ok {
+		return nil, &Error{File: name, Line: 1, Msg: "no [DEFAULT] section (it holds type, arch, release, staging and email)"}
+	}
+	for sec, s := range f.sections {
+		if sec != "DEFAULT" && sectionKeys[sec] == nil {
+			return nil, &Error{File: name, Line: s.line, Msg: fmt.Sprintf("unknown section [%s] (expected [DEFAULT] and one of [boot], [dvd], [live])", sec)}
+		}
+	}
+	typ := def.keys["type"]
+	if typ.value == "" {
+		return nil, &Error{File: name, Line: def.line, Key: "type", Msg: "missing in [DEFAULT] (boot, dvd or live)"}
+	}
+	if !slices.Contains(Types, typ.value) {
+		return nil, &Error{File: name, Line: typ.line, Key: "type", Msg: fmt.Sprintf("unknown image type %q (boot, dvd or live)", typ.value)}
+	}
+	sec, ok := f.sections[typ.value]
+	if !ok {
+		return nil, &Error{File: name, Line: typ.line, Msg: fmt.Sprintf("type=%s needs a [%s] section", typ.value, typ.value)}
+	}
+	p := &seedParser{name: name, def: def, sec: sec, req: &Request{}}
+	for other := range f.sections {
+		if other != "DEFAULT" && other != typ.value {
+			p.req.Ignored = append(p.req.Ignored, fmt.Sprintf("[%s] section (type=%s builds from [%s] only)", other, typ.value, typ.value))
+		}
+	}
+	if err := p.parse(); err != nil {
+		return nil, err
+	}
+	return p.req, nil
+}
+
+type seedParser struct {
+	name     string
+	def, sec *iniSection
+	req      *Request
+}
+
+// get returns a key of the image section, falling back to [DEFAULT] as ConfigParser does.
+func (p *seedParser) get(key string) iniValue {
+	if v, ok := p.sec.keys[key]; ok {
+		return v
+	}
+	return p.def.keys[key]
+}
+
+func (p *seedParser) errAt(v iniValue, key, msg string) error {
+	return &Error{File: p.name, Line: v.line, Key: key, Msg: msg}
+}
+
+func (p *seedParser) parse() error {
+	if err := p.checkKeys(); err != nil {
+		return err
+	}
+	r := p.req
+	r.Type = p.get("type").value
+	r.Arch = p.get("arch").value
+	r.Release = strings.ToLower(p.get("release").value)
+	r.Staging = p.get("staging").value
+	r.Email = splitList(p.get("email").value)
+	r.NVR = splitList(p.get("nvr").value)
+	for _, s := range splitList(p.get("bid").value) {
+		id, err := strconv.Atoi(s)
+		if err != nil || id <= 0 {
+			return p.errAt(p.get("bid"), "bid", fmt.Sprintf("build id %q is not a positive number", s))
+		}
+		r.BuildID = append(r.BuildID, id)
+	}
+	var err error
+	switch r.Type {
+	case "boot":
+		err = p.boot()
+	case "dvd":
+		err = p.dvd()
+	case "live":
+		r.Live = &Live{
+			Label: p.get("label").value, Title: p.get("title").value, Product: p.get("product").value,
+			Releasever: p.get("releasever").value, Config: p.get("config").value, TmpDir: p.get("tmpdir").value,
+			CacheDir: p.get("cachedir").value, LogFile: p.get("logfile").value, Compression: p.get("compression").value,
+		}
+	}
+	if err != nil {
+		return err
+	}
+	return p.validate()
+}
+
+func (p *seedParser) checkKeys() error {
+	allowed := sectionKeys[p.sec.name]
+	for _, s := range []*iniSection{p.def, p.sec} {
+		for _, k := range sortedKeys(s) {
+			v := s.keys[k]
+			if slices.Contains(defaultKeys, k) || slices.Contains(allowed, k) {
+				if why, ok := ignoredKeys[k]; ok && v.value != "" {
+					p.req.Ignored = append(p.req.Ignored, fmt.Sprintf("%s=%s (line %d): %s", k, v.value, v.line, why))
+				}
+				continue
+			}
+			if m := repoKey.FindStringSubmatch(k); m != nil && p.sec.name == "boot" {
+				if rel := strings.ToLower(p.get("release").value); m[1] != rel {
+					return p.errAt(v, k, fmt.Sprintf("repo key for release %q, but the request is for release %q", m[1], rel))
+				}
+				continue
+			}
+			hint := strings.Join(allowed, ", ")
+			if p.sec.name == "boot" {
+				hint += ", <release>_url, <release>_mirror, <release>-updates_url|_mirror, <release>-updates-testing_url|_mirror"
+			}
+			return p.errAt(v, k, fmt.Sprintf("unknown key in [%s] (known: %s)", s.name, hint))
+		}
+	}
+	return nil
+}
+
+func (p *seedParser) boot() error {
+	rel := strings.ToLower(p.get("release").value)
+	b := &Boot{
+		Product: p.get("product").value, Version: p.get("version").value, Proxy: p.get("proxy").value,
+		OutDir: p.get("outdir").value, WorkDir: p.get("workdir").value,
+		Repo:        RepoSource{URL: p.get(rel + "_url").value, Mirror: p.get(rel + "_mirror").value},
+		UpdatesRepo: RepoSource{URL: p.get(rel + "-updates_url").value, Mirror: p.get(rel + "-updates_mirror").value},
+		TestingRepo: RepoSource{URL: p.get(rel + "-updates-testing_url").value, Mirror: p.get(rel + "-updates-testing_mirror").value},
+	}
+	var err error
+	if b.Updates, err = p.bool("updates"); err != nil {
+		return err
+	}
+	if b.UpdatesTesting, err = p.bool("updates-testing"); err != nil {
+		return err
+	}
+	p.req.Boot = b
+	return nil
+}
+
+func (p *seedParser) dvd() error {
+	d := &DVD{
+		Name: p.get("name").value, Version: p.get("version").value, Flavor: p.get("flavor").value,
+		BugURL: p.get("bugurl").value, Config: p.get("config").value, DestDir: p.get("destdir").value,
+		CacheDir: p.get("cachedir").value, WorkDir: p.get("workdir").value, Stage: p.get("stage").value,
+	}
+	var err error
+	for key, dst := range map[string]*bool{"nosource": &d.NoSource, "sourceisos": &d.SourceISOs, "force": &d.Force} {
+		if *dst, err = p.bool(key); err != nil {
+			return err
+		}
+	}
+	p.req.DVD = d
+	return nil
+}
+
+func (p *seedParser) bool(key string) (bool, error) {
+	v := p.get(key)
+	switch strings.ToLower(v.value) {
+	case "", "0", "no", "false", "off":
+		return false, nil
+	case "1", "yes", "true", "on":
+		return true, nil
+	}
+	return false, p.errAt(v, key, fmt.Sprintf("%q is not a boolean (use 0 or 1)", v.value))
+}
+
+// validate runs the checks every form of a request goes through, then maps
+// the failing field back to its INI key and line.
+func (p *seedParser) validate() error {
+	err := p.req.Validate()
+	if e, ok := err.(*Error); ok && e.Key != "" {
+		ini := iniKeyOf(e.Key)
+		v := p.get(ini)
+		if v.line == 0 {
+			v.line = p.sec.line
+		}
+		return &Error{File: p.name, Line: v.line, Key: ini, Msg: e.Msg}
+	}
+	return err
+}
+
+// iniKeyOf turns a JSON field path ("live.label") into the seed key ("label").
+func iniKeyOf(field string) string {
+	if i := strings.LastIndexByte(field, '.'); i >= 0 {
+		field = field[i+1:]
+	}
+	return strings.ReplaceAll(field, "_", "-")
+}
+
+func sortedKeys(s *iniSection) []string {
+	keys := make([]string, 0, len(s.keys))
+	for k := range s.keys {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return s.keys[keys[i]].line < s.keys[keys[j]].line })
+	return keys
+}
+
+// splitList splits the seed's lists, which were written with ';' in files,
+// ':' in the old web form, and ',' or spaces by hand.
+func splitList(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool {
+		return r == ';' || r == ':' || r == ',' || r == ' ' || r == '\t' || r == '\n'
+	})
+}

@@ -1,0 +1,178 @@
+package spec
+
+import (
+	"fmt"
+	"net/mail"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+var (
+	releaseRe = regexp.MustCompile(`^([0-9]{1,3}|rawhide)$`)
+	nvrRe     = regexp.MustCompile(`^[A-Za-z0-9_.+~^-]+-[A-Za-z0-9_.+~^]+-[A-Za-z0-9_.+~^]+$`)
+)
+
+// Validate checks a request and fills in defaults. Errors name the JSON field.
+func (r *Request) Validate() error {
+	bad := func(field, format string, args ...any) error {
+		return &Error{Key: field, Msg: fmt.Sprintf(format, args...)}
+	}
+	if !slices.Contains(Types, r.Type) {
+		return bad("type", "unknown image type %q (boot, dvd or live)", r.Type)
+	}
+	if r.Arch == "" {
+		return bad("arch", "missing (one of %s)", strings.Join(Arches, ", "))
+	}
+	if !slices.Contains(Arches, r.Arch) {
+		return bad("arch", "unknown architecture %q (one of %s)", r.Arch, strings.Join(Arches, ", "))
+	}
+	r.Release = strings.ToLower(r.Release)
+	if !releaseRe.MatchString(r.Release) {
+		return bad("release", "%q is not a Fedora release (a number or rawhide)", r.Release)
+	}
+	if err := checkStaging(r.Staging); err != nil {
+		return bad("staging", "%v", err)
+	}
+	for _, e := range r.Email {
+		if _, err := mail.ParseAddress(e); err != nil {
+			return bad("email", "%q is not an email address", e)
+		}
+	}
+	for _, n := range r.NVR {
+		if !nvrRe.MatchString(n) {
+			return bad("nvr", "%q is not a name-version-release", n)
+		}
+	}
+	for _, id := range r.BuildID {
+		if id <= 0 {
+			return bad("bid", "build id %d is not a positive number", id)
+		}
+	}
+	sections := map[string]bool{"boot": r.Boot != nil, "dvd": r.DVD != nil, "live": r.Live != nil}
+	if !sections[r.Type] {
+		return bad(r.Type, "type=%s needs its %q section", r.Type, r.Type)
+	}
+	switch r.Type {
+	case "boot":
+		return r.Boot.validate(r.Release)
+	case "dvd":
+		return r.DVD.validate()
+	}
+	return r.Live.validate(r)
+}
+
+func (b *Boot) validate(release string) error {
+	if b.Repo.URL == "" && b.Repo.Mirror == "" {
+		return &Error{Key: release + "_url", Msg: fmt.Sprintf("the release repo needs %s_url or %s_mirror", release, release)}
+	}
+	if b.Updates && b.UpdatesRepo.URL == "" && b.UpdatesRepo.Mirror == "" {
+		return &Error{Key: release + "-updates_url", Msg: fmt.Sprintf("updates=1 needs %s-updates_url or %s-updates_mirror", release, release)}
+	}
+	if b.UpdatesTesting && b.TestingRepo.URL == "" && b.TestingRepo.Mirror == "" {
+		return &Error{Key: release + "-updates-testing_url", Msg: fmt.Sprintf("updates-testing=1 needs %s-updates-testing_url or %s-updates-testing_mirror", release, release)}
+	}
+	if b.Product == "" {
+		b.Product = "fedora"
+	}
+	return nil
+}
+
+func (d *DVD) validate() error {
+	if d.Config == "" && d.Kickstart == "" {
+		return &Error{Key: "dvd.config", Msg: "a DVD needs a kickstart (config=PATH or URL)"}
+	}
+	if d.Name == "" {
+		d.Name = "fedora"
+	}
+	return nil
+}
+
+func (l *Live) validate(r *Request) error {
+	if l.Config == "" && l.Kickstart == "" {
+		return &Error{Key: "live.config", Msg: "a live image needs a kickstart (config=PATH or URL)"}
+	}
+	if l.Config != "" {
+		if err := checkKickstartRef(l.Config); err != nil {
+			return &Error{Key: "live.config", Msg: err.Error()}
+		}
+	}
+	if l.Product == "" {
+		l.Product = "fedora"
+	}
+	if l.Releasever == "" {
+		l.Releasever = r.Release
+	}
+	if l.Title == "" {
+		l.Title = l.Product
+	}
+	if l.Label == "" {
+		l.Label = l.Product + "-" + l.Releasever + "-" + r.Arch
+	}
+	l.Label = VolumeID(l.Label)
+	if l.Compression == "" {
+		l.Compression = "xz"
+	}
+	if !slices.Contains(Compressions, l.Compression) {
+		return &Error{Key: "live.compression", Msg: fmt.Sprintf("unknown compressor %q (one of %s)", l.Compression, strings.Join(Compressions, ", "))}
+	}
+	return nil
+}
+
+func checkKickstartRef(ref string) error {
+	if !strings.Contains(ref, "://") {
+		return nil
+	}
+	u, err := url.Parse(ref)
+	if err != nil {
+		return fmt.Errorf("kickstart URL %q: %v", ref, err)
+	}
+	switch u.Scheme {
+	case "http", "https", "ftp", "file":
+		return nil
+	}
+	return fmt.Errorf("kickstart URL %q: scheme %q not supported (http, https, ftp or a path)", ref, u.Scheme)
+}
+
+func checkStaging(s string) error {
+	if s == "" || !strings.Contains(s, "://") {
+		// Empty keeps artifacts in the work dir; a bare host is anonymous FTP.
+		if strings.ContainsAny(s, "/ \t") {
+			return fmt.Errorf("%q is neither a URL nor a host name", s)
+		}
+		return nil
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("%q: %v", s, err)
+	}
+	switch u.Scheme {
+	case "file":
+		if u.Host != "" || !strings.HasPrefix(u.Path, "/") {
+			return fmt.Errorf("%q: a file URL needs an absolute path, as file:///srv/staging", s)
+		}
+	case "ftp", "ftps", "s3":
+		if u.Host == "" {
+			return fmt.Errorf("%q has no host (or bucket)", s)
+		}
+	default:
+		return fmt.Errorf("%q: scheme %q not supported (file, ftp or s3)", s, u.Scheme)
+	}
+	return nil
+}
+
+// VolumeID makes an ISO volume id as livemedia-creator does: every character
+// other than a letter, digit or '_' becomes '-', cut to 32 characters.
+func VolumeID(label string) string {
+	b := []byte(label)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
+			b[i] = '-'
+		}
+	}
+	if len(b) > 32 {
+		b = b[:32]
+	}
+	return string(b)
+}

@@ -1,0 +1,124 @@
+// Package stage puts a finished build's artifacts where the request asked:
+// a local folder today; FTP and object storage come later. Every staged name
+// carries the build's timestamp, and nothing is ever overwritten.
+package stage
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+)
+
+// ErrUnsupported is a staging target this fbs cannot write to yet.
+var ErrUnsupported = errors.New("not yet supported")
+
+// Target is where artifacts go.
+type Target struct {
+	Dir string // a local directory; "" keeps artifacts in the work dir
+}
+
+// Parse checks a request's staging= value.
+func Parse(staging string) (Target, error) {
+	if staging == "" {
+		return Target{}, nil
+	}
+	u, err := url.Parse(staging)
+	if err != nil || !strings.Contains(staging, "://") {
+		return Target{}, &Error{Staging: staging, Err: fmt.Errorf("anonymous FTP staging (a bare host): %w; use file:///DIR", ErrUnsupported)}
+	}
+	switch u.Scheme {
+	case "file":
+		if u.Host != "" || !filepath.IsAbs(u.Path) {
+			return Target{}, &Error{Staging: staging, Err: errors.New("a file URL needs an absolute path, as file:///srv/staging")}
+		}
+		return Target{Dir: filepath.Clean(u.Path)}, nil
+	case "ftp", "ftps", "s3":
+		return Target{}, &Error{Staging: staging, Err: fmt.Errorf("%s staging: %w; use file:///DIR", u.Scheme, ErrUnsupported)}
+	}
+	return Target{}, &Error{Staging: staging, Err: fmt.Errorf("scheme %q is not a staging target (file, ftp or s3)", u.Scheme)}
+}
+
+// Error is a staging= value fbs cannot use.
+type Error struct {
+	Staging string
+	Err     error
+}
+
+func (e *Error) Error() string  { return fmt.Sprintf("staging=%s: %v", e.Staging, e.Err) }
+func (e *Error) Unwrap() error  { return e.Err }
+func (e *Error) BadInput() bool { return true }
+
+// Put moves (or, across filesystems, copies) src into dir as name, never
+// replacing a file there: on a clash it takes name.1, name.2 …. A file only
+// appears under its name once complete. It returns the staged path.
+func Put(src, dir, name string) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	dst, err := linkNew(src, dir, name)
+	if err == nil {
+		return dst, os.Remove(src)
+	}
+	if !errors.Is(err, syscall.EXDEV) {
+		return "", err
+	}
+	tmp, err := copyTemp(src, dir)
+	if err != nil {
+		return "", err
+	}
+	defer os.Remove(tmp)
+	if dst, err = linkNew(tmp, dir, name); err != nil {
+		return "", err
+	}
+	return dst, os.Remove(src)
+}
+
+// linkNew hard-links src into dir under name or the first free variant of it;
+// link(2), unlike rename(2), never replaces an existing file.
+func linkNew(src, dir, name string) (string, error) {
+	for i := 0; i < 1000; i++ {
+		n := name
+		if i > 0 {
+			n = fmt.Sprintf("%s.%d", name, i)
+		}
+		dst := filepath.Join(dir, n)
+		err := os.Link(src, dst)
+		if err == nil {
+			return dst, nil
+		}
+		if !errors.Is(err, os.ErrExist) {
+			return "", fmt.Errorf("stage %s: %w", n, err)
+		}
+	}
+	return "", fmt.Errorf("stage %s: 1000 files of that name in %s", name, dir)
+}
+
+func copyTemp(src, dir string) (string, error) {
+	in, err := os.Open(src)
+	if err != nil {
+		return "", err
+	}
+	defer in.Close()
+	out, err := os.CreateTemp(dir, ".fbs-staging-*")
+	if err != nil {
+		return "", err
+	}
+	// io.Copy between files uses copy_file_range: no pass through user space.
+	_, err = io.Copy(out, in)
+	if err == nil {
+		err = out.Sync()
+	}
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(out.Name())
+		return "", fmt.Errorf("copy %s to %s: %w", src, dir, err)
+	}
+	return out.Name(), nil
+}
