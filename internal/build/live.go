@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"golang.org/x/sync/errgroup"
 
@@ -138,8 +139,9 @@ func (b *build) kickstart(ctx context.Context, out string) (*kickstart.Kickstart
 }
 
 var (
-	dnfRepoErr = regexp.MustCompile(`Failed to download metadata for repo '([^']+)'`)
-	dnfNoMatch = regexp.MustCompile(`^(?:No match for argument|Module or Group '?)([^' ]+)`)
+	dnfRepoErr = regexp.MustCompile(`Failed to download metadata for repo '([^']+)'(.*)`)
+	dnfNoMatch = regexp.MustCompile(`^(?:No match for argument: (\S+)|Module or Group '([^']+)' does not exist)`)
+	dnfCurl    = regexp.MustCompile(`Curl error \(\d+\): (.*)`)
 )
 
 func (b *build) install(ctx context.Context, ks *kickstart.Kickstart, root string) (string, error) {
@@ -157,7 +159,7 @@ func (b *build) install(ctx context.Context, ks *kickstart.Kickstart, root strin
 	for _, r := range ks.Repos {
 		b.log.Printf("repo %s: %s", r.Name, kickstart.Expand(r.BaseURL+r.Mirrorlist+r.Metalink, in.Releasever, in.Arch))
 	}
-	var badRepo, missing string
+	var badRepo, why, missing string
 	total := 0
 	err := b.run.Run(ctx, runner.Cmd{Args: append([]string{hosttool.Path("dnf")}, in.Args()[1:]...), OnLine: func(line string) bool {
 		if p, ok := dnf.ParseProgress(line); ok {
@@ -166,9 +168,15 @@ func (b *build) install(ctx context.Context, ks *kickstart.Kickstart, root strin
 		}
 		if m := dnfRepoErr.FindStringSubmatch(line); m != nil {
 			badRepo = m[1]
+			if why == "" {
+				why = strings.TrimPrefix(m[2], ": ")
+			}
+		}
+		if m := dnfCurl.FindStringSubmatch(line); m != nil {
+			why = m[1]
 		}
 		if m := dnfNoMatch.FindStringSubmatch(line); m != nil && missing == "" {
-			missing = m[1]
+			missing = m[1] + m[2]
 		}
 		return false
 	}})
@@ -180,7 +188,7 @@ func (b *build) install(ctx context.Context, ks *kickstart.Kickstart, root strin
 	}
 	for _, r := range ks.Repos {
 		if r.Name == badRepo {
-			return "", &kickstart.Error{Pos: r.Pos, Msg: fmt.Sprintf("repo %s cannot be read: %v", r.Name, err)}
+			return "", &kickstart.Error{Pos: r.Pos, Msg: fmt.Sprintf("repo %s cannot be read: %s", r.Name, why)}
 		}
 	}
 	if missing != "" {

@@ -153,15 +153,19 @@ func readAll(r io.Reader) ([]byte, error) {
 }
 
 // Inline serves a kickstart given as text (a request's "kickstart" field)
-// under Name; other references go to Next.
+// under Name; other references go to Next, those it includes resolved as
+// Next resolves a top-level reference.
 type Inline struct {
 	Name, Text string
 	Next       Loader
 }
 
 func (i Inline) Load(ctx context.Context, ref, base string) (string, []byte, error) {
-	if ref == i.Name && base == "" {
+	switch {
+	case ref == i.Name && base == "":
 		return i.Name, []byte(i.Text), nil
+	case base == i.Name:
+		base = ""
 	}
 	return i.Next.Load(ctx, ref, base)
 }

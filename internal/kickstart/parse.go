@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/mattn/go-shellwords"
 	"github.com/spf13/pflag"
 )
 
@@ -93,11 +92,14 @@ func Parse(lines []Line) (*Kickstart, error) {
 		if text == "" || text[0] == '#' {
 			continue
 		}
-		args, err := shellwords.Parse(text)
+		args, err := splitArgs(text)
 		if err != nil {
 			return nil, &Error{Pos: l.Pos, Msg: fmt.Sprintf("cannot split %q: %v", text, err)}
 		}
 		cmd := args[0]
+		if cmd == "%end" {
+			return nil, &Error{Pos: l.Pos, Msg: "%end without a section to close"}
+		}
 		if strings.HasPrefix(cmd, "%") {
 			end, err := findEnd(lines, i)
 			if err != nil {
@@ -111,8 +113,6 @@ func Parse(lines []Line) (*Kickstart, error) {
 				err = ks.parsePost(l.Pos, args[1:], body)
 			case skippedSections[cmd]:
 				ks.Ignored = append(ks.Ignored, fmt.Sprintf("%s: %s section (not run by an image build)", l.Pos, cmd))
-			case cmd == "%end":
-				err = &Error{Pos: l.Pos, Msg: "%end without a section to close"}
 			default:
 				err = &Error{Pos: l.Pos, Msg: fmt.Sprintf("unknown section %s", cmd)}
 			}
@@ -323,6 +323,9 @@ func parseFlags(pos Pos, fs *pflag.FlagSet, args []string, nargs int) error {
 }
 
 func splitComma(s string) []string {
+	if s == "" {
+		return nil
+	}
 	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' })
 }
 

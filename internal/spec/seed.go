@@ -142,7 +142,7 @@ func (p *seedParser) checkKeys() error {
 				}
 				continue
 			}
-			hint := strings.Join(allowed, ", ")
+			hint := strings.Join(append(slices.Clone(defaultKeys), allowed...), ", ")
 			if p.sec.name == "boot" {
 				hint += ", <release>_url, <release>_mirror, <release>-updates_url|_mirror, <release>-updates-testing_url|_mirror"
 			}
@@ -219,7 +219,10 @@ func iniKeyOf(field string) string {
 	if i := strings.LastIndexByte(field, '.'); i >= 0 {
 		field = field[i+1:]
 	}
-	return strings.ReplaceAll(field, "_", "-")
+	if field == "updates_testing" {
+		return "updates-testing"
+	}
+	return field
 }
 
 func sortedKeys(s *iniSection) []string {

@@ -68,10 +68,10 @@ func (b *Boot) validate(release string) error {
 		return &Error{Key: release + "_url", Msg: fmt.Sprintf("the release repo needs %s_url or %s_mirror", release, release)}
 	}
 	if b.Updates && b.UpdatesRepo.URL == "" && b.UpdatesRepo.Mirror == "" {
-		return &Error{Key: release + "-updates_url", Msg: fmt.Sprintf("updates=1 needs %s-updates_url or %s-updates_mirror", release, release)}
+		return &Error{Key: "updates", Msg: fmt.Sprintf("updates=1 needs %s-updates_url or %s-updates_mirror", release, release)}
 	}
 	if b.UpdatesTesting && b.TestingRepo.URL == "" && b.TestingRepo.Mirror == "" {
-		return &Error{Key: release + "-updates-testing_url", Msg: fmt.Sprintf("updates-testing=1 needs %s-updates-testing_url or %s-updates-testing_mirror", release, release)}
+		return &Error{Key: "updates_testing", Msg: fmt.Sprintf("updates-testing=1 needs %s-updates-testing_url or %s-updates-testing_mirror", release, release)}
 	}
 	if b.Product == "" {
 		b.Product = "fedora"
