@@ -1,0 +1,52 @@
+package image
+
+import (
+	"testing"
+
+	"fbs/internal/fbstest"
+)
+
+func TestToolCommandLines(t *testing.T) {
+	const root = "/work/root"
+	iso := ISO{
+		Out: "/work/Live.iso", VolumeID: "Fedora-Live", GrubPC: root + "/usr/lib/grub/i386-pc", EFIBoot: "/work/parts/efiboot.img",
+		Grafts: map[string]string{
+			"images/pxeboot/vmlinuz":    root + "/lib/modules/6.1.0/vmlinuz",
+			"images/pxeboot/initrd.img": "/work/parts/initrd.img",
+			"LiveOS/squashfs.img":       "/work/parts/squashfs.img",
+			"boot/grub2/grub.cfg":       "/work/parts/grub.cfg",
+			"boot/grub2/i386-pc":        root + "/usr/lib/grub/i386-pc",
+			"images/eltorito.img":       "/work/parts/eltorito.img",
+			"EFI/BOOT/BOOTX64.EFI":      root + "/boot/efi/EFI/fedora/shimx64.efi",
+			"EFI/BOOT/grubx64.efi":      root + "/boot/efi/EFI/fedora/gcdx64.efi",
+			"EFI/BOOT/grub.cfg":         "/work/parts/grub.cfg",
+		},
+	}
+	big := iso
+	big.BigFiles = true
+	efi := EFIBootImage{Path: "/work/parts/efiboot.img", SizeK: 4096, Files: map[string]string{
+		"BOOTX64.EFI": root + "/boot/efi/EFI/fedora/shimx64.efi", "grubx64.efi": root + "/boot/efi/EFI/fedora/gcdx64.efi", "grub.cfg": "/work/parts/grub.cfg"}}
+	tests := map[string]string{
+		"xorrisofs":         fbstest.Lines(iso.Args()),
+		"xorrisofs-big":     fbstest.Lines(big.Args()),
+		"mksquashfs-xz":     fbstest.Lines(MksquashfsArgs(root, "/work/parts/squashfs.img", "xz", "x86_64", 2)),
+		"mksquashfs-zstd":   fbstest.Lines(MksquashfsArgs(root, "/work/parts/squashfs.img", "zstd", "x86_64", 8)),
+		"mksquashfs-xz-arm": fbstest.Lines(MksquashfsArgs(root, "/work/parts/squashfs.img", "xz", "aarch64", 2)),
+		"grub-mkimage-bios": fbstest.Lines(EltoritoArgs("grub2-mkimage", root+"/usr/lib/grub/i386-pc", "/work/parts/eltorito.img")),
+		"efiboot":           fbstest.Lines(efi.Commands()...),
+		"dracut":            fbstest.Lines(DracutArgs("/run/fbs-out/initrd.img", "6.1.0-56-amd64")),
+	}
+	for name, got := range tests {
+		t.Run(name, func(t *testing.T) { fbstest.Golden(t, name, got) })
+	}
+}
+
+func TestGrubConfig(t *testing.T) {
+	tests := map[string]GrubConfig{
+		"grub-serial": {Label: "FBS-Demo-Live", Title: "fbs demo", Append: "console=ttyS0,115200", Timeout: 1},
+		"grub-plain":  {Label: "Fedora-WS-Live-41", Title: "Fedora Workstation", Timeout: 60},
+	}
+	for name, cfg := range tests {
+		t.Run(name, func(t *testing.T) { fbstest.Golden(t, name+".cfg", cfg.Render()) })
+	}
+}

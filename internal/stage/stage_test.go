@@ -1,0 +1,85 @@
+package stage
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestParse(t *testing.T) {
+	tests := map[string]struct {
+		dir         string
+		unsupported bool
+		bad         bool
+	}{
+		"":                        {},
+		"file:///srv/staging":     {dir: "/srv/staging"},
+		"file:///srv/a/../b/":     {dir: "/srv/b"},
+		"ftp.example.org":         {unsupported: true},
+		"ftp://ftp.example.org/x": {unsupported: true},
+		"s3://bucket/prefix":      {unsupported: true},
+		"file://relative/x":       {bad: true},
+		"gopher://x/y":            {bad: true},
+	}
+	for in, tc := range tests {
+		got, err := Parse(in)
+		switch {
+		case tc.unsupported:
+			if !errors.Is(err, ErrUnsupported) {
+				t.Errorf("Parse(%q) error %v, want not yet supported", in, err)
+			}
+		case tc.bad:
+			if err == nil || errors.Is(err, ErrUnsupported) {
+				t.Errorf("Parse(%q) error %v, want a bad staging error", in, err)
+			}
+		case err != nil || got.Dir != tc.dir:
+			t.Errorf("Parse(%q) = %+v, %v; want dir %q", in, got, err, tc.dir)
+		}
+	}
+}
+
+func TestPutNeverOverwrites(t *testing.T) {
+	work, dir := t.TempDir(), t.TempDir()
+	var staged []string
+	for i, text := range []string{"first", "second", "third"} {
+		src := filepath.Join(work, "x.iso")
+		if err := os.WriteFile(src, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		p, err := Put(src, dir, "Live-20261126-120000.iso")
+		if err != nil {
+			t.Fatalf("put %d: %v", i, err)
+		}
+		if _, err := os.Stat(src); !os.IsNotExist(err) {
+			t.Errorf("put %d left its source behind", i)
+		}
+		staged = append(staged, p)
+	}
+	want := []string{"Live-20261126-120000.iso", "Live-20261126-120000.iso.1", "Live-20261126-120000.iso.2"}
+	for i, p := range staged {
+		if filepath.Base(p) != want[i] {
+			t.Errorf("put %d staged as %s, want %s", i, filepath.Base(p), want[i])
+		}
+	}
+	if data, _ := os.ReadFile(staged[0]); string(data) != "first" {
+		t.Errorf("first file now holds %q", data)
+	}
+}
+
+func TestCopyTempAcrossFilesystems(t *testing.T) {
+	// copyTemp is the path taken across filesystems (EXDEV); check it directly.
+	src := filepath.Join(t.TempDir(), "big.iso")
+	if err := os.WriteFile(src, make([]byte, 3<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	tmp, err := copyTemp(src, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(tmp)
+	if err != nil || st.Size() != 3<<20 || filepath.Dir(tmp) != dir {
+		t.Errorf("temp copy %s: %v %v", tmp, st, err)
+	}
+}
