@@ -1,0 +1,167 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"fbs/internal/build"
+	"fbs/internal/demo"
+)
+
+// TestLiveISO_QEMU builds the demo live ISO with Fedora's xz compression,
+// stages it to a folder, and boots it with BIOS and UEFI.
+func TestLiveISO_QEMU(t *testing.T) {
+	dir := t.TempDir()
+	conf, err := demo.WriteRequest(dir, demoDir, "xz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	staging := filepath.Join(t.TempDir(), "staging")
+	text, _ := os.ReadFile(conf)
+	write(t, conf, strings.Replace(string(text), "staging=\n", "staging=file://"+staging+"\nemail=qa@example.org\n", 1))
+	work := t.TempDir()
+	res := fbs(t, "build", conf, "--cache", cache, "--work", work, "--boot-test=bios,uefi", "--expect", demo.Expect)
+	if res.code != 0 {
+		t.Fatalf("exit %d", res.code)
+	}
+	for _, stage := range []string{"kickstart", "packages", "post", "initramfs", "squashfs", "bootloader", "iso", "boot-bios", "boot-uefi", "manifest", "stage"} {
+		if !regexp.MustCompile(`(?m)^  ` + stage + ` +\d+\.\ds  `).MatchString(res.out) {
+			t.Errorf("no progress line for stage %s", stage)
+		}
+	}
+
+	staged := map[string]string{}
+	entries, _ := os.ReadDir(staging)
+	nameRe := regexp.MustCompile(`^FBS-Demo-Live-\d{8}-\d{6}(\.iso|\.log|-CHECKSUM|\.manifest\.json|\.ks)$`)
+	for _, e := range entries {
+		m := nameRe.FindStringSubmatch(e.Name())
+		if m == nil {
+			t.Errorf("unexpected staged file %s", e.Name())
+			continue
+		}
+		staged[m[1]] = filepath.Join(staging, e.Name())
+	}
+	if len(staged) != 5 {
+		t.Fatalf("staged %v, want the ISO, log, CHECKSUM, manifest and kickstart", staged)
+	}
+	if left, _ := os.ReadDir(work); len(left) != 0 {
+		t.Errorf("work dir not cleaned after staging: %v", left)
+	}
+
+	iso := staged[".iso"]
+	sum := sha256File(t, iso)
+	checksum, _ := os.ReadFile(staged["-CHECKSUM"])
+	mustContain(t, "CHECKSUM", string(checksum), fmt.Sprintf("SHA256 (%s) = %s", filepath.Base(iso), sum))
+
+	var m build.Manifest
+	data, _ := os.ReadFile(staged[".manifest.json"])
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	var nevras []string
+	for _, p := range m.Packages {
+		nevras = append(nevras, p.NEVRA)
+		if len(p.SHA256Header) != 64 {
+			t.Errorf("package %s has sha256 %q", p.NEVRA, p.SHA256Header)
+		}
+	}
+	mustContain(t, "manifest packages", strings.Join(nevras, " "), "kernel-", "busybox-", "grub2-efi-x64-cdboot-", "fbs-demo-release-")
+	if len(m.BootTests) != 2 || m.BootTests[0].Line != demo.Expect || m.BootTests[1].Firmware != "uefi" {
+		t.Errorf("manifest boot tests %+v", m.BootTests)
+	}
+	if m.Artifacts[0].SHA256 != sum || m.Tools["xorrisofs"] == "" || len(m.Stages) < 9 || m.Repos[0].BaseURL != "file://"+demoDir {
+		t.Errorf("manifest %+v", m)
+	}
+	log, _ := os.ReadFile(staged[".log"])
+	mustContain(t, "build log", string(log), "$ /usr/bin/dnf -y --installroot=", "$ /usr/bin/mksquashfs ", "$ /usr/bin/xorrisofs ",
+		"ignored: email=qa@example.org", "kickstart: ignored", "fbs-initramfs: switching to the root", "build "+m.ID+" succeeded")
+
+	checkISOLayout(t, iso)
+}
+
+// checkISOLayout reads the ISO back with xorriso and unsquashfs.
+func checkISOLayout(t *testing.T, iso string) {
+	out, err := exec.Command("xorriso", "-indev", iso, "-pvd_info", "-find", "/", "-type", "f").CombinedOutput()
+	if err != nil {
+		t.Fatalf("xorriso: %v\n%s", err, out)
+	}
+	mustContain(t, "ISO", string(out), "Volume Id    : FBS-Demo-Live",
+		"'/LiveOS/squashfs.img'", "'/images/pxeboot/vmlinuz'", "'/images/pxeboot/initrd.img'", "'/images/eltorito.img'",
+		"'/boot/grub2/grub.cfg'", "'/boot/grub2/i386-pc/normal.mod'", "'/EFI/BOOT/BOOTX64.EFI'", "'/EFI/BOOT/grub.cfg'", "'/LICENSE'")
+	report, _ := exec.Command("xorriso", "-indev", iso, "-report_system_area", "plain").CombinedOutput()
+	// Partition 2 is the EFI system partition (C12A7328-F81F-11D2-BA4B-00A0C93EC93B, as GPT stores it).
+	mustContain(t, "system area", string(report), "GPT partname local :   2  Appended2", "GPT type GUID      :   2  28732ac11ff8d211ba4b00a0c93ec93b")
+
+	dir := t.TempDir()
+	if out, err := exec.Command("xorriso", "-osirrox", "on", "-indev", iso, "-extract", "/LiveOS/squashfs.img", dir+"/squashfs.img",
+		"-extract", "/boot/grub2/grub.cfg", dir+"/grub.cfg").CombinedOutput(); err != nil {
+		t.Fatalf("extract: %v\n%s", err, out)
+	}
+	cfg, _ := os.ReadFile(dir + "/grub.cfg")
+	mustContain(t, "grub.cfg", string(cfg), "search --no-floppy --set=root -l 'FBS-Demo-Live'",
+		"root=live:CDLABEL=FBS-Demo-Live console=ttyS0,115200 rd.live.image")
+	issue, err := exec.Command("unsquashfs", "-cat", dir+"/squashfs.img", "etc/issue").Output()
+	if err != nil || !strings.Contains(string(issue), "written by the kickstart's %post") {
+		t.Errorf("squashfs /etc/issue: %q %v", issue, err)
+	}
+	list, _ := exec.Command("unsquashfs", "-l", dir+"/squashfs.img").Output()
+	if strings.Contains(string(list), "squashfs-root/LiveOS") || !strings.Contains(string(list), "squashfs-root/usr/lib/grub/i386-pc") {
+		t.Error("squashfs does not hold the root directly")
+	}
+	if strings.Contains(string(list), "squashfs-root/tmp/ks-script") {
+		t.Errorf("the %%post script was left in the image")
+	}
+}
+
+func sha256File(t *testing.T, path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	io.Copy(h, f)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// TestDemo_QEMU runs "fbs demo" as a user would.
+func TestDemo_QEMU(t *testing.T) {
+	res := fbs(t, "demo", "--cache", cache, "--work", t.TempDir())
+	if res.code != 0 {
+		t.Fatalf("exit %d", res.code)
+	}
+	mustContain(t, "fbs demo output", res.out, "demo repo: up to date", "demo summary", "  ISO      ", "  size     ",
+		"  stages   kickstart ", "  boot     bios (", `console: "`+demo.Expect+`"`)
+}
+
+// TestBootTestFailure_QEMU: a boot that never shows the text fails with the console's last lines.
+func TestBootTestFailure_QEMU(t *testing.T) {
+	work := t.TempDir()
+	res := fbs(t, "build", request(t, "file://"+demoDir, "true", ""), "--cache", cache, "--work", work, "--keep")
+	if res.code != 0 {
+		t.Fatalf("build exit %d", res.code)
+	}
+	isos, _ := filepath.Glob(filepath.Join(work, "*", "FBS-Test.iso"))
+	if len(isos) != 1 {
+		t.Fatalf("ISO not kept in the work dir: %v", isos)
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(isos[0]), "root", "etc")); err != nil {
+		t.Errorf("--keep did not keep the root: %v", err)
+	}
+	res = fbs(t, "boot-test", isos[0], "--expect", "text no image prints", "--log-dir", work)
+	if res.code != 1 {
+		t.Errorf("exit %d, want 1", res.code)
+	}
+	mustContain(t, "boot-test output", res.out, "boot test failed: bios boot: QEMU exited before", "last console lines", "fbs-demo: powering off")
+}
