@@ -18,6 +18,7 @@ import (
 
 	"fbs/internal/bootcheck"
 	"fbs/internal/buildlog"
+	"fbs/internal/hosttool"
 	"fbs/internal/kickstart"
 	"fbs/internal/runner"
 	"fbs/internal/spec"
@@ -85,6 +86,9 @@ type build struct {
 	mu      sync.Mutex
 	stages  []StageTime
 	boots   []*bootcheck.Result
+	// tools holds the host tools' versions for the manifest, asked for in
+	// the background while the build runs (dnf --version alone takes 0.3 s).
+	tools chan map[string]string
 }
 
 // Run builds req.
@@ -122,6 +126,10 @@ func Run(ctx context.Context, req *spec.Request, opts Options) (*Result, error) 
 	}
 	defer b.log.Close()
 	b.run = runner.New(b.log)
+	b.tools = make(chan map[string]string, 1)
+	go func() {
+		b.tools <- hosttool.Versions(ctx, "dnf", "rpm", "mksquashfs", "xorrisofs", "grub-mkimage", "mkfs.fat", "mcopy", "implantisomd5", "qemu-system-x86_64")
+	}()
 	if opts.Started != nil {
 		opts.Started(b.id, logPath)
 	}

@@ -1,0 +1,44 @@
+# fbs — see README.md. Every target that needs host tools installs them first.
+
+# Debian packages fbs runs (fbs doctor lists them with what each is for).
+PKGS := dnf rpm createrepo-c squashfs-tools xorriso grub-common mtools dosfstools \
+	qemu-system-x86 ovmf kmod busybox-static isomd5sum apt dpkg procps ca-certificates bc curl python3
+
+GO ?= go
+BIN := bin/fbs
+
+.PHONY: all deps build demo test unit e2e bench clean
+
+all: build
+
+# deps installs the host tools (as root), once: nothing happens when they are there.
+deps:
+	@missing=$$(for p in $(PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ] || [ -z "$$(ls /var/lib/apt/lists/ 2>/dev/null | grep -v -e lock -e partial -e auxfiles)" ]; then \
+		echo "installing: $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+build:
+	$(GO) build -o $(BIN) ./cmd/fbs
+
+# demo: the main job. Builds the demo distro's repo, a live ISO from it, and boots it in QEMU.
+demo: deps build
+	./$(BIN) demo
+
+unit:
+	$(GO) vet ./...
+	$(GO) vet -tags e2e ./e2e
+	$(GO) test ./...
+
+e2e: deps
+	$(GO) test -tags e2e -count=1 -timeout 30m ./e2e
+
+# test: everything CI runs: unit tests, then the end-to-end tests (real builds, QEMU boots).
+test: deps unit e2e
+
+bench: deps build
+	bench/live.sh
+
+clean:
+	rm -rf bin
