@@ -87,7 +87,8 @@ type build struct {
 	stages  []StageTime
 	boots   []*bootcheck.Result
 	// tools holds the host tools' versions for the manifest, asked for in
-	// the background while the build runs (dnf --version alone takes 0.3 s).
+	// the background (dnf --version alone takes 0.3 s, and waits while
+	// another dnf runs).
 	tools chan map[string]string
 }
 
@@ -109,17 +110,24 @@ func Run(ctx context.Context, req *spec.Request, opts Options) (*Result, error) 
 	now := time.Now().UTC()
 	b := &build{req: req, opts: opts, started: now, stamp: now.Format("20060102-150405")}
 	b.id = fmt.Sprintf("%s-%s-%s-%s", b.stamp, req.Type, req.Arch, randomSuffix())
+	// The seed's tmpdir= and cachedir= name where livecd-creator worked; they win over the defaults.
 	workParent := opts.WorkDir
-	if req.Live != nil && req.Live.TmpDir != "" {
+	if req.Live.TmpDir != "" {
 		workParent = req.Live.TmpDir
+	}
+	if req.Live.CacheDir != "" {
+		b.opts.CacheDir = req.Live.CacheDir
 	}
 	b.work = filepath.Join(workParent, b.id)
 	if err := os.MkdirAll(b.work, 0o755); err != nil {
 		return nil, fmt.Errorf("work dir: %w", err)
 	}
 	logPath := filepath.Join(b.work, "build.log")
-	if req.Live != nil && req.Live.LogFile != "" {
+	if req.Live.LogFile != "" {
 		logPath = req.Live.LogFile
+		if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
+			return nil, fmt.Errorf("build log: %w", err)
+		}
 	}
 	if b.log, err = buildlog.Create(logPath); err != nil {
 		return nil, err
@@ -127,9 +135,6 @@ func Run(ctx context.Context, req *spec.Request, opts Options) (*Result, error) 
 	defer b.log.Close()
 	b.run = runner.New(b.log)
 	b.tools = make(chan map[string]string, 1)
-	go func() {
-		b.tools <- hosttool.Versions(ctx, "dnf", "rpm", "mksquashfs", "xorrisofs", "grub-mkimage", "mkfs.fat", "mcopy", "implantisomd5", "qemu-system-x86_64")
-	}()
 	if opts.Started != nil {
 		opts.Started(b.id, logPath)
 	}
@@ -151,7 +156,11 @@ func Run(ctx context.Context, req *spec.Request, opts Options) (*Result, error) 
 	res.Artifacts = arts
 	b.log.Printf("build %s succeeded in %s", b.id, time.Since(b.started).Round(time.Millisecond))
 	if target.Dir != "" {
-		p, err := stage.Put(logPath, target.Dir, b.stagedName(".log"))
+		put := stage.Put
+		if req.Live.LogFile != "" {
+			put = stage.Copy // the log stays where the request asked for it
+		}
+		p, err := put(logPath, target.Dir, b.stagedName(".log"))
 		if err != nil {
 			return res, fmt.Errorf("stage the log: %w", err)
 		}
@@ -159,6 +168,13 @@ func Run(ctx context.Context, req *spec.Request, opts Options) (*Result, error) 
 	}
 	b.cleanup(true)
 	return res, nil
+}
+
+// askToolVersions starts asking the host tools' versions for the manifest.
+func (b *build) askToolVersions(ctx context.Context) {
+	go func() {
+		b.tools <- hosttool.Versions(ctx, "dnf", "rpm", "mksquashfs", "xorrisofs", "grub-mkimage", "mkfs.fat", "mcopy", "implantisomd5", "qemu-system-x86_64")
+	}()
 }
 
 // stage runs one stage, timing and reporting it. Stages may run concurrently.

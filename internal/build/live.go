@@ -46,6 +46,7 @@ func (b *build) live(ctx context.Context, target stage.Target) ([]Artifact, erro
 	if err := b.stage("packages", func() (string, error) { return b.install(ctx, ks, root) }); err != nil {
 		return nil, err
 	}
+	b.askToolVersions(ctx)
 	if err := b.stage("post", func() (string, error) { return b.post(ctx, ks, root) }); err != nil {
 		return nil, err
 	}
@@ -76,6 +77,12 @@ func (b *build) live(ctx context.Context, target stage.Target) ([]Artifact, erro
 	}
 	if err := b.bootTests(ctx, isoPath); err != nil {
 		return nil, err
+	}
+	if target.Dir != "" {
+		if _, err := os.Stat(filepath.Join(target.Dir, b.stagedName(".iso"))); err == nil {
+			// Same label in the same second: the build id keeps the names apart.
+			b.stamp = b.id
+		}
 	}
 	var arts []Artifact
 	if err := b.stage("manifest", func() (string, error) {

@@ -83,7 +83,7 @@ func (b *build) manifest(ctx context.Context, ks *kickstart.Kickstart, root stri
 	m := Manifest{
 		ID: b.id, FBS: FBSVersion, Started: b.started, Finished: time.Now().UTC(), Request: b.req,
 		Kickstart: ksArt.Name, Repos: repos, Packages: pkgs,
-		Tools:  hosttool.Versions(ctx, "dnf", "rpm", "mksquashfs", "xorrisofs", "grub-mkimage", "mkfs.fat", "mcopy", "implantisomd5"),
+		Tools:  <-b.tools,
 		Stages: b.stages, Artifacts: []Artifact{iso, ksArt}, BootTests: b.boots,
 	}
 	data, err := json.MarshalIndent(m, "", "  ")

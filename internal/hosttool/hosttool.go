@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -95,13 +96,22 @@ func Version(ctx context.Context, t Tool) string {
 	return "present"
 }
 
-// Versions returns the versions of the named tools, for a build manifest.
+// Versions returns the versions of the named tools, for a build manifest,
+// asking them all at once.
 func Versions(ctx context.Context, names ...string) map[string]string {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
 	out := map[string]string{}
 	for _, n := range names {
 		if t, ok := Find(n); ok {
-			out[n] = Version(ctx, t)
+			wg.Go(func() {
+				v := Version(ctx, t)
+				mu.Lock()
+				out[n] = v
+				mu.Unlock()
+			})
 		}
 	}
+	wg.Wait()
 	return out
 }

@@ -57,12 +57,22 @@ func (e *Error) BadInput() bool { return true }
 // replacing a file there: on a clash it takes name.1, name.2 …. A file only
 // appears under its name once complete. It returns the staged path.
 func Put(src, dir, name string) (string, error) {
+	dst, err := Copy(src, dir, name)
+	if err != nil {
+		return "", err
+	}
+	return dst, os.Remove(src)
+}
+
+// Copy stages src as Put does but leaves src in place (as a hard link to
+// the staged file where the filesystem allows).
+func Copy(src, dir, name string) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
 	dst, err := linkNew(src, dir, name)
 	if err == nil {
-		return dst, os.Remove(src)
+		return dst, nil
 	}
 	if !errors.Is(err, syscall.EXDEV) {
 		return "", err
@@ -72,10 +82,7 @@ func Put(src, dir, name string) (string, error) {
 		return "", err
 	}
 	defer os.Remove(tmp)
-	if dst, err = linkNew(tmp, dir, name); err != nil {
-		return "", err
-	}
-	return dst, os.Remove(src)
+	return linkNew(tmp, dir, name)
 }
 
 // linkNew hard-links src into dir under name or the first free variant of it;
