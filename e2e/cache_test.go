@@ -15,7 +15,9 @@ import (
 
 // TestWarmRebuildDownloadsNothing serves the demo repo over HTTP, as a
 // mirror would, builds a JSON request twice with one cache, the second time
-// with another %post, and counts the packages fetched.
+// with another %post, and counts the packages fetched. The second build
+// takes the installed root from the root cache; the first build's %post
+// must not have changed it.
 func TestWarmRebuildDownloadsNothing(t *testing.T) {
 	var rpms atomic.Int64
 	files := http.FileServer(http.Dir(demoDir))
@@ -46,6 +48,17 @@ func TestWarmRebuildDownloadsNothing(t *testing.T) {
 		case i == 1 && got != 0:
 			t.Errorf("warm build fetched %d packages, want none", got)
 		}
+		mustContain(t, "output", res.out, []string{"8 packages, now in the root cache", "8 packages, from the root cache"}[i])
+	}
+	issues, _ := filepath.Glob(filepath.Join(buildCache, "roots", "*", "etc", "issue"))
+	if len(issues) != 1 {
+		t.Fatalf("root cache holds %d roots, want 1", len(issues))
+	}
+	if b, _ := os.ReadFile(issues[0]); strings.Contains(string(b), "first") {
+		t.Errorf("a build's %%post wrote into the cached root")
+	}
+	if mounts, _ := os.ReadFile("/proc/self/mountinfo"); strings.Contains(string(mounts), buildCache) {
+		t.Error("a cached root is still mounted on the host")
 	}
 	if _, err := os.Stat(filepath.Join(buildCache, "dnf")); err != nil {
 		t.Errorf("no package cache: %v", err)

@@ -37,8 +37,11 @@ type Options struct {
 	WorkDir  string // parent of the per-build work dirs
 	CacheDir string // shared package cache
 	Keep     bool   // keep the work dir (root and all)
-	Procs    int    // compression threads; 0 = all cores
-	Reporter Reporter
+	// RootCache is how many installed roots to keep for later builds of
+	// the same package set (0: none).
+	RootCache int
+	Procs     int // compression threads; 0 = all cores
+	Reporter  Reporter
 	// BootTests run after the ISO is made; a failing one fails the build.
 	BootTests []bootcheck.Options
 	// Loader fetches kickstarts; nil reads paths relative to the request and URLs.
@@ -90,6 +93,8 @@ type build struct {
 	// the background (dnf --version alone takes 0.3 s, and waits while
 	// another dnf runs).
 	tools chan map[string]string
+	// release undoes what the build holds: the overlay on a cached root.
+	release []func()
 }
 
 // Run builds req.
@@ -212,11 +217,14 @@ func (b *build) stagedName(suffix string) string {
 // large and its mounts died with their namespaces), the rest once the
 // artifacts are staged. --keep keeps everything.
 func (b *build) cleanup(staged bool) {
+	for _, f := range b.release {
+		f()
+	}
 	if b.opts.Keep {
 		b.log.Printf("work dir kept: %s", b.work)
 		return
 	}
-	for _, d := range []string{"root", "parts", "repos.d"} {
+	for _, d := range []string{"root", "upper", "overlay-work", "parts", "repos.d"} {
 		if err := removeTree(filepath.Join(b.work, d)); err != nil {
 			b.log.Printf("cleanup: %v", err)
 		}

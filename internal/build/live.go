@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -166,12 +167,32 @@ func (b *build) install(ctx context.Context, ks *kickstart.Kickstart, root strin
 	for _, r := range ks.Repos {
 		b.log.Printf("repo %s: %s", r.Name, kickstart.Expand(r.BaseURL+r.Mirrorlist+r.Metalink, in.Releasever, in.Arch))
 	}
+	run := func(in dnf.Install) error { return b.dnf(ctx, ks, in) }
+	key, why := b.rootKey(ctx, in, ks.Repos)
+	if key == "" {
+		b.log.Printf("root cache: not used: %s", why)
+	} else {
+		how, err := b.cachedRoot(ctx, key, in, run)
+		if err != nil {
+			return "", err
+		}
+		if how != "" {
+			return b.countPackages(root) + ", " + how, nil
+		}
+	}
+	if err := run(in); err != nil {
+		return "", err
+	}
+	return b.countPackages(root), nil
+}
+
+// dnf runs the transaction, turning dnf's complaints about the kickstart's
+// repos and packages into errors that point into the kickstart.
+func (b *build) dnf(ctx context.Context, ks *kickstart.Kickstart, in dnf.Install) error {
 	var badRepo, why, missing string
-	total := 0
 	err := b.run.Run(ctx, runner.Cmd{Args: append([]string{hosttool.Path("dnf")}, in.Args()[1:]...), OnLine: func(line string) bool {
 		if p, ok := dnf.ParseProgress(line); ok {
 			b.opts.Reporter.StageProgress("packages", p.Phase, p.Done, p.Total)
-			total = p.Total
 		}
 		if m := dnfRepoErr.FindStringSubmatch(line); m != nil {
 			badRepo = m[1]
@@ -187,21 +208,27 @@ func (b *build) install(ctx context.Context, ks *kickstart.Kickstart, root strin
 		}
 		return false
 	}})
-	if err == nil {
-		return fmt.Sprintf("%d packages", total), nil
-	}
-	if ctx.Err() != nil {
-		return "", err
+	if err == nil || ctx.Err() != nil {
+		return err
 	}
 	for _, r := range ks.Repos {
 		if r.Name == badRepo {
-			return "", &kickstart.Error{Pos: r.Pos, Msg: fmt.Sprintf("repo %s cannot be read: %s", r.Name, why)}
+			return &kickstart.Error{Pos: r.Pos, Msg: fmt.Sprintf("repo %s cannot be read: %s", r.Name, why)}
 		}
 	}
 	if missing != "" {
-		return "", &kickstart.Error{Pos: ks.Packages.Pos, Msg: fmt.Sprintf("%%packages: no package or group %q in the repos", missing)}
+		return &kickstart.Error{Pos: ks.Packages.Pos, Msg: fmt.Sprintf("%%packages: no package or group %q in the repos", missing)}
 	}
-	return "", err
+	return err
+}
+
+// countPackages says how many packages the root holds.
+func (b *build) countPackages(root string) string {
+	out, err := exec.Command(hosttool.Path("rpm"), "--root", root, "-qa").Output()
+	if err != nil {
+		return ""
+	}
+	return fmt.Sprintf("%d packages", strings.Count(string(out), "\n"))
 }
 
 func (b *build) post(ctx context.Context, ks *kickstart.Kickstart, root string) (string, error) {

@@ -10,12 +10,14 @@ import (
 
 	"fbs/internal/bootcheck"
 	"fbs/internal/build"
+	"fbs/internal/runner"
 	"fbs/internal/spec"
 )
 
 type buildFlags struct {
 	cache, work string
 	keep        bool
+	rootCache   int
 	compression string
 	boot        bootFlags
 }
@@ -45,6 +47,7 @@ func (f *buildFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.cache, "cache", defaultCache, "package cache shared by builds")
 	fl.StringVar(&f.work, "work", defaultWork, "where each build gets its work dir (the request's tmpdir= wins)")
 	fl.BoolVar(&f.keep, "keep", false, "keep the work dir, image root included")
+	fl.IntVar(&f.rootCache, "root-cache", 3, "installed roots kept for rebuilds of the same package set (0: none)")
 	fl.StringVar(&f.compression, "compression", "", "squashfs compressor, overriding the request's (xz, zstd, gzip, lz4, lzo)")
 	fl.StringVar(&f.boot.firmware, "boot-test", "", "boot the ISO in QEMU after building: bios, uefi or bios,uefi")
 	fl.Lookup("boot-test").NoOptDefVal = "bios,uefi"
@@ -62,6 +65,9 @@ func buildCmd() *cobra.Command {
 Exit status: 0 built, 1 the build failed, 2 the request is at fault.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if done, err := privateMounts(cmd); done {
+				return err
+			}
 			req, err := spec.Load(args[0])
 			if err != nil {
 				return err
@@ -90,7 +96,7 @@ func runBuild(ctx context.Context, cmd *cobra.Command, req *spec.Request, f buil
 	build.FBSVersion = versionString()
 	start := time.Now()
 	res, err := build.Run(ctx, req, build.Options{
-		WorkDir: f.work, CacheDir: f.cache, Keep: f.keep, Reporter: out, BootTests: boots,
+		WorkDir: f.work, CacheDir: f.cache, Keep: f.keep, RootCache: f.rootCache, Reporter: out, BootTests: boots,
 		Started: func(id, log string) {
 			out.Printf("fbs: build %s (%s %s, release %s)", id, req.Type, req.Arch, req.Release)
 			out.Printf("fbs: log %s", log)
@@ -108,6 +114,22 @@ func runBuild(ctx context.Context, cmd *cobra.Command, req *spec.Request, f buil
 	}
 	out.Printf("  %s (build log)", res.Log)
 	return res, nil
+}
+
+// privateMounts re-runs this command in a mount namespace of its own (see
+// runner.PrivateMounts). done is true in the parent, which has nothing left
+// to do but pass on the child's exit status.
+func privateMounts(cmd *cobra.Command) (done bool, err error) {
+	reexeced, status, err := runner.PrivateMounts()
+	switch {
+	case reexeced && status == 0:
+		return true, nil
+	case reexeced:
+		return true, exitStatus(status)
+	case err != nil:
+		fmt.Fprintf(cmd.ErrOrStderr(), "fbs: no private mounts (%v): cached roots are not used\n", err)
+	}
+	return false, nil
 }
 
 func humanSize(n int64) string {

@@ -41,6 +41,10 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
+	var st exitStatus
+	if errors.As(err, &st) {
+		return int(st) // the child fbs has said why
+	}
 	fmt.Fprintf(stderr, "fbs: %v\n", err)
 	var bad interface{ BadInput() bool }
 	var usage usageError
@@ -49,6 +53,11 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	return exitFailed
 }
+
+// exitStatus is the status of a child fbs that did the work.
+type exitStatus int
+
+func (s exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(s)) }
 
 // usageError is a command line the user must correct.
 type usageError struct{ error }

@@ -80,6 +80,9 @@ then prints the ISO, its size, each stage's time, the boot time and the console
 line the boot test waited for.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if done, err := privateMounts(cmd); done {
+				return err
+			}
 			repo, err := demoRepo(cmd, filepath.Join(f.cache, "demo-repo"), f.cache)
 			if err != nil {
 				return err

@@ -1,0 +1,94 @@
+package build
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"fbs/internal/dnf"
+	"fbs/internal/kickstart"
+	"fbs/internal/rootcache"
+	"fbs/internal/rpmrepo"
+	"fbs/internal/runner"
+)
+
+// rootKey is the root cache key for a dnf transaction, or "" with the
+// reason when the root cannot be proven the same as a cached one.
+func (b *build) rootKey(ctx context.Context, in dnf.Install, repos []kickstart.Repo) (string, string) {
+	if b.opts.RootCache <= 0 {
+		return "", "the root cache is off"
+	}
+	if !runner.HasPrivateMounts() {
+		return "", "fbs runs without a mount namespace of its own, where it mounts cached roots"
+	}
+	// The paths differ from build to build; what is installed does not depend on them.
+	in.Root, in.CacheDir, in.ReposDir = "ROOT", "CACHE", "REPOS"
+	parts := []string{strings.Join(in.Args(), "\x00"), dnf.RepoFile(repos)}
+	for _, r := range repos {
+		sum, err := rpmrepo.Fingerprint(ctx, r, in.Releasever, in.Arch)
+		if err != nil {
+			return "", fmt.Sprintf("repo %s: %v", r.Name, err)
+		}
+		parts = append(parts, r.Name+"="+sum)
+	}
+	return rootcache.Key(parts...), ""
+}
+
+// cachedRoot mounts the cached root for key at root under a writable
+// overlay, installing and filing it first when the cache lacks it. It
+// returns "" when the build should install into root itself, else how the
+// root came.
+func (b *build) cachedRoot(ctx context.Context, key string, in dnf.Install, install func(dnf.Install) error) (string, error) {
+	root := in.Root
+	cache := &rootcache.Cache{Dir: filepath.Join(b.opts.CacheDir, "roots"), Keep: b.opts.RootCache}
+	entry, err := cache.Get(key)
+	if err != nil {
+		return "", err
+	}
+	how := "from the root cache"
+	if entry == nil {
+		how = "now in the root cache"
+		tmp, err := cache.Fill(key)
+		if err != nil {
+			return "", err
+		}
+		in.Root = tmp
+		if err := install(in); err != nil {
+			os.RemoveAll(tmp)
+			return "", err
+		}
+		if entry, err = cache.Commit(key, tmp); err != nil {
+			return "", err
+		}
+		b.log.Printf("root cache: filed the installed root as %s", key)
+		for _, gone := range cache.Prune() {
+			b.log.Printf("root cache: removed %s", gone)
+		}
+	} else {
+		b.log.Printf("root cache: %s holds this package set; no dnf transaction", key)
+	}
+	upper, work := filepath.Join(b.work, "upper"), filepath.Join(b.work, "overlay-work")
+	for _, d := range []string{root, upper, work} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			entry.Release()
+			return "", err
+		}
+	}
+	opts := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", entry.Path, upper, work)
+	if err := syscall.Mount("overlay", root, "overlay", 0, opts); err != nil {
+		entry.Release()
+		b.log.Printf("root cache: cannot mount an overlay here (%v); installing into the build's own root", err)
+		return "", nil
+	}
+	b.log.Printf("root cache: %s mounted read-only under an overlay at %s", entry.Path, root)
+	b.release = append(b.release, func() {
+		if err := syscall.Unmount(root, syscall.MNT_DETACH); err != nil {
+			b.log.Printf("unmount %s: %v", root, err)
+		}
+		entry.Release()
+	})
+	return how, nil
+}

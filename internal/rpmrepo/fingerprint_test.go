@@ -1,0 +1,60 @@
+package rpmrepo
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"fbs/internal/kickstart"
+)
+
+func TestFingerprint(t *testing.T) {
+	repomd := []byte("<repomd><revision>42</revision></repomd>")
+	sum := sha256.Sum256(repomd)
+	want := hex.EncodeToString(sum[:])
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "40/x86_64/repodata"), 0o755)
+	os.WriteFile(filepath.Join(dir, "40/x86_64/repodata/repomd.xml"), repomd, 0o644)
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/mirrorlist":
+			fmt.Fprintf(w, "# mirrors for %s\n\n%s/40/x86_64/\n", r.URL.RawQuery, srv.URL)
+		case "/metalink":
+			fmt.Fprintf(w, `<metalink><files><file name="repomd.xml"><verification>
+<hash type="md5">00000000000000000000000000000000</hash><hash type="sha256">%s</hash></verification></file></files></metalink>`, want)
+		default:
+			http.FileServer(http.Dir(dir)).ServeHTTP(w, r)
+		}
+	}))
+	defer srv.Close()
+	tests := map[string]kickstart.Repo{
+		"baseurl over http":   {BaseURL: srv.URL + "/$releasever/$basearch/"},
+		"baseurl from a file": {BaseURL: "file://" + dir + "/40/x86_64"},
+		"mirrorlist":          {Mirrorlist: srv.URL + "/mirrorlist?repo=fedora-$releasever"},
+		"metalink":            {Metalink: srv.URL + "/metalink?repo=fedora-$releasever&arch=$basearch"},
+	}
+	for name, r := range tests {
+		t.Run(name, func(t *testing.T) {
+			got, err := Fingerprint(context.Background(), r, "40", "x86_64")
+			if err != nil || got != want {
+				t.Errorf("Fingerprint = %q, %v; want %q", got, err, want)
+			}
+		})
+	}
+	_, err := Fingerprint(context.Background(), kickstart.Repo{BaseURL: srv.URL + "/41/"}, "41", "x86_64")
+	if err == nil || !strings.Contains(err.Error(), "404") {
+		t.Errorf("missing repo: %v", err)
+	}
+	_, err = Fingerprint(context.Background(), kickstart.Repo{BaseURL: "ftp://x/y"}, "41", "x86_64")
+	if err == nil {
+		t.Error("an ftp repo got a fingerprint")
+	}
+}
