@@ -21,6 +21,10 @@ func (b *build) rootKey(ctx context.Context, in dnf.Install, repos []kickstart.R
 	if b.opts.RootCache <= 0 {
 		return "", "the root cache is off"
 	}
+	if b.opts.Keep {
+		// A mounted root would vanish with fbs's mount namespace.
+		return "", "--keep wants the root itself in the work dir"
+	}
 	if !runner.HasPrivateMounts() {
 		return "", "fbs runs without a mount namespace of its own, where it mounts cached roots"
 	}
