@@ -178,7 +178,7 @@ func Run(ctx context.Context, req *spec.Request, opts Options) (*Result, error) 
 // askToolVersions starts asking the host tools' versions for the manifest.
 func (b *build) askToolVersions(ctx context.Context) {
 	go func() {
-		b.tools <- hosttool.Versions(ctx, "dnf", "rpm", "mksquashfs", "xorrisofs", "grub-mkimage", "mkfs.fat", "mcopy", "implantisomd5", "qemu-system-x86_64")
+		b.tools <- hosttool.CachedVersions(ctx, filepath.Join(b.opts.CacheDir, "tool-versions.json"), "dnf", "rpm", "mksquashfs", "xorrisofs", "grub-mkimage", "mkfs.fat", "mcopy", "implantisomd5", "qemu-system-x86_64")
 	}()
 }
 
