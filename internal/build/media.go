@@ -3,10 +3,13 @@ package build
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
+	"time"
 
 	"fbs/internal/hosttool"
 	"fbs/internal/image"
@@ -39,15 +42,28 @@ func (b *build) squashfs(ctx context.Context, root, parts string) (string, error
 	args := image.MksquashfsArgs(root, out, comp, b.req.Arch, b.opts.Procs)
 	args[0] = hosttool.Path("mksquashfs")
 	b.log.Printf("squashfs: %s compression on %d processors", comp, b.opts.Procs)
-	err := b.run.Run(ctx, runner.Cmd{Args: args, OnLine: func(line string) bool {
-		if m := squashProgress.FindStringSubmatch(line); m != nil {
-			done, _ := strconv.Atoi(m[1])
-			total, _ := strconv.Atoi(m[2])
-			b.opts.Reporter.StageProgress("squashfs", "compressing", done, total)
-			return true
-		}
-		return false
-	}})
+	// mksquashfs's own progress bar reaches a pipe only at its end (stdio
+	// buffering), so progress is what it has read of the root so far.
+	total := make(chan int64, 1)
+	go func() { total <- treeSize(root) }()
+	err := b.run.Run(ctx, runner.Cmd{Args: args,
+		OnLine: func(line string) bool { return squashProgress.MatchString(line) },
+		Watch: func(pid int, done <-chan struct{}) {
+			var size int64
+			tick := time.NewTicker(250 * time.Millisecond)
+			defer tick.Stop()
+			for {
+				select {
+				case <-done:
+					return
+				case size = <-total:
+				case <-tick.C:
+					if read := bytesRead(pid); size > 0 && read > 0 {
+						b.opts.Reporter.StageProgress("squashfs", "MiB read", int(min(read, size)>>20), int(size>>20))
+					}
+				}
+			}
+		}})
 	if err != nil {
 		return "", err
 	}
@@ -137,6 +153,35 @@ func (b *build) iso(ctx context.Context, out, parts, grubCfg string, boot *image
 		b.log.Printf("implantisomd5 not found (apt-get install isomd5sum): the ISO has no checksum for rd.live.check")
 	}
 	return sizeOf(out), nil
+}
+
+// treeSize adds up the sizes of the regular files below dir.
+func treeSize(dir string) int64 {
+	var n int64
+	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if info, err := d.Info(); err == nil {
+				n += info.Size()
+			}
+		}
+		return nil
+	})
+	return n
+}
+
+// bytesRead is how much a process has read so far (rchar in /proc/PID/io).
+func bytesRead(pid int) int64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "rchar: "); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	return 0
 }
 
 func sizeOf(path string) string {

@@ -35,6 +35,9 @@ type Cmd struct {
 	// OnLine receives each output line, for progress; it returns true for
 	// a line that should not go into the log.
 	OnLine func(string) bool
+	// Watch, if set, runs while the tool does, with its PID, until done
+	// is closed (e.g. to report progress the tool does not print).
+	Watch func(pid int, done <-chan struct{})
 }
 
 // Runner runs commands for one build.
@@ -94,6 +97,11 @@ func (r *Runner) Run(ctx context.Context, c Cmd) error {
 	err := cmd.Start()
 	if err != nil {
 		return fmt.Errorf("%s: %w", tool, err)
+	}
+	if c.Watch != nil {
+		done := make(chan struct{})
+		defer close(done)
+		go c.Watch(cmd.Process.Pid, done)
 	}
 	err = cmd.Wait()
 	// The group may hold grandchildren that ignored SIGTERM.
