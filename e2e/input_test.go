@@ -50,6 +50,12 @@ func TestBadInput(t *testing.T) {
 		"ftp staging": {func(t *testing.T, s string) string {
 			return request(t, repo, "true", "staging=ftp://ftp.example.org/incoming")
 		}, "staging=ftp://ftp.example.org/incoming: ftp staging: not yet supported"},
+		"koji packages": {func(t *testing.T, s string) string {
+			p := request(t, repo, "true", "staging=file://"+s)
+			text, _ := os.ReadFile(p)
+			write(t, p, strings.Replace(string(text), "[live]\n", "[live]\nnvr=wget2-2.1.0-9.fc40\n", 1))
+			return p
+		}, "nvr: extra packages from Koji (nvr=, bid=): not implemented yet"},
 		"json unknown field": {func(t *testing.T, s string) string {
 			p := filepath.Join(t.TempDir(), "req.json")
 			write(t, p, `{"type":"live","arch":"x86_64","release":"1","live":{"config":"x.ks","size":"big"}}`)
@@ -86,4 +92,22 @@ func TestPostErrorOnFail(t *testing.T) {
 		t.Errorf("exit %d, want 1", res.code)
 	}
 	mustContain(t, "output", res.out, "%post at ", "test.ks:10: sh exited with status 7")
+}
+
+// TestStagingFailureKeepsArtifacts: a staging target that cannot be written
+// fails the build (exit 1) and leaves every artifact in the work dir.
+func TestStagingFailureKeepsArtifacts(t *testing.T) {
+	blocker := filepath.Join(t.TempDir(), "a-file")
+	write(t, blocker, "not a directory")
+	work := t.TempDir()
+	res := fbs(t, "build", request(t, "file://"+demoDir, "true", "staging=file://"+blocker+"/staging"), "--cache", cache, "--work", work)
+	if res.code != 1 {
+		t.Errorf("exit %d, want 1", res.code)
+	}
+	mustContain(t, "output", res.out, "stage stage: ", "not a directory")
+	for _, name := range []string{"FBS-Test.iso", "CHECKSUM", "manifest.json", "FBS-Test.ks", "build.log"} {
+		if m, _ := filepath.Glob(filepath.Join(work, "*", name)); len(m) != 1 {
+			t.Errorf("%s is not in the work dir", name)
+		}
+	}
 }

@@ -102,6 +102,9 @@ func Run(ctx context.Context, req *spec.Request, opts Options) (*Result, error) 
 	if req.Type != "live" {
 		return nil, &spec.Error{Key: "type", Msg: fmt.Sprintf("%s images: %v (live images build today)", req.Type, ErrNotImplemented)}
 	}
+	if len(req.NVR)+len(req.BuildID) > 0 {
+		return nil, &spec.Error{Key: "nvr", Msg: fmt.Sprintf("extra packages from Koji (nvr=, bid=): %v", ErrNotImplemented)}
+	}
 	target, err := stage.Parse(req.Staging)
 	if err != nil {
 		return nil, err

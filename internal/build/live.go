@@ -97,12 +97,22 @@ func (b *build) live(ctx context.Context, target stage.Target) ([]Artifact, erro
 		return arts, nil
 	}
 	err = b.stage("stage", func() (string, error) {
-		for i := range arts {
-			p, err := stage.Put(arts[i].Path, target.Dir, arts[i].Name)
+		// All or nothing: the work dir keeps every artifact until all are
+		// staged; a failure takes back what this build staged.
+		staged := make([]string, 0, len(arts))
+		for _, a := range arts {
+			p, err := stage.Copy(a.Path, target.Dir, a.Name)
 			if err != nil {
+				for _, s := range staged {
+					os.Remove(s)
+				}
 				return "", err
 			}
-			arts[i].Path = p
+			staged = append(staged, p)
+		}
+		for i := range arts {
+			os.Remove(arts[i].Path)
+			arts[i].Path = staged[i]
 		}
 		return target.Dir, nil
 	})
