@@ -23,7 +23,7 @@ import (
 // stages it to a folder, and boots it with BIOS and UEFI.
 func TestLiveISO_QEMU(t *testing.T) {
 	dir := t.TempDir()
-	conf, err := demo.WriteRequest(dir, demoDir, "xz")
+	conf, err := demo.WriteRequest(dir, demoDir, "live", "xz")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,4 +165,40 @@ func TestBootTestFailure_QEMU(t *testing.T) {
 		t.Errorf("exit %d, want 1", res.code)
 	}
 	mustContain(t, "boot-test output", res.out, "boot test failed: bios boot: QEMU exited before", "last console lines", "fbs-demo: powering off")
+}
+
+// TestBootISO_QEMU builds the demo distro's boot (installer) ISO from its
+// seed-format request and boots it with BIOS and UEFI to its stage2 init.
+func TestBootISO_QEMU(t *testing.T) {
+	conf, err := demo.WriteRequest(t.TempDir(), demoDir, "boot", "zstd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	staging := t.TempDir()
+	text, _ := os.ReadFile(conf)
+	write(t, conf, strings.Replace(string(text), "staging=\n", "staging=file://"+staging+"\n", 1))
+	res := fbs(t, "build", conf, "--cache", cache, "--work", t.TempDir(), "--boot-test", "--expect", demo.ExpectInstaller)
+	if res.code != 0 {
+		t.Fatalf("exit %d", res.code)
+	}
+	isos, _ := filepath.Glob(filepath.Join(staging, "fbs-demo-1-x86_64-*.iso"))
+	if len(isos) != 1 {
+		t.Fatalf("staged ISOs %v", isos)
+	}
+	out, err := exec.Command("xorriso", "-indev", isos[0], "-pvd_info", "-find", "/", "-type", "f").CombinedOutput()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, "ISO", string(out), "Volume Id    : fbs-demo-1-x86_64", "'/images/install.img'", "'/.discinfo'", "'/.treeinfo'",
+		"'/images/pxeboot/vmlinuz'", "'/EFI/BOOT/BOOTX64.EFI'")
+	dir := t.TempDir()
+	exec.Command("xorriso", "-osirrox", "on", "-indev", isos[0], "-extract", "/boot/grub2/grub.cfg", dir+"/grub.cfg",
+		"-extract", "/.treeinfo", dir+"/treeinfo", "-extract", "/images/install.img", dir+"/install.img").Run()
+	cfg, _ := os.ReadFile(dir + "/grub.cfg")
+	mustContain(t, "grub.cfg", string(cfg), "menuentry 'Install fbs-demo 1'", "inst.stage2=hd:LABEL=fbs-demo-1-x86_64 console=ttyS0,115200 quiet", "inst.rescue")
+	ti, _ := os.ReadFile(dir + "/treeinfo")
+	mustContain(t, ".treeinfo", string(ti), "[stage2]\nmainimage = images/install.img", "family = fbs-demo", "version = 1")
+	stamp, _ := exec.Command("unsquashfs", "-cat", dir+"/install.img", ".buildstamp").Output()
+	mustContain(t, ".buildstamp", string(stamp), "Product=fbs-demo", "Version=1")
+	mustContain(t, "output", res.out, "boot-bios", "boot-uefi", `"`+demo.ExpectInstaller)
 }

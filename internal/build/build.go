@@ -4,6 +4,7 @@
 package build
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -78,17 +79,20 @@ type StageTime struct {
 var ErrNotImplemented = errors.New("not implemented yet")
 
 type build struct {
-	req     *spec.Request
-	opts    Options
-	id      string
-	stamp   string
-	work    string
-	log     *buildlog.Log
-	run     *runner.Runner
-	started time.Time
-	mu      sync.Mutex
-	stages  []StageTime
-	boots   []*bootcheck.Result
+	req   *spec.Request
+	opts  Options
+	id    string
+	stamp string
+	work  string
+	log   *buildlog.Log
+	run   *runner.Runner
+	label string // volume id, and the start of staged names
+	// releasever is $releasever for the repos; comp the squashfs compressor.
+	releasever, comp string
+	started          time.Time
+	mu               sync.Mutex
+	stages           []StageTime
+	boots            []*bootcheck.Result
 	// tools holds the host tools' versions for the manifest, asked for in
 	// the background (dnf --version alone takes 0.3 s, and waits while
 	// another dnf runs).
@@ -99,8 +103,8 @@ type build struct {
 
 // Run builds req.
 func Run(ctx context.Context, req *spec.Request, opts Options) (*Result, error) {
-	if req.Type != "live" {
-		return nil, &spec.Error{Key: "type", Msg: fmt.Sprintf("%s images: %v (live images build today)", req.Type, ErrNotImplemented)}
+	if req.Type == "dvd" {
+		return nil, &spec.Error{Key: "type", Msg: fmt.Sprintf("%s images: %v (live and boot images build today)", req.Type, ErrNotImplemented)}
 	}
 	if len(req.NVR)+len(req.BuildID) > 0 {
 		return nil, &spec.Error{Key: "nvr", Msg: fmt.Sprintf("extra packages from Koji (nvr=, bid=): %v", ErrNotImplemented)}
@@ -108,6 +112,9 @@ func Run(ctx context.Context, req *spec.Request, opts Options) (*Result, error) 
 	target, err := stage.Parse(req.Staging)
 	if err != nil {
 		return nil, err
+	}
+	if req.Boot != nil && target.Dir == "" && req.Boot.OutDir != "" {
+		target.Dir = req.Boot.OutDir // lorax's output dir, when nothing else is asked for
 	}
 	if opts.Procs == 0 {
 		opts.Procs = runtime.NumCPU()
@@ -118,21 +125,27 @@ func Run(ctx context.Context, req *spec.Request, opts Options) (*Result, error) 
 	now := time.Now().UTC()
 	b := &build{req: req, opts: opts, started: now, stamp: now.Format("20060102-150405")}
 	b.id = fmt.Sprintf("%s-%s-%s-%s", b.stamp, req.Type, req.Arch, randomSuffix())
-	// The seed's tmpdir= and cachedir= name where livecd-creator worked; they win over the defaults.
+	// The seed's tmpdir=/workdir= and cachedir= name where livecd-creator
+	// and lorax worked; they win over the defaults.
 	workParent := opts.WorkDir
-	if req.Live.TmpDir != "" {
-		workParent = req.Live.TmpDir
-	}
-	if req.Live.CacheDir != "" {
-		b.opts.CacheDir = req.Live.CacheDir
+	logFile := ""
+	switch {
+	case req.Live != nil:
+		b.label, b.releasever, b.comp = req.Live.Label, req.Live.Releasever, req.Live.Compression
+		workParent = cmp.Or(req.Live.TmpDir, workParent)
+		b.opts.CacheDir = cmp.Or(req.Live.CacheDir, b.opts.CacheDir)
+		logFile = req.Live.LogFile
+	case req.Boot != nil:
+		b.label, b.releasever, b.comp = req.Boot.Label, req.Release, req.Boot.Compression
+		workParent = cmp.Or(req.Boot.WorkDir, workParent)
 	}
 	b.work = filepath.Join(workParent, b.id)
 	if err := os.MkdirAll(b.work, 0o755); err != nil {
 		return nil, fmt.Errorf("work dir: %w", err)
 	}
 	logPath := filepath.Join(b.work, "build.log")
-	if req.Live.LogFile != "" {
-		logPath = req.Live.LogFile
+	if logFile != "" {
+		logPath = logFile
 		if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
 			return nil, fmt.Errorf("build log: %w", err)
 		}
@@ -154,7 +167,12 @@ func Run(ctx context.Context, req *spec.Request, opts Options) (*Result, error) 
 		b.log.Printf("ignored: email=%s (fbs build notifies nobody; the service does)", strings.Join(req.Email, ","))
 	}
 	res := &Result{ID: b.id, WorkDir: b.work, Log: logPath}
-	arts, err := b.live(ctx, target)
+	var arts []Artifact
+	if req.Type == "live" {
+		arts, err = b.live(ctx, target)
+	} else {
+		arts, err = b.installer(ctx, target)
+	}
 	res.Stages, res.Boots = b.stages, b.boots
 	if err != nil {
 		b.log.Printf("build failed: %v", err)
@@ -165,7 +183,7 @@ func Run(ctx context.Context, req *spec.Request, opts Options) (*Result, error) 
 	b.log.Printf("build %s succeeded in %s", b.id, time.Since(b.started).Round(time.Millisecond))
 	if target.Dir != "" {
 		put := stage.Put
-		if req.Live.LogFile != "" {
+		if logFile != "" {
 			put = stage.Copy // the log stays where the request asked for it
 		}
 		p, err := put(logPath, target.Dir, b.stagedName(".log"))
@@ -178,7 +196,8 @@ func Run(ctx context.Context, req *spec.Request, opts Options) (*Result, error) 
 	return res, nil
 }
 
-// askToolVersions starts asking the host tools' versions for the manifest.
+// askToolVersions starts asking the host tools' versions for the manifest,
+// once dnf is done (see tools).
 func (b *build) askToolVersions(ctx context.Context) {
 	go func() {
 		b.tools <- hosttool.CachedVersions(ctx, filepath.Join(b.opts.CacheDir, "tool-versions.json"), "dnf", "rpm", "mksquashfs", "xorrisofs", "grub-mkimage", "mkfs.fat", "mcopy", "implantisomd5", "qemu-system-x86_64")
@@ -213,7 +232,7 @@ func prefixed(p, s string) string {
 // stagedName is an artifact's name in the staging dir: the label, the
 // build's timestamp, and the suffix.
 func (b *build) stagedName(suffix string) string {
-	return b.req.Live.Label + "-" + b.stamp + suffix
+	return b.label + "-" + b.stamp + suffix
 }
 
 // cleanup removes what a build leaves behind: the image root always (it is

@@ -50,22 +50,24 @@ var FBSVersion = "dev"
 
 // manifest checksums the ISO and writes CHECKSUM and manifest.json; it
 // returns the artifacts to stage, named as they will be staged.
-func (b *build) manifest(ctx context.Context, ks *kickstart.Kickstart, root string, target stage.Target, isoPath, ksPath string) ([]Artifact, error) {
+func (b *build) manifest(ctx context.Context, m medium, root string, target stage.Target, isoPath string) ([]Artifact, error) {
 	name := func(plain, suffix string) string {
 		if target.Dir == "" {
 			return plain
 		}
 		return b.stagedName(suffix)
 	}
-	iso := Artifact{Name: name(filepath.Base(isoPath), ".iso"), Path: isoPath}
-	ksArt := Artifact{Name: name(filepath.Base(ksPath), ".ks"), Path: ksPath}
-	for _, a := range []*Artifact{&iso, &ksArt} {
-		if err := hashFile(a); err != nil {
+	arts := []Artifact{{Name: name(filepath.Base(isoPath), ".iso"), Path: isoPath}}
+	if m.ksPath != "" {
+		arts = append(arts, Artifact{Name: name(filepath.Base(m.ksPath), ".ks"), Path: m.ksPath})
+	}
+	for i := range arts {
+		if err := hashFile(&arts[i]); err != nil {
 			return nil, err
 		}
 	}
 	sumPath := filepath.Join(b.work, "CHECKSUM")
-	sums := fmt.Sprintf("# fbs build %s\nSHA256 (%s) = %s\n", b.id, iso.Name, iso.SHA256)
+	sums := fmt.Sprintf("# fbs build %s\nSHA256 (%s) = %s\n", b.id, arts[0].Name, arts[0].SHA256)
 	if err := os.WriteFile(sumPath, []byte(sums), 0o644); err != nil {
 		return nil, err
 	}
@@ -73,20 +75,21 @@ func (b *build) manifest(ctx context.Context, ks *kickstart.Kickstart, root stri
 	if err != nil {
 		return nil, err
 	}
-	repos := make([]kickstart.Repo, len(ks.Repos))
-	for i, r := range ks.Repos {
+	repos := make([]kickstart.Repo, len(m.repos))
+	for i, r := range m.repos {
 		for _, s := range []*string{&r.BaseURL, &r.Mirrorlist, &r.Metalink} {
-			*s = kickstart.Expand(*s, b.req.Live.Releasever, b.req.Arch)
+			*s = kickstart.Expand(*s, b.releasever, b.req.Arch)
 		}
 		repos[i] = r
 	}
-	m := Manifest{
+	man := Manifest{
 		ID: b.id, FBS: FBSVersion, Started: b.started, Finished: time.Now().UTC(), Request: b.req,
-		Kickstart: ksArt.Name, Repos: repos, Packages: pkgs,
-		Tools:  <-b.tools,
-		Stages: b.stages, Artifacts: []Artifact{iso, ksArt}, BootTests: b.boots,
+		Repos: repos, Packages: pkgs, Tools: <-b.tools, Stages: b.stages, Artifacts: arts, BootTests: b.boots,
 	}
-	data, err := json.MarshalIndent(m, "", "  ")
+	if m.ksPath != "" {
+		man.Kickstart = arts[1].Name
+	}
+	data, err := json.MarshalIndent(man, "", "  ")
 	if err != nil {
 		return nil, err
 	}
@@ -94,10 +97,10 @@ func (b *build) manifest(ctx context.Context, ks *kickstart.Kickstart, root stri
 	if err := os.WriteFile(manPath, append(data, '\n'), 0o644); err != nil {
 		return nil, err
 	}
-	return []Artifact{iso, ksArt,
-		{Name: name("CHECKSUM", "-CHECKSUM"), Path: sumPath, Size: int64(len(sums))},
-		{Name: name("manifest.json", ".manifest.json"), Path: manPath, Size: int64(len(data) + 1)},
-	}, nil
+	return append(arts,
+		Artifact{Name: name("CHECKSUM", "-CHECKSUM"), Path: sumPath, Size: int64(len(sums))},
+		Artifact{Name: name("manifest.json", ".manifest.json"), Path: manPath, Size: int64(len(data) + 1)},
+	), nil
 }
 
 func (b *build) packages(ctx context.Context, root string) ([]Package, error) {

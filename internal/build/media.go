@@ -11,16 +11,106 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"fbs/internal/hosttool"
 	"fbs/internal/image"
 	"fbs/internal/kickstart"
 	"fbs/internal/runner"
+	"fbs/internal/stage"
 )
 
-func (b *build) initramfs(ctx context.Context, root, parts string, boot *image.Boot) (string, error) {
+// medium is what sets the image types apart once their root is installed.
+type medium struct {
+	rootImage string                          // where the root's squashfs goes on the ISO
+	dracut    func(out, kver string) []string // the initramfs command, run in the root
+	menu      image.GrubConfig
+	files     map[string]string // more files for the ISO: path on the ISO -> file
+	repos     []kickstart.Repo
+	pkgsPos   kickstart.Pos // where a missing kernel or bootloader is to be added
+	ksPath    string        // the flattened kickstart, if the image had one
+}
+
+// media turns an installed root into the ISO: initramfs and squashfs side
+// by side, bootloader, ISO, boot tests, manifest and staging.
+func (b *build) media(ctx context.Context, target stage.Target, root string, m medium) ([]Artifact, error) {
+	parts := filepath.Join(b.work, "parts")
+	if err := os.MkdirAll(parts, 0o755); err != nil {
+		return nil, err
+	}
+	boot, err := image.FindBoot(root)
+	if err != nil {
+		return nil, &kickstart.Error{Pos: m.pkgsPos, Msg: err.Error()}
+	}
+	b.askToolVersions(ctx)
+	b.log.Printf("kernel %s, EFI boot %s", boot.KernelVersion, boot.EFIBoot)
+	// dracut writes only into a bind mount outside the root and keeps its
+	// scratch files on a private tmpfs, so mksquashfs may read the root meanwhile.
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		return b.stage("initramfs", func() (string, error) { return b.initramfs(gctx, root, parts, m.dracut, boot) })
+	})
+	g.Go(func() error {
+		return b.stage("squashfs", func() (string, error) { return b.squashfs(gctx, root, filepath.Join(parts, "root.img")) })
+	})
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	grubCfg := filepath.Join(parts, "grub.cfg")
+	if err := b.stage("bootloader", func() (string, error) { return b.bootloader(ctx, parts, grubCfg, boot, m.menu) }); err != nil {
+		return nil, err
+	}
+	isoPath := filepath.Join(b.work, b.label+".iso")
+	if err := b.stage("iso", func() (string, error) { return b.iso(ctx, isoPath, parts, grubCfg, boot, m) }); err != nil {
+		return nil, err
+	}
+	if err := b.bootTests(ctx, isoPath); err != nil {
+		return nil, err
+	}
+	if target.Dir != "" {
+		if _, err := os.Stat(filepath.Join(target.Dir, b.stagedName(".iso"))); err == nil {
+			// Same label in the same second: the build id keeps the names apart.
+			b.stamp = b.id
+		}
+	}
+	var arts []Artifact
+	if err := b.stage("manifest", func() (string, error) {
+		var err error
+		arts, err = b.manifest(ctx, m, root, target, isoPath)
+		return fmt.Sprintf("%d artifacts", len(arts)), err
+	}); err != nil {
+		return nil, err
+	}
+	if target.Dir == "" {
+		return arts, nil
+	}
+	err = b.stage("stage", func() (string, error) {
+		// All or nothing: the work dir keeps every artifact until all are
+		// staged; a failure takes back what this build staged.
+		staged := make([]string, 0, len(arts))
+		for _, a := range arts {
+			p, err := stage.Copy(a.Path, target.Dir, a.Name)
+			if err != nil {
+				for _, s := range staged {
+					os.Remove(s)
+				}
+				return "", err
+			}
+			staged = append(staged, p)
+		}
+		for i := range arts {
+			os.Remove(arts[i].Path)
+			arts[i].Path = staged[i]
+		}
+		return target.Dir, nil
+	})
+	return arts, err
+}
+
+func (b *build) initramfs(ctx context.Context, root, parts string, dracut func(out, kver string) []string, boot *image.Boot) (string, error) {
 	const out = "/run/fbs-out"
 	err := b.run.Run(ctx, runner.Cmd{
-		Args:  image.DracutArgs(out+"/initrd.img", boot.KernelVersion),
+		Args:  dracut(out+"/initrd.img", boot.KernelVersion),
 		Root:  root,
 		Binds: []string{parts + ":" + out},
 		Env:   []string{"TMPDIR=/run"},
@@ -33,12 +123,11 @@ func (b *build) initramfs(ctx context.Context, root, parts string, boot *image.B
 
 var squashProgress = regexp.MustCompile(`\]\s+(\d+)/(\d+)\s+\d+%\s*$`)
 
-func (b *build) squashfs(ctx context.Context, root, parts string) (string, error) {
+func (b *build) squashfs(ctx context.Context, root, out string) (string, error) {
 	if _, err := os.Lstat(filepath.Join(root, "LiveOS")); err == nil {
 		return "", fmt.Errorf("the root has a top-level /LiveOS, which would make dracut take the squashfs for an old-style rootfs.img container; remove it in %%post")
 	}
-	comp := b.req.Live.Compression
-	out := filepath.Join(parts, "squashfs.img")
+	comp := b.comp
 	args := image.MksquashfsArgs(root, out, comp, b.req.Arch, b.opts.Procs)
 	args[0] = hosttool.Path("mksquashfs")
 	b.log.Printf("squashfs: %s compression on %d processors", comp, b.opts.Procs)
@@ -70,13 +159,8 @@ func (b *build) squashfs(ctx context.Context, root, parts string) (string, error
 	return fmt.Sprintf("%s, %s", comp, sizeOf(out)), nil
 }
 
-func (b *build) bootloader(ctx context.Context, ks *kickstart.Kickstart, parts, grubCfg string, boot *image.Boot) (string, error) {
-	timeout := ks.Bootloader.Timeout
-	if timeout < 0 {
-		timeout = 60 // lorax's live templates
-	}
-	cfg := image.GrubConfig{Label: b.req.Live.Label, Title: b.req.Live.Title, Append: ks.Bootloader.Append, Timeout: timeout}
-	if err := os.WriteFile(grubCfg, []byte(cfg.Render()), 0o644); err != nil {
+func (b *build) bootloader(ctx context.Context, parts, grubCfg string, boot *image.Boot, menu image.GrubConfig) (string, error) {
+	if err := os.WriteFile(grubCfg, []byte(menu.Render()), 0o644); err != nil {
 		return "", err
 	}
 	if err := b.run.Run(ctx, runner.Cmd{Args: image.EltoritoArgs(hosttool.Path("grub-mkimage"), boot.GrubPC, filepath.Join(parts, "eltorito.img"))}); err != nil {
@@ -106,11 +190,12 @@ func (b *build) bootloader(ctx context.Context, ks *kickstart.Kickstart, parts, 
 
 var xorrisoProgress = regexp.MustCompile(`UPDATE :\s+([0-9.]+)% done`)
 
-func (b *build) iso(ctx context.Context, out, parts, grubCfg string, boot *image.Boot) (string, error) {
+func (b *build) iso(ctx context.Context, out, parts, grubCfg string, boot *image.Boot, m medium) (string, error) {
+	rootImage := filepath.Join(parts, "root.img")
 	grafts := map[string]string{
 		"images/pxeboot/vmlinuz":    boot.Kernel,
 		"images/pxeboot/initrd.img": filepath.Join(parts, "initrd.img"),
-		"LiveOS/squashfs.img":       filepath.Join(parts, "squashfs.img"),
+		m.rootImage:                 rootImage,
 		"boot/grub2/grub.cfg":       grubCfg,
 		"boot/grub2/i386-pc":        boot.GrubPC,
 		"images/eltorito.img":       filepath.Join(parts, "eltorito.img"),
@@ -126,11 +211,14 @@ func (b *build) iso(ctx context.Context, out, parts, grubCfg string, boot *image
 	for _, l := range boot.Licenses {
 		grafts[filepath.Base(l)] = l
 	}
-	st, err := os.Stat(filepath.Join(parts, "squashfs.img"))
+	for dst, src := range m.files {
+		grafts[dst] = src
+	}
+	st, err := os.Stat(rootImage)
 	if err != nil {
 		return "", err
 	}
-	iso := image.ISO{Out: out, VolumeID: b.req.Live.Label, GrubPC: boot.GrubPC, EFIBoot: filepath.Join(parts, "efiboot.img"),
+	iso := image.ISO{Out: out, VolumeID: b.label, GrubPC: boot.GrubPC, EFIBoot: filepath.Join(parts, "efiboot.img"),
 		Grafts: grafts, BigFiles: st.Size() >= 4<<30}
 	args := iso.Args()
 	args[0] = hosttool.Path("xorrisofs")

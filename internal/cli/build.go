@@ -82,8 +82,13 @@ Exit status: 0 built, 1 the build failed, 2 the request is at fault.`,
 
 // runBuild builds req, printing progress and the artifacts.
 func runBuild(ctx context.Context, cmd *cobra.Command, req *spec.Request, f buildFlags) (*build.Result, error) {
-	if f.compression != "" && req.Live != nil {
-		req.Live.Compression = f.compression
+	if f.compression != "" {
+		switch {
+		case req.Live != nil:
+			req.Live.Compression = f.compression
+		case req.Boot != nil:
+			req.Boot.Compression = f.compression
+		}
 		if err := req.Validate(); err != nil {
 			return nil, usageError{fmt.Errorf("--compression: %w", err)}
 		}

@@ -71,11 +71,13 @@ func demoRepo(cmd *cobra.Command, dir, cache string) (string, error) {
 func demoCmd() *cobra.Command {
 	var f buildFlags
 	var uefi bool
+	var typ string
 	cmd := &cobra.Command{
 		Use:   "demo",
-		Short: "Build the demo distro's repo and a live ISO from it, and boot it in QEMU",
+		Short: "Build the demo distro's repo and a live (or boot) ISO from it, and boot it in QEMU",
 		Long: `Builds the demo distro's RPM repository (from Debian's archive, cached), writes a
-request and kickstart for a live ISO of it, builds the ISO and boots it in QEMU,
+request (and kickstart) for a live ISO of it, or with --type boot for a boot ISO,
+builds the ISO and boots it in QEMU,
 then prints the ISO, its size, each stage's time, the boot time and the console
 line the boot test waited for.`,
 		Args: exactArgs(0),
@@ -87,7 +89,10 @@ line the boot test waited for.`,
 			if err != nil {
 				return err
 			}
-			specPath, err := demo.WriteRequest(filepath.Join(f.cache, "demo-request"), repo, "xz")
+			if typ != "live" && typ != "boot" {
+				return usageError{fmt.Errorf("--type %s: the demo builds live or boot images", typ)}
+			}
+			specPath, err := demo.WriteRequest(filepath.Join(f.cache, "demo-request"), repo, typ, "xz")
 			if err != nil {
 				return err
 			}
@@ -97,7 +102,7 @@ line the boot test waited for.`,
 			}
 			f.boot.firmware = "bios"
 			if !cmd.Flags().Changed("expect") {
-				f.boot.expect = demo.Expect
+				f.boot.expect = map[string]string{"live": demo.Expect, "boot": demo.ExpectInstaller}[typ]
 			}
 			if uefi {
 				f.boot.firmware = "bios,uefi"
@@ -114,6 +119,7 @@ line the boot test waited for.`,
 	f.register(cmd)
 	cmd.Flags().Lookup("boot-test").Hidden = true
 	cmd.Flags().BoolVar(&uefi, "uefi", false, "also boot the ISO with UEFI firmware")
+	cmd.Flags().StringVar(&typ, "type", "live", "image type: live or boot")
 	cmd.AddCommand(demoRepoCmd())
 	return cmd
 }

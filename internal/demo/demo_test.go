@@ -63,7 +63,7 @@ func TestStampChangesWithInputs(t *testing.T) {
 
 func TestWriteRequest(t *testing.T) {
 	dir := t.TempDir()
-	conf, err := WriteRequest(dir, "/var/cache/fbs/demo-repo", "zstd")
+	conf, err := WriteRequest(dir, "/var/cache/fbs/demo-repo", "live", "zstd")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,5 +82,9 @@ func TestWriteRequest(t *testing.T) {
 	}
 	if err != nil {
 		t.Errorf("the demo kickstart does not parse: %v", err)
+	}
+	boot, _ := WriteRequest(dir, "/var/cache/fbs/demo-repo", "boot", "zstd")
+	if req, err := spec.Load(boot); err != nil || req.Boot.Label != "fbs-demo-1-x86_64" || req.Boot.Repo.URL != "file:///var/cache/fbs/demo-repo" {
+		t.Errorf("the demo boot request: %+v %v", req, err)
 	}
 }

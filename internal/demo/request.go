@@ -7,19 +7,23 @@ import (
 	"text/template"
 )
 
-// Expect is the console line that shows a demo image booted into the root
-// its kickstart's %post changed.
+// Expect is the console line that shows a demo live image booted into the
+// root its kickstart's %post changed.
 const Expect = "Welcome to the fbs demo live image."
 
-// WriteRequest writes the demo live image's request (demo.conf, in the
-// seed's format) and kickstart (demo.ks) into dir, the kickstart pointing at
-// the repo in repoDir. It returns the request's path.
-func WriteRequest(dir, repoDir, compression string) (string, error) {
+// ExpectInstaller shows that a demo boot.iso reached its stage2's init.
+const ExpectInstaller = "fbs-demo: init reached"
+
+// WriteRequest writes the demo's requests into dir, in the seed's format:
+// demo.conf for the live image with its kickstart demo.ks, and boot.conf
+// for the boot ISO, both using the repo in repoDir. It returns the path
+// of the request for typ (live or boot).
+func WriteRequest(dir, repoDir, typ, compression string) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
 	data := map[string]string{"RepoURL": "file://" + repoDir, "Compression": compression}
-	for _, name := range []string{"demo.ks", "demo.conf"} {
+	for _, name := range []string{"demo.ks", "demo.conf", "boot.conf"} {
 		t, err := template.ParseFS(files, "files/"+name)
 		if err != nil {
 			return "", err
@@ -31,6 +35,9 @@ func WriteRequest(dir, repoDir, compression string) (string, error) {
 		if err := os.WriteFile(filepath.Join(dir, name), b.Bytes(), 0o644); err != nil {
 			return "", err
 		}
+	}
+	if typ == "boot" {
+		return filepath.Join(dir, "boot.conf"), nil
 	}
 	return filepath.Join(dir, "demo.conf"), nil
 }

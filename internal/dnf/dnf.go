@@ -67,20 +67,19 @@ func Packages(p kickstart.Packages) []string {
 	return append(out, p.Include...)
 }
 
-// RepoFile renders the kickstart's repos as a dnf .repo file, with
-// $releasever and $basearch left for dnf to expand. Kickstart repos carry
-// no GPG keys, so packages are not signature-checked (as livemedia-creator).
+// RepoFile renders repos as a dnf .repo file, with $releasever and
+// $basearch left for dnf to expand. A repo may name a base URL and a
+// mirrorlist or metalink (dnf tries the mirrors first). Kickstart repos
+// carry no GPG keys, so packages are not signature-checked (as
+// livemedia-creator).
 func RepoFile(repos []kickstart.Repo) string {
 	var b strings.Builder
 	for _, r := range repos {
 		fmt.Fprintf(&b, "[%s]\nname=%s\n", r.Name, r.Name)
-		switch {
-		case r.BaseURL != "":
-			fmt.Fprintf(&b, "baseurl=%s\n", r.BaseURL)
-		case r.Mirrorlist != "":
-			fmt.Fprintf(&b, "mirrorlist=%s\n", r.Mirrorlist)
-		default:
-			fmt.Fprintf(&b, "metalink=%s\n", r.Metalink)
+		for _, kv := range [][2]string{{"baseurl", r.BaseURL}, {"mirrorlist", r.Mirrorlist}, {"metalink", r.Metalink}} {
+			if kv[1] != "" {
+				fmt.Fprintf(&b, "%s=%s\n", kv[0], kv[1])
+			}
 		}
 		b.WriteString("enabled=1\ngpgcheck=0\nskip_if_unavailable=False\n")
 		if r.Cost != 0 {

@@ -6,29 +6,66 @@ import (
 	"text/template"
 )
 
-// GrubConfig is what goes into the live media's grub.cfg (BIOS and UEFI alike).
+// GrubConfig is a medium's grub.cfg (BIOS and UEFI alike), in the shape of
+// lorax's templates.
 type GrubConfig struct {
 	Label   string
-	Title   string
-	Append  string // bootloader --append
 	Timeout int
+	// Serial also puts GRUB's menu on the first serial port, for headless boots.
+	Serial          bool
+	Entries         []GrubEntry
+	Troubleshooting []GrubEntry
 }
 
-// Serial reports whether the kernel line sends the console to a serial port;
-// then GRUB's menu goes there too, so a headless boot shows it.
-func (c GrubConfig) Serial() bool { return strings.Contains(c.Append, "console=ttyS") }
+// GrubEntry is one menu entry: its title and kernel command line.
+type GrubEntry struct {
+	Title, Args string
+}
 
-// Entries are the kernel command lines for the menu, as lorax's live templates have them.
-func (c GrubConfig) Args(extra string) string {
-	f := []string{"root=live:CDLABEL=" + c.Label}
-	if c.Append != "" {
-		f = append(f, c.Append)
+// LiveMenu is lorax's live menu: root=live:CDLABEL=… rd.live.image.
+func LiveMenu(label, title, appendArgs string, timeout int) GrubConfig {
+	args := func(extra string) string {
+		return joinArgs("root=live:CDLABEL="+label, appendArgs, "rd.live.image", extra, "quiet", "rhgb")
 	}
-	f = append(f, "rd.live.image")
-	if extra != "" {
-		f = append(f, extra)
+	return GrubConfig{
+		Label: label, Timeout: timeout, Serial: serialConsole(appendArgs),
+		Entries: []GrubEntry{
+			{"Start " + title, args("")},
+			{"Test this media & start " + title, args("rd.live.check")},
+		},
+		Troubleshooting: []GrubEntry{{"Start " + title + " in basic graphics mode", args("nomodeset")}},
 	}
-	return strings.Join(append(f, "quiet", "rhgb"), " ")
+}
+
+// InstallerMenu is lorax's boot.iso menu: inst.stage2=hd:LABEL=….
+func InstallerMenu(label, product, version, appendArgs string, timeout int) GrubConfig {
+	args := func(extra string) string {
+		return joinArgs("inst.stage2=hd:LABEL="+label, appendArgs, extra, "quiet")
+	}
+	name := product + " " + version
+	return GrubConfig{
+		Label: label, Timeout: timeout, Serial: serialConsole(appendArgs),
+		Entries: []GrubEntry{
+			{"Install " + name, args("")},
+			{"Test this media & install " + name, args("rd.live.check")},
+		},
+		Troubleshooting: []GrubEntry{
+			{"Install " + name + " in basic graphics mode", args("nomodeset")},
+			{"Rescue a " + product + " system", args("inst.rescue")},
+		},
+	}
+}
+
+func serialConsole(args string) bool { return strings.Contains(args, "console=ttyS") }
+
+func joinArgs(args ...string) string {
+	var out []string
+	for _, a := range args {
+		if a != "" {
+			out = append(out, a)
+		}
+	}
+	return strings.Join(out, " ")
 }
 
 var grubTemplate = template.Must(template.New("grub.cfg").Parse(`set default="0"
@@ -53,19 +90,19 @@ set timeout={{.Timeout}}
 search --no-floppy --set=root -l '{{.Label}}'
 
 ### BEGIN /etc/grub.d/10_linux ###
-menuentry 'Start {{.Title}}' --class fedora --class gnu-linux --class gnu --class os {
-	linux /images/pxeboot/vmlinuz {{.Args ""}}
+{{- range .Entries}}
+menuentry '{{.Title}}' --class fedora --class gnu-linux --class gnu --class os {
+	linux /images/pxeboot/vmlinuz {{.Args}}
 	initrd /images/pxeboot/initrd.img
 }
-menuentry 'Test this media & start {{.Title}}' --class fedora --class gnu-linux --class gnu --class os {
-	linux /images/pxeboot/vmlinuz {{.Args "rd.live.check"}}
-	initrd /images/pxeboot/initrd.img
-}
+{{- end}}
 submenu 'Troubleshooting -->' {
-	menuentry 'Start {{.Title}} in basic graphics mode' --class fedora --class gnu-linux --class gnu --class os {
-		linux /images/pxeboot/vmlinuz {{.Args "nomodeset"}}
+{{- range .Troubleshooting}}
+	menuentry '{{.Title}}' --class fedora --class gnu-linux --class gnu --class os {
+		linux /images/pxeboot/vmlinuz {{.Args}}
 		initrd /images/pxeboot/initrd.img
 	}
+{{- end}}
 }
 `))
 

@@ -1,7 +1,9 @@
 package image
 
 import (
+	"slices"
 	"testing"
+	"time"
 
 	"fbs/internal/fbstest"
 )
@@ -43,10 +45,30 @@ func TestToolCommandLines(t *testing.T) {
 
 func TestGrubConfig(t *testing.T) {
 	tests := map[string]GrubConfig{
-		"grub-serial": {Label: "FBS-Demo-Live", Title: "fbs demo", Append: "console=ttyS0,115200", Timeout: 1},
-		"grub-plain":  {Label: "Fedora-WS-Live-41", Title: "Fedora Workstation", Timeout: 60},
+		"grub-serial":    LiveMenu("FBS-Demo-Live", "fbs demo", "console=ttyS0,115200", 1),
+		"grub-plain":     LiveMenu("Fedora-WS-Live-41", "Fedora Workstation", "", 60),
+		"grub-installer": InstallerMenu("fedora-40-x86_64", "fedora", "40", "", 60),
 	}
 	for name, cfg := range tests {
 		t.Run(name, func(t *testing.T) { fbstest.Golden(t, name+".cfg", cfg.Render()) })
+	}
+}
+
+func TestInstallerFiles(t *testing.T) {
+	st := Stamp{Product: "Fedora", Version: "40", Arch: "x86_64", BugURL: "https://bugzilla.redhat.com", Time: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
+	fbstest.Golden(t, "buildstamp", st.BuildStamp())
+	fbstest.Golden(t, "discinfo", st.DiscInfo())
+	fbstest.Golden(t, "treeinfo", st.TreeInfo())
+	fbstest.Golden(t, "dracut-installer", fbstest.Lines(InstallerDracutArgs("/run/fbs-out/initrd.img", "6.8.5-301.fc40.x86_64")))
+}
+
+func TestRuntimePackages(t *testing.T) {
+	demo := RuntimePackages("fbs-demo", "x86_64")
+	fedora := RuntimePackages("fedora", "x86_64")
+	if len(demo) != 5 || !slices.Contains(fedora, "anaconda") || !slices.Contains(fedora, "grub2-efi-x64-cdboot") {
+		t.Errorf("demo %q, fedora %d packages", demo, len(fedora))
+	}
+	if slices.Contains(RuntimePackages("fedora", "aarch64"), "grub2-efi-x64-cdboot") {
+		t.Error("aarch64 gets x86 bootloaders")
 	}
 }

@@ -37,6 +37,17 @@ type Repo struct {
 	Pos         Pos      `json:"-"`
 }
 
+// Sources lists where the repo may be read: base URL, mirrorlist, metalink.
+func (r Repo) Sources() []string {
+	var out []string
+	for _, s := range []string{r.BaseURL, r.Mirrorlist, r.Metalink} {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // Packages is the %packages section.
 type Packages struct {
 	Include       []string // names and globs

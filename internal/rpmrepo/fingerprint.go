@@ -24,7 +24,8 @@ const maxDoc = 8 << 20
 // Fingerprint identifies the repository's current content: the sha256 of its
 // repodata/repomd.xml, which names every metadata file by checksum. A repo
 // given by metalink is fingerprinted by the repomd.xml hash the metalink
-// publishes; one given by mirrorlist, by its first mirror's repomd.xml.
+// publishes; one given by mirrorlist, by its first mirror's repomd.xml. A
+// base URL, where the repo has one, is read first.
 func Fingerprint(ctx context.Context, r kickstart.Repo, releasever, arch string) (string, error) {
 	c := client(r.Proxy)
 	expand := func(s string) string { return kickstart.Expand(s, releasever, arch) }

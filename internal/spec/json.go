@@ -78,6 +78,6 @@ func Load(path string) (*Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.Dir = abs
+	r.Dir, r.Source = abs, path
 	return r, nil
 }

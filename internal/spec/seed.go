@@ -13,9 +13,10 @@ import (
 var defaultKeys = []string{"type", "arch", "release", "staging", "email"}
 
 // sectionKeys lists each image section's keys, as the seed's sample files had them
-// (plus compression for live, fbs's own). Boot's per-release repo keys are matched apart.
+// (plus fbs's own: compression; packages, append and timeout for boot). Boot's per-release repo keys are matched apart.
 var sectionKeys = map[string][]string{
-	"boot": {"product", "release", "version", "updates", "updates-testing", "proxy", "nvr", "bid", "outdir", "workdir"},
+	"boot": {"product", "release", "version", "updates", "updates-testing", "proxy", "nvr", "bid", "outdir", "workdir",
+		"packages", "append", "timeout", "compression"},
 	"dvd": {"name", "version", "flavor", "nvr", "bid", "destdir", "cachedir", "workdir", "bugurl",
 		"nosource", "sourceisos", "force", "stage", "config"},
 	"live": {"label", "title", "product", "releasever", "nvr", "bid", "tmpdir", "cachedir", "logfile", "config", "compression"},
@@ -160,6 +161,16 @@ func (p *seedParser) boot() error {
 		Repo:        RepoSource{URL: p.get(rel + "_url").value, Mirror: p.get(rel + "_mirror").value},
 		UpdatesRepo: RepoSource{URL: p.get(rel + "-updates_url").value, Mirror: p.get(rel + "-updates_mirror").value},
 		TestingRepo: RepoSource{URL: p.get(rel + "-updates-testing_url").value, Mirror: p.get(rel + "-updates-testing_mirror").value},
+	}
+	b.Packages = splitList(p.get("packages").value)
+	b.Append = p.get("append").value
+	b.Compression = p.get("compression").value
+	if v := p.get("timeout"); v.value != "" {
+		n, err := strconv.Atoi(v.value)
+		if err != nil || n < 0 {
+			return p.errAt(v, "timeout", fmt.Sprintf("%q is not a number of seconds", v.value))
+		}
+		b.Timeout = &n
 	}
 	var err error
 	if b.Updates, err = p.bool("updates"); err != nil {

@@ -25,6 +25,8 @@ type Request struct {
 	// Dir is where relative paths in the request resolve: the spec file's
 	// directory. Empty for a request that came over the network.
 	Dir string `json:"-"`
+	// Source names the request in errors (its file).
+	Source string `json:"-"`
 	// Ignored lists the keys that were accepted but mean nothing to fbs,
 	// so the build log can say so.
 	Ignored []string `json:"-"`
@@ -48,6 +50,15 @@ type Boot struct {
 	Proxy          string     `json:"proxy,omitempty"`
 	OutDir         string     `json:"outdir,omitempty"`
 	WorkDir        string     `json:"workdir,omitempty"`
+	// fbs's own keys: packages added to the installer's runtime set, kernel
+	// arguments for every menu entry, the GRUB menu timeout in seconds, and
+	// the compressor of images/install.img.
+	Packages    []string `json:"packages,omitempty"`
+	Append      string   `json:"append,omitempty"`
+	Timeout     *int     `json:"timeout,omitempty"`
+	Compression string   `json:"compression,omitempty"`
+	// Label is the volume id, made from product, version and arch.
+	Label string `json:"-"`
 }
 
 // DVD is the [dvd] section: installer plus a package repository.

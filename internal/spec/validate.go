@@ -56,14 +56,15 @@ func (r *Request) Validate() error {
 	}
 	switch r.Type {
 	case "boot":
-		return r.Boot.validate(r.Release)
+		return r.Boot.validate(r)
 	case "dvd":
 		return r.DVD.validate()
 	}
 	return r.Live.validate(r)
 }
 
-func (b *Boot) validate(release string) error {
+func (b *Boot) validate(r *Request) error {
+	release := r.Release
 	if b.Repo.URL == "" && b.Repo.Mirror == "" {
 		return &Error{Key: release + "_url", Msg: fmt.Sprintf("the release repo needs %s_url or %s_mirror", release, release)}
 	}
@@ -76,6 +77,17 @@ func (b *Boot) validate(release string) error {
 	if b.Product == "" {
 		b.Product = "fedora"
 	}
+	if b.Version == "" {
+		b.Version = release
+	}
+	if err := checkCompression(&b.Compression, "boot.compression"); err != nil {
+		return err
+	}
+	if b.Timeout != nil && *b.Timeout < 0 {
+		return &Error{Key: "boot.timeout", Msg: "a timeout is a number of seconds, 0 or more"}
+	}
+	// lorax's default volume id.
+	b.Label = VolumeID(b.Product + "-" + b.Version + "-" + r.Arch)
 	return nil
 }
 
@@ -111,11 +123,16 @@ func (l *Live) validate(r *Request) error {
 		l.Label = l.Product + "-" + l.Releasever + "-" + r.Arch
 	}
 	l.Label = VolumeID(l.Label)
-	if l.Compression == "" {
-		l.Compression = "xz"
+	return checkCompression(&l.Compression, "live.compression")
+}
+
+// checkCompression defaults the squashfs compressor to xz, Fedora's.
+func checkCompression(c *string, field string) error {
+	if *c == "" {
+		*c = "xz"
 	}
-	if !slices.Contains(Compressions, l.Compression) {
-		return &Error{Key: "live.compression", Msg: fmt.Sprintf("unknown compressor %q (one of %s)", l.Compression, strings.Join(Compressions, ", "))}
+	if !slices.Contains(Compressions, *c) {
+		return &Error{Key: field, Msg: fmt.Sprintf("unknown compressor %q (one of %s)", *c, strings.Join(Compressions, ", "))}
 	}
 	return nil
 }

@@ -1,0 +1,90 @@
+package build
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"fbs/internal/image"
+	"fbs/internal/kickstart"
+	"fbs/internal/spec"
+	"fbs/internal/stage"
+)
+
+// installer builds a boot (installer) ISO as lorax does: the runtime package
+// set into a root, which becomes images/install.img, with
+// inst.stage2=hd:LABEL=<volid> on the kernel line.
+func (b *build) installer(ctx context.Context, target stage.Target) ([]Artifact, error) {
+	bt := b.req.Boot
+	root := filepath.Join(b.work, "root")
+	pos := kickstart.Pos{File: b.req.Source}
+	repos := bootRepos(b.req, pos)
+	pkgs := kickstart.Packages{NoCore: true, Include: append(image.RuntimePackages(bt.Product, b.req.Arch), bt.Packages...), Pos: pos}
+	if err := b.stage("packages", func() (string, error) {
+		return b.install(ctx, repos, pkgs, b.releasever, bt.Proxy, root)
+	}); err != nil {
+		return nil, err
+	}
+	st := image.Stamp{Product: bt.Product, Version: bt.Version, Arch: b.req.Arch, BugURL: "your distribution provided bug reporting tool", Time: b.started}
+	parts := filepath.Join(b.work, "parts")
+	if err := os.MkdirAll(parts, 0o755); err != nil {
+		return nil, err
+	}
+	files := map[string]string{".discinfo": filepath.Join(parts, ".discinfo"), ".treeinfo": filepath.Join(parts, ".treeinfo")}
+	for path, text := range map[string]string{
+		filepath.Join(root, ".buildstamp"): st.BuildStamp(),
+		files[".discinfo"]:                 st.DiscInfo(),
+		files[".treeinfo"]:                 st.TreeInfo(),
+	} {
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			return nil, err
+		}
+	}
+	timeout := 60 // lorax's templates
+	if bt.Timeout != nil {
+		timeout = *bt.Timeout
+	}
+	return b.media(ctx, target, root, medium{
+		rootImage: "images/install.img",
+		dracut:    image.InstallerDracutArgs,
+		menu:      image.InstallerMenu(bt.Label, bt.Product, bt.Version, bt.Append, timeout),
+		files:     files,
+		repos:     repos,
+		pkgsPos:   pos,
+	})
+}
+
+// bootRepos are the [boot] section's repos: the release, and its updates
+// and updates-testing when asked for. Each is named after its keys' prefix
+// ("40-updates" for 40-updates_url and 40-updates_mirror), so an error
+// about it points at them.
+func bootRepos(r *spec.Request, pos kickstart.Pos) []kickstart.Repo {
+	bt := r.Boot
+	var repos []kickstart.Repo
+	add := func(name string, src spec.RepoSource) {
+		repo := kickstart.Repo{Name: name, BaseURL: src.URL, Proxy: bt.Proxy, Pos: pos}
+		if src.Mirror != "" {
+			if isMetalink(src.Mirror) {
+				repo.Metalink = src.Mirror
+			} else {
+				repo.Mirrorlist = src.Mirror
+			}
+		}
+		repos = append(repos, repo)
+	}
+	add(r.Release, bt.Repo)
+	if bt.Updates {
+		add(r.Release+"-updates", bt.UpdatesRepo)
+	}
+	if bt.UpdatesTesting {
+		add(r.Release+"-updates-testing", bt.TestingRepo)
+	}
+	return repos
+}
+
+// isMetalink tells Fedora's metalink URLs (mirrors.fedoraproject.org/metalink?…)
+// from plain mirrorlists.
+func isMetalink(u string) bool {
+	return strings.Contains(u, "metalink")
+}
