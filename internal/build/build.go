@@ -21,6 +21,7 @@ import (
 	"fbs/internal/buildlog"
 	"fbs/internal/hosttool"
 	"fbs/internal/kickstart"
+	"fbs/internal/koji"
 	"fbs/internal/runner"
 	"fbs/internal/spec"
 	"fbs/internal/stage"
@@ -47,6 +48,9 @@ type Options struct {
 	BootTests []bootcheck.Options
 	// Loader fetches kickstarts; nil reads paths relative to the request and URLs.
 	Loader kickstart.Loader
+	// KojiHub and KojiTopURL are where nvr= and bid= builds come from
+	// (Fedora's Koji when empty).
+	KojiHub, KojiTopURL string
 	// Started receives the build's id and log path as soon as they exist.
 	Started func(id, logPath string)
 }
@@ -97,6 +101,7 @@ type build struct {
 	// the background (dnf --version alone takes 0.3 s, and waits while
 	// another dnf runs).
 	tools chan map[string]string
+	side  *side // the Koji builds' repo, when the request names builds
 	// release undoes what the build holds: the overlay on a cached root.
 	release []func()
 }
@@ -105,9 +110,6 @@ type build struct {
 func Run(ctx context.Context, req *spec.Request, opts Options) (*Result, error) {
 	if req.Type == "dvd" {
 		return nil, &spec.Error{Key: "type", Msg: fmt.Sprintf("%s images: %v (live and boot images build today)", req.Type, ErrNotImplemented)}
-	}
-	if len(req.NVR)+len(req.BuildID) > 0 {
-		return nil, &spec.Error{Key: "nvr", Msg: fmt.Sprintf("extra packages from Koji (nvr=, bid=): %v", ErrNotImplemented)}
 	}
 	target, err := stage.Parse(req.Staging)
 	if err != nil {
@@ -122,6 +124,8 @@ func Run(ctx context.Context, req *spec.Request, opts Options) (*Result, error) 
 	if opts.Reporter == nil {
 		opts.Reporter = nopReporter{}
 	}
+	opts.KojiHub = cmp.Or(opts.KojiHub, koji.DefaultHub)
+	opts.KojiTopURL = cmp.Or(opts.KojiTopURL, koji.DefaultTopURL)
 	now := time.Now().UTC()
 	b := &build{req: req, opts: opts, started: now, stamp: now.Format("20060102-150405")}
 	b.id = fmt.Sprintf("%s-%s-%s-%s", b.stamp, req.Type, req.Arch, randomSuffix())

@@ -22,6 +22,7 @@ var (
 
 // install puts the packages into root, from the root cache when it can.
 func (b *build) install(ctx context.Context, repos []kickstart.Repo, pkgs kickstart.Packages, releasever, proxy, root string) (string, error) {
+	repos = b.withSide(repos)
 	in := dnf.Install{
 		Root: root, CacheDir: filepath.Join(b.opts.CacheDir, "dnf"), ReposDir: filepath.Join(b.work, "repos.d"),
 		Releasever: releasever, Arch: b.req.Arch, Proxy: proxy,
@@ -50,6 +51,9 @@ func (b *build) install(ctx context.Context, repos []kickstart.Repo, pkgs kickst
 		}
 	}
 	if err := run(in); err != nil {
+		return "", err
+	}
+	if err := b.installBuildPackages(ctx, in, repos, pkgs); err != nil {
 		return "", err
 	}
 	return b.countPackages(root), nil
@@ -88,9 +92,15 @@ func (b *build) dnf(ctx context.Context, repos []kickstart.Repo, pkgs kickstart.
 	return err
 }
 func (b *build) countPackages(root string) string {
-	out, err := exec.Command(hosttool.Path("rpm"), "--root", root, "-qa").Output()
+	out, err := runnerOutput(hosttool.Path("rpm"), "--root", root, "-qa")
 	if err != nil {
 		return ""
 	}
-	return fmt.Sprintf("%d packages", strings.Count(string(out), "\n"))
+	return fmt.Sprintf("%d packages", strings.Count(out, "\n"))
+}
+
+// runnerOutput runs a quick query and returns what it printed on stdout.
+func runnerOutput(name string, args ...string) (string, error) {
+	out, err := exec.Command(name, args...).Output()
+	return string(out), err
 }

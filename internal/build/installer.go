@@ -21,6 +21,11 @@ func (b *build) installer(ctx context.Context, target stage.Target) ([]Artifact,
 	pos := kickstart.Pos{File: b.req.Source}
 	repos := bootRepos(b.req, pos)
 	pkgs := kickstart.Packages{NoCore: true, Include: append(image.RuntimePackages(bt.Product, b.req.Arch), bt.Packages...), Pos: pos}
+	if len(b.kojiRefs()) > 0 {
+		if err := b.stage("koji", func() (string, error) { return b.sideRepo(ctx, bt.Proxy) }); err != nil {
+			return nil, err
+		}
+	}
 	if err := b.stage("packages", func() (string, error) {
 		return b.install(ctx, repos, pkgs, b.releasever, bt.Proxy, root)
 	}); err != nil {

@@ -23,7 +23,7 @@ func (b *build) live(ctx context.Context, target stage.Target) ([]Artifact, erro
 	ksPath := filepath.Join(b.work, l.Label+".ks")
 	err := b.stage("kickstart", func() (string, error) {
 		var err error
-		ks, err = b.kickstart(ctx, ksPath)
+		ks, err = b.kickstart(ctx)
 		if err != nil {
 			return "", err
 		}
@@ -31,6 +31,17 @@ func (b *build) live(ctx context.Context, target stage.Target) ([]Artifact, erro
 			len(ks.Packages.Include)+len(ks.Packages.Groups), len(ks.Posts)), nil
 	})
 	if err != nil {
+		return nil, err
+	}
+	lines := ks.Lines
+	if len(b.kojiRefs()) > 0 {
+		if err := b.stage("koji", func() (string, error) { return b.sideRepo(ctx, "") }); err != nil {
+			return nil, err
+		}
+		// The staged kickstart says where the Koji builds came from.
+		lines = append(lines, kickstart.Line{Text: fmt.Sprintf("repo --name=%s --baseurl=%s --cost=%d", b.side.repo.Name, b.side.repo.BaseURL, b.side.repo.Cost)})
+	}
+	if err := os.WriteFile(ksPath, []byte(kickstart.Text(lines)), 0o644); err != nil {
 		return nil, err
 	}
 	if err := b.stage("packages", func() (string, error) {
@@ -55,7 +66,7 @@ func (b *build) live(ctx context.Context, target stage.Target) ([]Artifact, erro
 	})
 }
 
-func (b *build) kickstart(ctx context.Context, out string) (*kickstart.Kickstart, error) {
+func (b *build) kickstart(ctx context.Context) (*kickstart.Kickstart, error) {
 	l := b.req.Live
 	loader := b.opts.Loader
 	if loader == nil {
@@ -89,7 +100,7 @@ func (b *build) kickstart(ctx context.Context, out string) (*kickstart.Kickstart
 	if ks.RootSize > 0 {
 		b.log.Printf("kickstart: part / --size=%d: the squashfs root takes the size of its contents", ks.RootSize)
 	}
-	return ks, os.WriteFile(out, []byte(kickstart.Text(lines)), 0o644)
+	return ks, nil
 }
 func (b *build) post(ctx context.Context, ks *kickstart.Kickstart, root string) (string, error) {
 	for i, s := range ks.Posts {

@@ -21,6 +21,10 @@ func (b *build) rootKey(ctx context.Context, in dnf.Install, repos []kickstart.R
 	if b.opts.RootCache <= 0 {
 		return "", "the root cache is off"
 	}
+	if b.side != nil {
+		// Its repo is made anew in the work dir for each build.
+		return "", "the request names Koji builds"
+	}
 	if b.opts.Keep {
 		// A mounted root would vanish with fbs's mount namespace.
 		return "", "--keep wants the root itself in the work dir"

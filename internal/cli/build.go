@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -10,12 +12,15 @@ import (
 
 	"fbs/internal/bootcheck"
 	"fbs/internal/build"
+	"fbs/internal/koji"
 	"fbs/internal/runner"
 	"fbs/internal/spec"
 )
 
 type buildFlags struct {
 	cache, work string
+	kojiHub     string
+	kojiTopURL  string
 	keep        bool
 	rootCache   int
 	compression string
@@ -47,6 +52,8 @@ func (f *buildFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.cache, "cache", defaultCache, "package cache shared by builds")
 	fl.StringVar(&f.work, "work", defaultWork, "where each build gets its work dir (the request's tmpdir= wins)")
 	fl.BoolVar(&f.keep, "keep", false, "keep the work dir, image root included")
+	fl.StringVar(&f.kojiHub, "koji-hub", cmp.Or(os.Getenv("FBS_KOJI_HUB"), koji.DefaultHub), "Koji hub for nvr= and bid= ($FBS_KOJI_HUB)")
+	fl.StringVar(&f.kojiTopURL, "koji-topurl", cmp.Or(os.Getenv("FBS_KOJI_TOPURL"), koji.DefaultTopURL), "where Koji's packages are downloaded from ($FBS_KOJI_TOPURL)")
 	fl.IntVar(&f.rootCache, "root-cache", 3, "installed roots kept for rebuilds of the same package set (0: none)")
 	fl.StringVar(&f.compression, "compression", "", "squashfs compressor, overriding the request's (xz, zstd, gzip, lz4, lzo)")
 	fl.StringVar(&f.boot.firmware, "boot-test", "", "boot the ISO in QEMU after building: bios, uefi or bios,uefi")
@@ -102,6 +109,7 @@ func runBuild(ctx context.Context, cmd *cobra.Command, req *spec.Request, f buil
 	start := time.Now()
 	res, err := build.Run(ctx, req, build.Options{
 		WorkDir: f.work, CacheDir: f.cache, Keep: f.keep, RootCache: f.rootCache, Reporter: out, BootTests: boots,
+		KojiHub: f.kojiHub, KojiTopURL: f.kojiTopURL,
 		Started: func(id, log string) {
 			out.Printf("fbs: build %s (%s %s, release %s)", id, req.Type, req.Arch, req.Release)
 			out.Printf("fbs: log %s", log)

@@ -6,6 +6,7 @@ package demo
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"embed"
@@ -210,9 +211,41 @@ func (b *builder) build(ctx context.Context, debPaths map[string]string) error {
 // pkg is one RPM of the demo distro, built from a prepared file tree.
 type pkg struct {
 	Name, Version, Release, Summary, License, From string
+	BuildArch                                      string // noarch, or "" for the host's
 	Requires, Provides                             []string
 	Tree, FileList                                 string
 	ownsDirs                                       bool
+}
+
+// RPM describes a small package for tests: its files and their contents.
+type RPM struct {
+	Name, Version, Release string
+	Arch                   string // "noarch", or "" for x86_64
+	Requires               []string
+	Files                  map[string]string // absolute path -> content
+}
+
+// BuildRPMs builds the packages with rpmbuild into out, using work as
+// scratch space, and returns the RPM files.
+func BuildRPMs(ctx context.Context, r *runner.Runner, work, out string, rpms []RPM) ([]string, error) {
+	b := &builder{r: r, work: work}
+	var files []string
+	for i, spec := range rpms {
+		p := &pkg{Name: spec.Name, Version: spec.Version, Release: spec.Release, Summary: "fbs test package " + spec.Name,
+			License: "MIT", From: "nothing", BuildArch: spec.Arch, Requires: spec.Requires,
+			Tree: filepath.Join(work, "tree", fmt.Sprint(i))}
+		for path, text := range spec.Files {
+			if err := writeFile(filepath.Join(p.Tree, path), text, 0o644); err != nil {
+				return nil, err
+			}
+		}
+		if err := b.rpmbuild(ctx, p, out); err != nil {
+			return nil, err
+		}
+		arch := cmp.Or(spec.Arch, "x86_64")
+		files = append(files, filepath.Join(out, fmt.Sprintf("%s-%s-%s.%s.rpm", spec.Name, spec.Version, spec.Release, arch)))
+	}
+	return files, nil
 }
 
 var specTemplate = template.Must(template.ParseFS(files, "files/package.spec"))
