@@ -50,12 +50,6 @@ func TestBadInput(t *testing.T) {
 		"ftp staging": {func(t *testing.T, s string) string {
 			return request(t, repo, "true", "staging=ftp://ftp.example.org/incoming")
 		}, "staging=ftp://ftp.example.org/incoming: ftp staging: not yet supported"},
-		"koji packages": {func(t *testing.T, s string) string {
-			p := request(t, repo, "true", "staging=file://"+s)
-			text, _ := os.ReadFile(p)
-			write(t, p, strings.Replace(string(text), "[live]\n", "[live]\nnvr=wget2-2.1.0-9.fc40\n", 1))
-			return p
-		}, "nvr: extra packages from Koji (nvr=, bid=): not implemented yet"},
 		"json unknown field": {func(t *testing.T, s string) string {
 			p := filepath.Join(t.TempDir(), "req.json")
 			write(t, p, `{"type":"live","arch":"x86_64","release":"1","live":{"config":"x.ks","size":"big"}}`)
