@@ -8,7 +8,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -79,9 +78,6 @@ type StageTime struct {
 	Seconds float64 `json:"seconds"`
 }
 
-// ErrNotImplemented is an image type this fbs cannot build yet.
-var ErrNotImplemented = errors.New("not implemented yet")
-
 type build struct {
 	req   *spec.Request
 	opts  Options
@@ -108,15 +104,15 @@ type build struct {
 
 // Run builds req.
 func Run(ctx context.Context, req *spec.Request, opts Options) (*Result, error) {
-	if req.Type == "dvd" {
-		return nil, &spec.Error{Key: "type", Msg: fmt.Sprintf("%s images: %v (live and boot images build today)", req.Type, ErrNotImplemented)}
-	}
 	target, err := stage.Parse(req.Staging)
 	if err != nil {
 		return nil, err
 	}
 	if req.Boot != nil && target.Dir == "" && req.Boot.OutDir != "" {
 		target.Dir = req.Boot.OutDir // lorax's output dir, when nothing else is asked for
+	}
+	if req.DVD != nil && target.Dir == "" && req.DVD.DestDir != "" {
+		target.Dir = req.DVD.DestDir // pungi's
 	}
 	if opts.Procs == 0 {
 		opts.Procs = runtime.NumCPU()
@@ -142,6 +138,10 @@ func Run(ctx context.Context, req *spec.Request, opts Options) (*Result, error) 
 	case req.Boot != nil:
 		b.label, b.releasever, b.comp = req.Boot.Label, req.Release, req.Boot.Compression
 		workParent = cmp.Or(req.Boot.WorkDir, workParent)
+	case req.DVD != nil:
+		b.label, b.releasever, b.comp = req.DVD.Label, req.Release, req.DVD.Compression
+		workParent = cmp.Or(req.DVD.WorkDir, workParent)
+		b.opts.CacheDir = cmp.Or(req.DVD.CacheDir, b.opts.CacheDir)
 	}
 	b.work = filepath.Join(workParent, b.id)
 	if err := os.MkdirAll(b.work, 0o755); err != nil {
@@ -172,10 +172,13 @@ func Run(ctx context.Context, req *spec.Request, opts Options) (*Result, error) 
 	}
 	res := &Result{ID: b.id, WorkDir: b.work, Log: logPath}
 	var arts []Artifact
-	if req.Type == "live" {
+	switch req.Type {
+	case "live":
 		arts, err = b.live(ctx, target)
-	} else {
+	case "boot":
 		arts, err = b.installer(ctx, target)
+	case "dvd":
+		arts, err = b.dvd(ctx, target)
 	}
 	res.Stages, res.Boots = b.stages, b.boots
 	if err != nil {

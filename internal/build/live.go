@@ -1,6 +1,7 @@
 package build
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -66,18 +67,23 @@ func (b *build) live(ctx context.Context, target stage.Target) ([]Artifact, erro
 	})
 }
 
+// kickstart reads the request's kickstart (live and DVD requests have one),
+// %include flattened.
 func (b *build) kickstart(ctx context.Context) (*kickstart.Kickstart, error) {
-	l := b.req.Live
+	var ref, text string
+	switch {
+	case b.req.Live != nil:
+		ref, text = b.req.Live.Config, b.req.Live.Kickstart
+	case b.req.DVD != nil:
+		ref, text = b.req.DVD.Config, b.req.DVD.Kickstart
+	}
 	loader := b.opts.Loader
 	if loader == nil {
 		loader = &kickstart.FileLoader{Dir: b.req.Dir}
 	}
-	ref := l.Config
-	if l.Kickstart != "" {
-		if ref == "" {
-			ref = "request.ks"
-		}
-		loader = kickstart.Inline{Name: ref, Text: l.Kickstart, Next: loader}
+	if text != "" {
+		ref = cmp.Or(ref, "request.ks")
+		loader = kickstart.Inline{Name: ref, Text: text, Next: loader}
 	}
 	lines, err := kickstart.Flatten(ctx, loader, ref)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -29,6 +30,9 @@ type medium struct {
 	repos     []kickstart.Repo
 	pkgsPos   kickstart.Pos // where a missing kernel or bootloader is to be added
 	ksPath    string        // the flattened kickstart, if the image had one
+	// more adds files to the ISO once the parts are made (a DVD's
+	// .treeinfo, which holds their checksums).
+	more func(parts string, boot *image.Boot) (map[string]string, error)
 }
 
 // media turns an installed root into the ISO: initramfs and squashfs side
@@ -59,6 +63,17 @@ func (b *build) media(ctx context.Context, target stage.Target, root string, m m
 	grubCfg := filepath.Join(parts, "grub.cfg")
 	if err := b.stage("bootloader", func() (string, error) { return b.bootloader(ctx, parts, grubCfg, boot, m.menu) }); err != nil {
 		return nil, err
+	}
+	if m.more != nil {
+		files, err := m.more(parts, boot)
+		if err != nil {
+			return nil, err
+		}
+		m.files = maps.Clone(m.files)
+		if m.files == nil {
+			m.files = map[string]string{}
+		}
+		maps.Copy(m.files, files)
 	}
 	isoPath := filepath.Join(b.work, b.label+".iso")
 	if err := b.stage("iso", func() (string, error) { return b.iso(ctx, isoPath, parts, grubCfg, boot, m) }); err != nil {

@@ -89,8 +89,8 @@ line the boot test waited for.`,
 			if err != nil {
 				return err
 			}
-			if typ != "live" && typ != "boot" {
-				return usageError{fmt.Errorf("--type %s: the demo builds live or boot images", typ)}
+			if typ != "live" && typ != "boot" && typ != "dvd" {
+				return usageError{fmt.Errorf("--type %s: the demo builds live, boot or dvd images", typ)}
 			}
 			specPath, err := demo.WriteRequest(filepath.Join(f.cache, "demo-request"), repo, typ, "xz")
 			if err != nil {
@@ -102,7 +102,7 @@ line the boot test waited for.`,
 			}
 			f.boot.firmware = "bios"
 			if !cmd.Flags().Changed("expect") {
-				f.boot.expect = map[string]string{"live": demo.Expect, "boot": demo.ExpectInstaller}[typ]
+				f.boot.expect = map[string]string{"live": demo.Expect, "boot": demo.ExpectInstaller, "dvd": demo.ExpectInstaller}[typ]
 			}
 			if uefi {
 				f.boot.firmware = "bios,uefi"
@@ -119,7 +119,7 @@ line the boot test waited for.`,
 	f.register(cmd)
 	cmd.Flags().Lookup("boot-test").Hidden = true
 	cmd.Flags().BoolVar(&uefi, "uefi", false, "also boot the ISO with UEFI firmware")
-	cmd.Flags().StringVar(&typ, "type", "live", "image type: live or boot")
+	cmd.Flags().StringVar(&typ, "type", "live", "image type: live, boot or dvd")
 	cmd.AddCommand(demoRepoCmd())
 	return cmd
 }

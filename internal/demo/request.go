@@ -15,15 +15,15 @@ const Expect = "Welcome to the fbs demo live image."
 const ExpectInstaller = "fbs-demo: init reached"
 
 // WriteRequest writes the demo's requests into dir, in the seed's format:
-// demo.conf for the live image with its kickstart demo.ks, and boot.conf
-// for the boot ISO, both using the repo in repoDir. It returns the path
-// of the request for typ (live or boot).
+// demo.conf for the live image with its kickstart demo.ks, boot.conf for
+// the boot ISO, and dvd.conf with dvd.ks for the DVD, all using the repo in
+// repoDir. It returns the path of the request for typ (live, boot or dvd).
 func WriteRequest(dir, repoDir, typ, compression string) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
 	data := map[string]string{"RepoURL": "file://" + repoDir, "Compression": compression}
-	for _, name := range []string{"demo.ks", "demo.conf", "boot.conf"} {
+	for _, name := range []string{"demo.ks", "demo.conf", "boot.conf", "dvd.conf", "dvd.ks"} {
 		t, err := template.ParseFS(files, "files/"+name)
 		if err != nil {
 			return "", err
@@ -36,8 +36,8 @@ func WriteRequest(dir, repoDir, typ, compression string) (string, error) {
 			return "", err
 		}
 	}
-	if typ == "boot" {
-		return filepath.Join(dir, "boot.conf"), nil
+	if typ == "live" {
+		return filepath.Join(dir, "demo.conf"), nil
 	}
-	return filepath.Join(dir, "demo.conf"), nil
+	return filepath.Join(dir, typ+".conf"), nil
 }

@@ -24,6 +24,9 @@ type Install struct {
 	Exclude    []string
 	NoDocs     bool
 	Proxy      string
+	// DownloadTo, when set, only downloads the transaction's packages
+	// there (into an empty Root, that is the whole closure: a DVD's gather).
+	DownloadTo string
 }
 
 // Args is the dnf command line for i.
@@ -49,6 +52,9 @@ func (i Install) Args() []string {
 		args = append(args, "--exclude="+x)
 	}
 	args = append(args, "install")
+	if i.DownloadTo != "" {
+		args = append(args, "--downloadonly", "--destdir="+i.DownloadTo)
+	}
 	return append(args, i.Packages...)
 }
 

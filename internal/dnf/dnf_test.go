@@ -13,6 +13,8 @@ func TestInstallArgs(t *testing.T) {
 		Packages: Packages(kickstart.Packages{Groups: []string{"core", "workstation"}, Include: []string{"kernel", "vim-*"}}),
 		Exclude:  []string{"dracut-config-rescue"}, NoDocs: true, Proxy: "http://proxy:3128"}
 	fbstest.Golden(t, "dnf-install", fbstest.Lines(in.Args()))
+	in.DownloadTo = "/work/gathered"
+	fbstest.Golden(t, "dnf-gather", fbstest.Lines(in.Args()))
 }
 
 func TestPackagesNoCore(t *testing.T) {

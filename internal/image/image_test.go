@@ -59,6 +59,8 @@ func TestInstallerFiles(t *testing.T) {
 	fbstest.Golden(t, "buildstamp", st.BuildStamp())
 	fbstest.Golden(t, "discinfo", st.DiscInfo())
 	fbstest.Golden(t, "treeinfo", st.TreeInfo())
+	fbstest.Golden(t, "treeinfo-dvd", st.ProductTreeInfo("Everything", map[string]string{"images/install.img": "ab12", "images/pxeboot/vmlinuz": "cd34"}))
+	fbstest.Golden(t, "media.repo", st.MediaRepo())
 	fbstest.Golden(t, "dracut-installer", fbstest.Lines(InstallerDracutArgs("/run/fbs-out/initrd.img", "6.8.5-301.fc40.x86_64")))
 }
 

@@ -18,7 +18,7 @@ var sectionKeys = map[string][]string{
 	"boot": {"product", "release", "version", "updates", "updates-testing", "proxy", "nvr", "bid", "outdir", "workdir",
 		"packages", "append", "timeout", "compression"},
 	"dvd": {"name", "version", "flavor", "nvr", "bid", "destdir", "cachedir", "workdir", "bugurl",
-		"nosource", "sourceisos", "force", "stage", "config"},
+		"nosource", "sourceisos", "force", "stage", "config", "compression"},
 	"live": {"label", "title", "product", "releasever", "nvr", "bid", "tmpdir", "cachedir", "logfile", "config", "compression"},
 }
 
@@ -188,6 +188,7 @@ func (p *seedParser) dvd() error {
 		Name: p.get("name").value, Version: p.get("version").value, Flavor: p.get("flavor").value,
 		BugURL: p.get("bugurl").value, Config: p.get("config").value, DestDir: p.get("destdir").value,
 		CacheDir: p.get("cachedir").value, WorkDir: p.get("workdir").value, Stage: p.get("stage").value,
+		Compression: p.get("compression").value,
 	}
 	var err error
 	for key, dst := range map[string]*bool{"nosource": &d.NoSource, "sourceisos": &d.SourceISOs, "force": &d.Force} {

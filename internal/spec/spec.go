@@ -76,6 +76,10 @@ type DVD struct {
 	SourceISOs bool   `json:"sourceisos,omitempty"`
 	Force      bool   `json:"force,omitempty"`
 	Stage      string `json:"stage,omitempty"`
+	// Compression is fbs's own: the compressor of images/install.img.
+	Compression string `json:"compression,omitempty"`
+	// Label is the volume id, as pungi makes it.
+	Label string `json:"-"`
 }
 
 // Live is the [live] section: a live ISO made from a kickstart.

@@ -15,6 +15,9 @@ func TestParseSeedExamples(t *testing.T) {
 			if r.Type != "boot" || r.Release != "40" || r.Boot == nil {
 				t.Fatalf("got %+v", r)
 			}
+			if r.Boot.Label != "fedora-40-x86_64" || r.Boot.Version != "40" {
+				t.Errorf("label %q version %q", r.Boot.Label, r.Boot.Version)
+			}
 			if !r.Boot.Updates || r.Boot.UpdatesTesting {
 				t.Errorf("updates=%v updates-testing=%v", r.Boot.Updates, r.Boot.UpdatesTesting)
 			}
@@ -31,6 +34,9 @@ func TestParseSeedExamples(t *testing.T) {
 		"dvd.conf": func(t *testing.T, r *Request) {
 			if r.DVD == nil || r.DVD.Flavor != "Everything" || r.DVD.Config != "dvd.ks" || !r.DVD.NoSource || !r.DVD.Force {
 				t.Fatalf("got %+v", r.DVD)
+			}
+			if r.DVD.Label != "fedora-Everything-dvd-x86_64-40" {
+				t.Errorf("volume id %q", r.DVD.Label)
 			}
 			if len(r.Ignored) != 4 { // nosource, sourceisos, force, stage
 				t.Errorf("ignored keys %q", r.Ignored)
@@ -118,6 +124,22 @@ func TestSeedListSeparators(t *testing.T) {
 	for _, in := range []string{"a-1-1;b-2-2;", "a-1-1:b-2-2", "a-1-1, b-2-2", " a-1-1  b-2-2 "} {
 		if got := splitList(in); !reflect.DeepEqual(got, []string{"a-1-1", "b-2-2"}) {
 			t.Errorf("splitList(%q) = %q", in, got)
+		}
+	}
+}
+
+func TestDVDVolumeID(t *testing.T) {
+	// pungi takes the first format that fits in 32 characters.
+	tests := map[string]string{
+		"fedora/Everything":       "fedora-Everything-dvd-x86_64-40",
+		"fedora/Workstation":      "fedora-Workstation-x86_64-40",
+		"fedora-remix/Scientific": "fedora-remix-dvd-x86_64-40",
+	}
+	for in, want := range tests {
+		name, flavor, _ := strings.Cut(in, "/")
+		r := &Request{Type: "dvd", Arch: "x86_64", Release: "40", DVD: &DVD{Name: name, Flavor: flavor, Config: "x.ks"}}
+		if err := r.Validate(); err != nil || r.DVD.Label != want {
+			t.Errorf("%s: volume id %q (%v), want %q", in, r.DVD.Label, err, want)
 		}
 	}
 }

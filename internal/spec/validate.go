@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"cmp"
 	"fmt"
 	"net/mail"
 	"net/url"
@@ -58,7 +59,7 @@ func (r *Request) Validate() error {
 	case "boot":
 		return r.Boot.validate(r)
 	case "dvd":
-		return r.DVD.validate()
+		return r.DVD.validate(r)
 	}
 	return r.Live.validate(r)
 }
@@ -91,14 +92,26 @@ func (b *Boot) validate(r *Request) error {
 	return nil
 }
 
-func (d *DVD) validate() error {
+func (d *DVD) validate(r *Request) error {
 	if d.Config == "" && d.Kickstart == "" {
 		return &Error{Key: "dvd.config", Msg: "a DVD needs a kickstart (config=PATH or URL)"}
 	}
-	if d.Name == "" {
-		d.Name = "fedora"
+	if d.Config != "" {
+		if err := checkKickstartRef(d.Config); err != nil {
+			return &Error{Key: "dvd.config", Msg: err.Error()}
+		}
 	}
-	return nil
+	d.Name = cmp.Or(d.Name, "fedora")
+	d.Version = cmp.Or(d.Version, r.Release)
+	d.Flavor = cmp.Or(d.Flavor, "Everything")
+	// pungi's volume id: the first of its formats that fits in 32 characters.
+	for _, f := range []string{d.Name + "-" + d.Flavor + "-dvd-" + r.Arch + "-" + d.Version, d.Name + "-" + d.Flavor + "-" + r.Arch + "-" + d.Version,
+		d.Name + "-dvd-" + r.Arch + "-" + d.Version} {
+		if d.Label = VolumeID(f); len(f) <= 32 {
+			break
+		}
+	}
+	return checkCompression(&d.Compression, "dvd.compression")
 }
 
 func (l *Live) validate(r *Request) error {

@@ -1,0 +1,55 @@
+package rpmrepo
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strings"
+
+	"fbs/internal/kickstart"
+)
+
+// Comps returns the repo's group file (comps.xml), or nil when it has none.
+// Only a base URL is read; repos given by mirrors alone are not asked.
+func Comps(ctx context.Context, r kickstart.Repo, releasever, arch string) ([]byte, error) {
+	if r.BaseURL == "" {
+		return nil, nil
+	}
+	c := client(r.Proxy)
+	base := strings.TrimSuffix(kickstart.Expand(r.BaseURL, releasever, arch), "/")
+	doc, err := get(ctx, c, base+"/repodata/repomd.xml")
+	if err != nil {
+		return nil, err
+	}
+	var md struct {
+		Data []struct {
+			Type     string `xml:"type,attr"`
+			Location struct {
+				Href string `xml:"href,attr"`
+			} `xml:"location"`
+		} `xml:"data"`
+	}
+	if err := xml.Unmarshal(doc, &md); err != nil {
+		return nil, fmt.Errorf("%s/repodata/repomd.xml: %w", base, err)
+	}
+	for _, want := range []string{"group", "group_gz"} {
+		for _, d := range md.Data {
+			if d.Type != want {
+				continue
+			}
+			data, err := get(ctx, c, base+"/"+d.Location.Href)
+			if err != nil || want == "group" {
+				return data, err
+			}
+			z, err := gzip.NewReader(bytes.NewReader(data))
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", d.Location.Href, err)
+			}
+			return readLimited(io.Reader(z))
+		}
+	}
+	return nil, nil
+}
