@@ -132,7 +132,7 @@ func TestDVDVolumeID(t *testing.T) {
 	// pungi takes the first format that fits in 32 characters.
 	tests := map[string]string{
 		"fedora/Everything":       "fedora-Everything-dvd-x86_64-40",
-		"fedora/Workstation":      "fedora-Workstation-x86_64-40",
+		"fedora/Workstation2":     "fedora-Workstation2-x86_64-40",
 		"fedora-remix/Scientific": "fedora-remix-dvd-x86_64-40",
 	}
 	for in, want := range tests {
