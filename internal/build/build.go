@@ -47,6 +47,9 @@ type Options struct {
 	BootTests []bootcheck.Options
 	// Loader fetches kickstarts; nil reads paths relative to the request and URLs.
 	Loader kickstart.Loader
+	// Backend is "native" (or "") for fbs's own builder, else one of
+	// backend.Names: Fedora's tools, where the host has them.
+	Backend string
 	// KojiHub and KojiTopURL are where nvr= and bid= builds come from
 	// (Fedora's Koji when empty).
 	KojiHub, KojiTopURL string
@@ -172,12 +175,14 @@ func Run(ctx context.Context, req *spec.Request, opts Options) (*Result, error) 
 	}
 	res := &Result{ID: b.id, WorkDir: b.work, Log: logPath}
 	var arts []Artifact
-	switch req.Type {
-	case "live":
+	switch {
+	case opts.Backend != "" && opts.Backend != "native":
+		arts, err = b.external(ctx, target)
+	case req.Type == "live":
 		arts, err = b.live(ctx, target)
-	case "boot":
+	case req.Type == "boot":
 		arts, err = b.installer(ctx, target)
-	case "dvd":
+	default:
 		arts, err = b.dvd(ctx, target)
 	}
 	res.Stages, res.Boots = b.stages, b.boots

@@ -37,12 +37,7 @@ func (b *build) dvd(ctx context.Context, target stage.Target) ([]Artifact, error
 	if err != nil {
 		return nil, err
 	}
-	if len(b.kojiRefs()) > 0 {
-		if err := b.stage("koji", func() (string, error) { return b.sideRepo(ctx, "") }); err != nil {
-			return nil, err
-		}
-	}
-	if err := os.WriteFile(ksPath, []byte(kickstart.Text(ks.Lines)), 0o644); err != nil {
+	if err := b.writeKickstart(ctx, ks, ksPath); err != nil {
 		return nil, err
 	}
 	tree := filepath.Join(b.work, "dvd")

@@ -34,15 +34,7 @@ func (b *build) live(ctx context.Context, target stage.Target) ([]Artifact, erro
 	if err != nil {
 		return nil, err
 	}
-	lines := ks.Lines
-	if len(b.kojiRefs()) > 0 {
-		if err := b.stage("koji", func() (string, error) { return b.sideRepo(ctx, "") }); err != nil {
-			return nil, err
-		}
-		// The staged kickstart says where the Koji builds came from.
-		lines = append(lines, kickstart.Line{Text: fmt.Sprintf("repo --name=%s --baseurl=%s --cost=%d", b.side.repo.Name, b.side.repo.BaseURL, b.side.repo.Cost)})
-	}
-	if err := os.WriteFile(ksPath, []byte(kickstart.Text(lines)), 0o644); err != nil {
+	if err := b.writeKickstart(ctx, ks, ksPath); err != nil {
 		return nil, err
 	}
 	if err := b.stage("packages", func() (string, error) {
@@ -65,6 +57,21 @@ func (b *build) live(ctx context.Context, target stage.Target) ([]Artifact, erro
 		pkgsPos:   ks.Packages.Pos,
 		ksPath:    ksPath,
 	})
+}
+
+// writeKickstart fetches the request's Koji builds, if any, into the side
+// repo, and writes the flattened kickstart with a repo line for it, as the
+// 2012 service added one.
+func (b *build) writeKickstart(ctx context.Context, ks *kickstart.Kickstart, path string) error {
+	lines := ks.Lines
+	if len(b.kojiRefs()) > 0 {
+		if err := b.stage("koji", func() (string, error) { return b.sideRepo(ctx, "") }); err != nil {
+			return err
+		}
+		r := b.side.repo
+		lines = append(lines, kickstart.Line{Text: fmt.Sprintf("repo --name=%s --baseurl=%s --cost=%d", r.Name, r.BaseURL, r.Cost)})
+	}
+	return os.WriteFile(path, []byte(kickstart.Text(lines)), 0o644)
 }
 
 // kickstart reads the request's kickstart (live and DVD requests have one),

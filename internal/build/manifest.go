@@ -104,6 +104,9 @@ func (b *build) manifest(ctx context.Context, m medium, root string, target stag
 }
 
 func (b *build) packages(ctx context.Context, root string) ([]Package, error) {
+	if root == "" {
+		return nil, nil // an external tool's root is its own
+	}
 	args := []string{hosttool.Path("rpm"), "--root", root, "-qa", "--qf", `%{NEVRA}\t%{SHA256HEADER}\n`}
 	b.log.Printf("$ %s", runner.Quote(args))
 	out, err := exec.CommandContext(ctx, args[0], args[1:]...).Output()

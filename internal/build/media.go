@@ -79,6 +79,12 @@ func (b *build) media(ctx context.Context, target stage.Target, root string, m m
 	if err := b.stage("iso", func() (string, error) { return b.iso(ctx, isoPath, parts, grubCfg, boot, m) }); err != nil {
 		return nil, err
 	}
+	return b.finish(ctx, target, root, m, isoPath)
+}
+
+// finish boot-tests the ISO, writes its checksums and manifest, and stages
+// them; root (if any) is where the manifest's package list comes from.
+func (b *build) finish(ctx context.Context, target stage.Target, root string, m medium, isoPath string) ([]Artifact, error) {
 	if err := b.bootTests(ctx, isoPath); err != nil {
 		return nil, err
 	}
@@ -99,7 +105,7 @@ func (b *build) media(ctx context.Context, target stage.Target, root string, m m
 	if target.Dir == "" {
 		return arts, nil
 	}
-	err = b.stage("stage", func() (string, error) {
+	err := b.stage("stage", func() (string, error) {
 		// All or nothing: the work dir keeps every artifact until all are
 		// staged; a failure takes back what this build staged.
 		staged := make([]string, 0, len(arts))

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"fbs/internal/backend"
 	"fbs/internal/bootcheck"
 	"fbs/internal/build"
 	"fbs/internal/koji"
@@ -19,6 +20,7 @@ import (
 
 type buildFlags struct {
 	cache, work string
+	backend     string
 	kojiHub     string
 	kojiTopURL  string
 	keep        bool
@@ -52,6 +54,7 @@ func (f *buildFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.cache, "cache", defaultCache, "package cache shared by builds")
 	fl.StringVar(&f.work, "work", defaultWork, "where each build gets its work dir (the request's tmpdir= wins)")
 	fl.BoolVar(&f.keep, "keep", false, "keep the work dir, image root included")
+	fl.StringVar(&f.backend, "backend", "native", "builder: native, or Fedora's lorax (boot), livemedia-creator (live), pungi (dvd), kiwi")
 	fl.StringVar(&f.kojiHub, "koji-hub", cmp.Or(os.Getenv("FBS_KOJI_HUB"), koji.DefaultHub), "Koji hub for nvr= and bid= ($FBS_KOJI_HUB)")
 	fl.StringVar(&f.kojiTopURL, "koji-topurl", cmp.Or(os.Getenv("FBS_KOJI_TOPURL"), koji.DefaultTopURL), "where Koji's packages are downloaded from ($FBS_KOJI_TOPURL)")
 	fl.IntVar(&f.rootCache, "root-cache", 3, "installed roots kept for rebuilds of the same package set (0: none)")
@@ -104,12 +107,18 @@ func runBuild(ctx context.Context, cmd *cobra.Command, req *spec.Request, f buil
 	if err != nil {
 		return nil, err
 	}
+	if f.backend != "native" {
+		if _, typ := backend.Tool(f.backend); typ != req.Type {
+			return nil, usageError{fmt.Errorf("--backend %s: builds %s images; the request is for a %s image (backends: %s)",
+				f.backend, cmp.Or(typ, "no"), req.Type, strings.Join(backend.Names, ", "))}
+		}
+	}
 	out := newTerminal(cmd.OutOrStdout())
 	build.FBSVersion = versionString()
 	start := time.Now()
 	res, err := build.Run(ctx, req, build.Options{
 		WorkDir: f.work, CacheDir: f.cache, Keep: f.keep, RootCache: f.rootCache, Reporter: out, BootTests: boots,
-		KojiHub: f.kojiHub, KojiTopURL: f.kojiTopURL,
+		KojiHub: f.kojiHub, KojiTopURL: f.kojiTopURL, Backend: f.backend,
 		Started: func(id, log string) {
 			out.Printf("fbs: build %s (%s %s, release %s)", id, req.Type, req.Arch, req.Release)
 			out.Printf("fbs: log %s", log)

@@ -4,10 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
+	"fbs/internal/backend"
 	"fbs/internal/bootcheck"
 	"fbs/internal/hosttool"
 )
@@ -42,6 +44,19 @@ func doctorCmd() *cobra.Command {
 			fmt.Fprintf(w, "OVMF firmware\t%s\t%s\tovmf\tUEFI boot tests\n", fw, bootcheck.OVMF)
 			fmt.Fprintf(w, "accelerator\t%s\t/dev/kvm\t-\tboot tests (tcg is slower)\n", bootcheck.Accel())
 			w.Flush()
+			fmt.Fprintln(cmd.OutOrStdout(), "\nbackends (fbs build --backend NAME):")
+			fmt.Fprintln(cmd.OutOrStdout(), "  native             usable (the default)")
+			for _, name := range backend.Names[1:] {
+				program, typ := backend.Tool(name)
+				state := "usable"
+				if _, err := exec.LookPath(program); err != nil {
+					state = fmt.Sprintf("not here: needs %s (Fedora package %s)", program, backend.Package(name))
+				}
+				if name == "kiwi" {
+					state += "; fbs makes no kiwi description yet"
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "  %-18s %s, for %s images\n", name, state, typ)
+			}
 			if len(missing) > 0 {
 				fmt.Fprintf(cmd.OutOrStdout(), "\nto install what is missing: apt-get install %s\n", joinUnique(missing))
 				return errors.New("host tools missing")

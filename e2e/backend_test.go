@@ -1,0 +1,47 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"fbs/internal/demo"
+)
+
+// TestExternalBackend runs --backend lorax against a stand-in lorax on
+// PATH (Fedora's cannot be installed here): fbs passes the argv it plans,
+// takes the ISO lorax writes, checksums and stages it.
+func TestExternalBackend(t *testing.T) {
+	bin := t.TempDir()
+	argsFile := filepath.Join(t.TempDir(), "args")
+	// Like lorax, it writes OUTDIR/images/boot.iso; OUTDIR is its last argument.
+	write(t, filepath.Join(bin, "lorax"), `#!/bin/sh
+printf '%s\n' "$@" > `+argsFile+`
+for out; do :; done
+mkdir -p "$out/images" && xorrisofs -quiet -o "$out/images/boot.iso" -V STANDIN /etc/hostname
+`)
+	os.Chmod(filepath.Join(bin, "lorax"), 0o755)
+	t.Setenv("PATH", bin+":"+os.Getenv("PATH"))
+
+	conf, err := demo.WriteRequest(t.TempDir(), demoDir, "boot", "zstd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	staging := t.TempDir()
+	text, _ := os.ReadFile(conf)
+	write(t, conf, strings.Replace(string(text), "staging=\n", "staging=file://"+staging+"\n", 1))
+	res := fbs(t, "build", conf, "--backend", "lorax", "--cache", t.TempDir(), "--work", t.TempDir())
+	if res.code != 0 {
+		t.Fatalf("exit %d", res.code)
+	}
+	args, _ := os.ReadFile(argsFile)
+	mustContain(t, "lorax's arguments", string(args), "-p\nfbs-demo\n-v\n1\n-r\n1\n--volid\nfbs-demo-1-x86_64\n", "-s\nfile://"+demoDir)
+	isos, _ := filepath.Glob(filepath.Join(staging, "fbs-demo-1-x86_64-*.iso"))
+	sums, _ := filepath.Glob(filepath.Join(staging, "fbs-demo-1-x86_64-*-CHECKSUM"))
+	if len(isos) != 1 || len(sums) != 1 {
+		t.Errorf("staged %v %v", isos, sums)
+	}
+}
