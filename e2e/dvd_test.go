@@ -12,15 +12,20 @@ import (
 	"fbs/internal/demo"
 )
 
-// TestDVD_QEMU builds the demo DVD, boots it with BIOS and UEFI, and
-// installs from the repository on it with dnf, groups included.
+// TestDVD_QEMU builds the demo DVD with a Koji build on it, boots it with
+// BIOS and UEFI, and installs from the repository on it with dnf, groups
+// included.
 func TestDVD_QEMU(t *testing.T) {
+	s := kojiServer(t)
+	t.Setenv("FBS_KOJI_HUB", s.Hub())
+	t.Setenv("FBS_KOJI_TOPURL", s.TopURL())
 	conf, err := demo.WriteRequest(t.TempDir(), demoDir, "dvd", "zstd")
 	if err != nil {
 		t.Fatal(err)
 	}
 	staging := t.TempDir()
 	text, _ := os.ReadFile(conf)
+	text = []byte(strings.Replace(string(text), "[dvd]\n", "[dvd]\nbid=1001\n", 1))
 	write(t, conf, strings.Replace(string(text), "staging=\n", "staging=file://"+staging+"\n", 1))
 	res := fbs(t, "build", conf, "--cache", cache, "--work", t.TempDir(), "--boot-test", "--expect", demo.ExpectInstaller)
 	if res.code != 0 {
@@ -31,7 +36,9 @@ func TestDVD_QEMU(t *testing.T) {
 		t.Fatalf("staged ISOs %v", isos)
 	}
 	out, _ := exec.Command("xorriso", "-indev", isos[0], "-pvd_info", "-find", "/", "-type", "f").CombinedOutput()
+	// Every RPM of the Koji build is on the DVD, whether the kickstart asked for it or not.
 	mustContain(t, "DVD", string(out), "Volume Id    : fbs-demo-Everything-dvd-x86_64-1", "'/Packages/b/busybox-", "'/Packages/k/kernel-",
+		"'/Packages/f/fbs-extra-1.0-1.x86_64.rpm'",
 		"'/repodata/repomd.xml'", "'/media.repo'", "'/.treeinfo'", "'/.discinfo'", "'/images/install.img'")
 
 	dvd := t.TempDir()
@@ -53,12 +60,14 @@ func TestDVD_QEMU(t *testing.T) {
 	root := t.TempDir()
 	cmd := exec.Command("dnf", "-y", "--installroot="+root, "--releasever=1", "--forcearch=x86_64", "--noplugins",
 		"--setopt=reposdir=/dev/null", "--setopt=cachedir="+t.TempDir(), "--repofrompath=dvd,file://"+dvd, "--setopt=dvd.gpgcheck=0",
-		"install", "@core", "@live-boot")
+		"install", "@core", "@live-boot", "fbs-extra")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("dnf from the DVD: %v\n%s", err, out)
 	}
-	if _, err := os.Stat(filepath.Join(root, "sbin/init")); err != nil {
-		t.Errorf("the DVD's @core did not install: %v", err)
+	for _, f := range []string{"sbin/init", "usr/share/fbs-extra/hello"} {
+		if _, err := os.Stat(filepath.Join(root, f)); err != nil {
+			t.Errorf("not installed from the DVD: %v", err)
+		}
 	}
 	mustContain(t, "output", res.out, "  gather ", "  repo ", "comps from repo fbs-demo", "boot-uefi")
 }
