@@ -89,12 +89,9 @@ line the boot test waited for.`,
 			if err != nil {
 				return err
 			}
-			if typ != "live" && typ != "boot" && typ != "dvd" {
-				return usageError{fmt.Errorf("--type %s: the demo builds live, boot or dvd images", typ)}
-			}
 			specPath, err := demo.WriteRequest(filepath.Join(f.cache, "demo-request"), repo, typ, "xz")
 			if err != nil {
-				return err
+				return usageError{err}
 			}
 			req, err := spec.Load(specPath)
 			if err != nil {
@@ -120,7 +117,31 @@ line the boot test waited for.`,
 	cmd.Flags().Lookup("boot-test").Hidden = true
 	cmd.Flags().BoolVar(&uefi, "uefi", false, "also boot the ISO with UEFI firmware")
 	cmd.Flags().StringVar(&typ, "type", "live", "image type: live, boot or dvd")
-	cmd.AddCommand(demoRepoCmd())
+	cmd.AddCommand(demoRepoCmd(), demoRequestCmd())
+	return cmd
+}
+
+func demoRequestCmd() *cobra.Command {
+	var cache, typ, compression string
+	cmd := &cobra.Command{
+		Use:   "request DIR",
+		Short: "Write the demo's request (and kickstart) for an image type into DIR, and print its path",
+		Long: `Writes the request fbs demo builds, in the seed's format, for --type live, boot or
+dvd, using the demo repo in the cache (build it with fbs demo repo): a starting point
+for requests of your own.`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path, err := demo.WriteRequest(args[0], filepath.Join(cache, "demo-repo"), typ, compression)
+			if err != nil {
+				return usageError{err}
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), path)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&cache, "cache", defaultCache, "the cache holding demo-repo/")
+	cmd.Flags().StringVar(&typ, "type", "live", "image type: live, boot or dvd")
+	cmd.Flags().StringVar(&compression, "compression", "xz", "squashfs compressor")
 	return cmd
 }
 

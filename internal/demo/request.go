@@ -2,6 +2,7 @@ package demo
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"text/template"
@@ -19,6 +20,9 @@ const ExpectInstaller = "fbs-demo: init reached"
 // the boot ISO, and dvd.conf with dvd.ks for the DVD, all using the repo in
 // repoDir. It returns the path of the request for typ (live, boot or dvd).
 func WriteRequest(dir, repoDir, typ, compression string) (string, error) {
+	if typ != "live" && typ != "boot" && typ != "dvd" {
+		return "", fmt.Errorf("the demo has live, boot and dvd requests, not %q", typ)
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
