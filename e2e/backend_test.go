@@ -5,10 +5,7 @@ package e2e
 import (
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
-
-	"fbs/internal/demo"
 )
 
 // TestExternalBackend runs --backend lorax against a stand-in lorax on
@@ -26,13 +23,8 @@ mkdir -p "$out/images" && xorrisofs -quiet -o "$out/images/boot.iso" -V STANDIN 
 	os.Chmod(filepath.Join(bin, "lorax"), 0o755)
 	t.Setenv("PATH", bin+":"+os.Getenv("PATH"))
 
-	conf, err := demo.WriteRequest(t.TempDir(), demoDir, "boot", "zstd")
-	if err != nil {
-		t.Fatal(err)
-	}
 	staging := t.TempDir()
-	text, _ := os.ReadFile(conf)
-	write(t, conf, strings.Replace(string(text), "staging=\n", "staging=file://"+staging+"\n", 1))
+	conf := demoRequest(t, "boot", "zstd", "staging=file://"+staging)
 	res := fbs(t, "build", conf, "--backend", "lorax", "--cache", t.TempDir(), "--work", t.TempDir())
 	if res.code != 0 {
 		t.Fatalf("exit %d", res.code)

@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"fbs/internal/demo"
@@ -19,14 +18,9 @@ func TestDVD_QEMU(t *testing.T) {
 	s := kojiServer(t)
 	t.Setenv("FBS_KOJI_HUB", s.Hub())
 	t.Setenv("FBS_KOJI_TOPURL", s.TopURL())
-	conf, err := demo.WriteRequest(t.TempDir(), demoDir, "dvd", "zstd")
-	if err != nil {
-		t.Fatal(err)
-	}
 	staging := t.TempDir()
-	text, _ := os.ReadFile(conf)
-	text = []byte(strings.Replace(string(text), "[dvd]\n", "[dvd]\nbid=1001\n", 1))
-	write(t, conf, strings.Replace(string(text), "staging=\n", "staging=file://"+staging+"\n", 1))
+	// bid= in [DEFAULT] reaches [dvd], as ConfigParser had it.
+	conf := demoRequest(t, "dvd", "zstd", "staging=file://"+staging+"\nbid=1001")
 	res := fbs(t, "build", conf, "--cache", cache, "--work", t.TempDir(), "--boot-test", "--expect", demo.ExpectInstaller)
 	if res.code != 0 {
 		t.Fatalf("exit %d", res.code)

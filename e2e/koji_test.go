@@ -78,12 +78,7 @@ func TestKojiPackagesInLiveAndBootImages(t *testing.T) {
 
 	// The boot ISO takes the builds too; Koji's files come from the cache.
 	downloads := s.Requests
-	boot, err := demo.WriteRequest(t.TempDir(), demoDir, "boot", "zstd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	text, _ = os.ReadFile(boot)
-	write(t, boot, strings.Replace(string(text), "[boot]\n", "[boot]\nnvr=fbs-extra-1.0-1 fbs-demo-release-2-1\n", 1))
+	boot := demoRequest(t, "boot", "zstd", "nvr=fbs-extra-1.0-1 fbs-demo-release-2-1")
 	bootWork := t.TempDir()
 	res = fbs(t, "build", boot, "--cache", kojiCache, "--work", bootWork)
 	if res.code != 0 {

@@ -22,14 +22,8 @@ import (
 // TestLiveISO_QEMU builds the demo live ISO with Fedora's xz compression,
 // stages it to a folder, and boots it with BIOS and UEFI.
 func TestLiveISO_QEMU(t *testing.T) {
-	dir := t.TempDir()
-	conf, err := demo.WriteRequest(dir, demoDir, "live", "xz")
-	if err != nil {
-		t.Fatal(err)
-	}
 	staging := filepath.Join(t.TempDir(), "staging")
-	text, _ := os.ReadFile(conf)
-	write(t, conf, strings.Replace(string(text), "staging=\n", "staging=file://"+staging+"\nemail=qa@example.org\n", 1))
+	conf := demoRequest(t, "live", "xz", "staging=file://"+staging+"\nemail=qa@example.org")
 	work := t.TempDir()
 	// No root cache: this build runs every tool, dnf included.
 	res := fbs(t, "build", conf, "--cache", cache, "--work", work, "--root-cache=0", "--boot-test=bios,uefi", "--expect", demo.Expect)
@@ -170,13 +164,8 @@ func TestBootTestFailure_QEMU(t *testing.T) {
 // TestBootISO_QEMU builds the demo distro's boot (installer) ISO from its
 // seed-format request and boots it with BIOS and UEFI to its stage2 init.
 func TestBootISO_QEMU(t *testing.T) {
-	conf, err := demo.WriteRequest(t.TempDir(), demoDir, "boot", "zstd")
-	if err != nil {
-		t.Fatal(err)
-	}
 	staging := t.TempDir()
-	text, _ := os.ReadFile(conf)
-	write(t, conf, strings.Replace(string(text), "staging=\n", "staging=file://"+staging+"\n", 1))
+	conf := demoRequest(t, "boot", "zstd", "staging=file://"+staging)
 	res := fbs(t, "build", conf, "--cache", cache, "--work", t.TempDir(), "--boot-test", "--expect", demo.ExpectInstaller)
 	if res.code != 0 {
 		t.Fatalf("exit %d", res.code)

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"fbs/internal/demo"
 )
 
 var (
@@ -132,6 +134,19 @@ grub2-efi-x64-cdboot
 	write(t, filepath.Join(dir, "test.ks"), ks)
 	write(t, filepath.Join(dir, "test.conf"), conf)
 	return filepath.Join(dir, "test.conf")
+}
+
+// demoRequest writes the demo's request of a type (as fbs demo request
+// does), with its "staging=" line replaced by the given lines.
+func demoRequest(t *testing.T, typ, compression, lines string) string {
+	t.Helper()
+	conf, err := demo.WriteRequest(t.TempDir(), demoDir, typ, compression)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, _ := os.ReadFile(conf)
+	write(t, conf, strings.Replace(string(text), "staging=\n", lines+"\n", 1))
+	return conf
 }
 
 func write(t *testing.T, path, text string) {

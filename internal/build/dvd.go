@@ -2,11 +2,7 @@ package build
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -80,11 +76,11 @@ func (b *build) dvd(ctx context.Context, target stage.Target) ([]Artifact, error
 			sums := map[string]string{}
 			for name, path := range map[string]string{"images/install.img": filepath.Join(parts, "root.img"),
 				"images/pxeboot/initrd.img": filepath.Join(parts, "initrd.img"), "images/pxeboot/vmlinuz": boot.Kernel} {
-				sum, err := sha256File(path)
-				if err != nil {
+				a := Artifact{Path: path}
+				if err := hashFile(&a); err != nil {
 					return nil, err
 				}
-				sums[name] = sum
+				sums[name] = a.SHA256
 			}
 			ti := filepath.Join(tree, ".treeinfo")
 			return map[string]string{".treeinfo": ti}, os.WriteFile(ti, []byte(st.ProductTreeInfo(d.Flavor, sums)), 0o644)
@@ -117,17 +113,12 @@ func (b *build) gather(ctx context.Context, ks *kickstart.Kickstart, tree string
 	n := 0
 	for _, f := range files {
 		name := filepath.Base(f)
-		dst := filepath.Join(tree, "Packages", strings.ToLower(name[:1]), name)
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return "", err
+		dir := filepath.Join(tree, "Packages", strings.ToLower(name[:1]))
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			continue // a Koji RPM the closure holds already
 		}
-		if err := os.Link(f, dst); err != nil {
-			if errors.Is(err, os.ErrExist) {
-				continue
-			}
-			if err := copyFile(f, dst); err != nil {
-				return "", err
-			}
+		if _, err := stage.Copy(f, dir, name); err != nil {
+			return "", err
 		}
 		n++
 	}
@@ -161,34 +152,4 @@ func (b *build) dvdRepo(ctx context.Context, repos []kickstart.Repo, tree string
 		return "", err
 	}
 	return note, nil
-}
-
-func sha256File(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.Create(dst)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
