@@ -125,27 +125,14 @@ func Run(ctx context.Context, req *spec.Request, opts Options) (*Result, error) 
 	}
 	opts.KojiHub = cmp.Or(opts.KojiHub, koji.DefaultHub)
 	opts.KojiTopURL = cmp.Or(opts.KojiTopURL, koji.DefaultTopURL)
+	native := opts.Backend == "" || opts.Backend == "native"
+	if native && req.Arch != "x86_64" {
+		return nil, &spec.Error{Key: "arch", Msg: fmt.Sprintf("the native builder makes x86_64 media today, not %s (BIOS and UEFI x64 GRUB)", req.Arch)}
+	}
 	now := time.Now().UTC()
 	b := &build{req: req, opts: opts, started: now, stamp: now.Format("20060102-150405")}
 	b.id = fmt.Sprintf("%s-%s-%s-%s", b.stamp, req.Type, req.Arch, randomSuffix())
-	// The seed's tmpdir=/workdir= and cachedir= name where livecd-creator
-	// and lorax worked; they win over the defaults.
-	workParent := opts.WorkDir
-	logFile := ""
-	switch {
-	case req.Live != nil:
-		b.label, b.releasever, b.comp = req.Live.Label, req.Live.Releasever, req.Live.Compression
-		workParent = cmp.Or(req.Live.TmpDir, workParent)
-		b.opts.CacheDir = cmp.Or(req.Live.CacheDir, b.opts.CacheDir)
-		logFile = req.Live.LogFile
-	case req.Boot != nil:
-		b.label, b.releasever, b.comp = req.Boot.Label, req.Release, req.Boot.Compression
-		workParent = cmp.Or(req.Boot.WorkDir, workParent)
-	case req.DVD != nil:
-		b.label, b.releasever, b.comp = req.DVD.Label, req.Release, req.DVD.Compression
-		workParent = cmp.Or(req.DVD.WorkDir, workParent)
-		b.opts.CacheDir = cmp.Or(req.DVD.CacheDir, b.opts.CacheDir)
-	}
+	workParent, logFile := b.fromRequest()
 	b.work = filepath.Join(workParent, b.id)
 	if err := os.MkdirAll(b.work, 0o755); err != nil {
 		return nil, fmt.Errorf("work dir: %w", err)
@@ -176,7 +163,7 @@ func Run(ctx context.Context, req *spec.Request, opts Options) (*Result, error) 
 	res := &Result{ID: b.id, WorkDir: b.work, Log: logPath}
 	var arts []Artifact
 	switch {
-	case opts.Backend != "" && opts.Backend != "native":
+	case !native:
 		arts, err = b.external(ctx, target)
 	case req.Type == "live":
 		arts, err = b.live(ctx, target)
@@ -206,6 +193,30 @@ func Run(ctx context.Context, req *spec.Request, opts Options) (*Result, error) 
 	}
 	b.cleanup(true)
 	return res, nil
+}
+
+// fromRequest takes what the request's section says of the build: label,
+// $releasever and compressor, and the seed's tmpdir=/workdir=, cachedir=
+// and logfile=, which named where livecd-creator, lorax and pungi worked
+// and win over fbs's defaults. It returns the work dir's parent and the log
+// file asked for, if any.
+func (b *build) fromRequest() (workParent, logFile string) {
+	r := b.req
+	workParent = b.opts.WorkDir
+	switch {
+	case r.Live != nil:
+		b.label, b.releasever, b.comp = r.Live.Label, r.Live.Releasever, r.Live.Compression
+		b.opts.CacheDir = cmp.Or(r.Live.CacheDir, b.opts.CacheDir)
+		return cmp.Or(r.Live.TmpDir, workParent), r.Live.LogFile
+	case r.Boot != nil:
+		b.label, b.releasever, b.comp = r.Boot.Label, r.Release, r.Boot.Compression
+		return cmp.Or(r.Boot.WorkDir, workParent), ""
+	case r.DVD != nil:
+		b.label, b.releasever, b.comp = r.DVD.Label, r.Release, r.DVD.Compression
+		b.opts.CacheDir = cmp.Or(r.DVD.CacheDir, b.opts.CacheDir)
+		return cmp.Or(r.DVD.WorkDir, workParent), ""
+	}
+	return workParent, ""
 }
 
 // askToolVersions starts asking the host tools' versions for the manifest,
