@@ -7,7 +7,7 @@ PKGS := dnf rpm createrepo-c squashfs-tools xorriso grub-common mtools dosfstool
 GO ?= go
 BIN := bin/fbs
 
-.PHONY: all deps build demo test unit e2e bench clean
+.PHONY: all deps build demo test unit fuzz e2e bench clean
 
 all: build
 
@@ -31,14 +31,23 @@ unit:
 	$(GO) vet -tags e2e ./e2e
 	$(GO) test ./...
 
+# fuzz runs each parser's fuzz target for a bounded time; crashers land in testdata/fuzz.
+FUZZTIME ?= 10s
+fuzz:
+	$(GO) test ./internal/spec -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/spec -run '^$$' -fuzz '^FuzzVolumeID$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/kickstart -run '^$$' -fuzz '^FuzzKickstart$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/kickstart -run '^$$' -fuzz '^FuzzSplitArgs$$' -fuzztime $(FUZZTIME)
+
 e2e: deps
 	$(GO) test -tags e2e -count=1 -timeout 30m ./e2e
 
-# test: everything CI runs: unit tests, then the end-to-end tests (real builds, QEMU boots).
-test: deps unit e2e
+# test: everything CI runs: unit tests, bounded fuzzing, then the end-to-end tests (real builds, QEMU boots).
+test: deps unit fuzz e2e
 
 bench: deps build
 	bench/live.sh
+	bench/types.sh
 
 clean:
 	rm -rf bin

@@ -1,0 +1,43 @@
+package kickstart
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// FuzzKickstart flattens and parses arbitrary kickstarts (with %include
+// resolving inside testdata): a result or a *kickstart.Error, never a panic.
+func FuzzKickstart(f *testing.F) {
+	files, _ := filepath.Glob("testdata/*.ks")
+	for _, p := range files {
+		if data, err := os.ReadFile(p); err == nil {
+			f.Add(string(data))
+		}
+	}
+	f.Add("%packages\n@core\n%end\n%post --nochroot --log=/x\necho\n%end\n%include inc/repo.ks\n")
+	f.Add("repo --name=a --baseurl=\"http://x/ y\" --cost=1\nbootloader --append='a \"b\"' --timeout=5\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		l := Inline{Name: "fuzz.ks", Text: text, Next: &FileLoader{Dir: "testdata"}}
+		lines, err := Flatten(context.Background(), l, "fuzz.ks")
+		if err == nil {
+			_, err = Parse(lines)
+		}
+		var e *Error
+		if err != nil && !errors.As(err, &e) && !errors.Is(err, os.ErrNotExist) {
+			// A missing or unreadable include is wrapped in an Error too.
+			t.Fatalf("error %v (%T) is not a *kickstart.Error", err, err)
+		}
+	})
+}
+
+func FuzzSplitArgs(f *testing.F) {
+	for _, s := range []string{`a "b c" 'd'`, `x\ y`, `"unclosed`, `tail\`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		splitArgs(s)
+	})
+}
