@@ -105,6 +105,9 @@ type build struct {
 	release []func()
 }
 
+// nativeTools are the host programs every native build runs.
+var nativeTools = []string{"dnf", "rpm", "createrepo_c", "mksquashfs", "xorrisofs", "grub-mkimage", "mkfs.fat", "mcopy", "mmd"}
+
 // Run builds req.
 func Run(ctx context.Context, req *spec.Request, opts Options) (*Result, error) {
 	target, err := stage.Parse(req.Staging)
@@ -128,6 +131,11 @@ func Run(ctx context.Context, req *spec.Request, opts Options) (*Result, error) 
 	native := opts.Backend == "" || opts.Backend == "native"
 	if native && req.Arch != "x86_64" {
 		return nil, &spec.Error{Key: "arch", Msg: fmt.Sprintf("the native builder makes x86_64 media today, not %s (BIOS and UEFI x64 GRUB)", req.Arch)}
+	}
+	if native {
+		if err := hosttool.Missing(nativeTools...); err != nil {
+			return nil, err
+		}
 	}
 	now := time.Now().UTC()
 	b := &build{req: req, opts: opts, started: now, stamp: now.Format("20060102-150405")}

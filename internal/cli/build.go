@@ -142,6 +142,10 @@ func runBuild(ctx context.Context, cmd *cobra.Command, req *spec.Request, f buil
 // runner.PrivateMounts). done is true in the parent, which has nothing left
 // to do but pass on the child's exit status.
 func privateMounts(cmd *cobra.Command) (done bool, err error) {
+	if os.Geteuid() != 0 {
+		// dnf --installroot, chroot and mounts all need it.
+		return true, fmt.Errorf("%s needs root (dnf installs into image roots, scripts run chrooted); run it with sudo", cmd.CommandPath())
+	}
 	reexeced, status, err := runner.PrivateMounts()
 	switch {
 	case reexeced && status == 0:

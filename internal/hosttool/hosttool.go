@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,6 +39,7 @@ var Tools = []Tool{
 	{Name: "grub-mkimage", Alt: []string{"grub2-mkimage"}, Package: "grub-common", For: "BIOS El Torito image", Version: []string{"--version"}},
 	{Name: "mkfs.fat", Package: "dosfstools", For: "EFI boot image", Version: []string{"--help"}},
 	{Name: "mcopy", Package: "mtools", For: "EFI boot image", Version: []string{"--version"}},
+	{Name: "mmd", Package: "mtools", For: "EFI boot image", Version: []string{"--version"}},
 	{Name: "implantisomd5", Package: "isomd5sum", For: "media check (rd.live.check)", Version: []string{"--help"}, Optional: true},
 	{Name: "qemu-system-x86_64", Package: "qemu-system-x86", For: "boot tests", Version: []string{"--version"}},
 	{Name: "depmod", Package: "kmod", For: "demo kernel package", Version: []string{"--version"}},
@@ -69,6 +71,25 @@ func Path(name string) string {
 		}
 	}
 	return name
+}
+
+// Missing returns an error naming the tools of names that cannot be run
+// here, with the Debian packages that provide them, or nil.
+func Missing(names ...string) error {
+	var tools, pkgs []string
+	for _, n := range names {
+		if _, err := exec.LookPath(Path(n)); err == nil {
+			continue
+		}
+		tools = append(tools, n)
+		if t, ok := Find(n); ok && !slices.Contains(pkgs, t.Package) {
+			pkgs = append(pkgs, t.Package)
+		}
+	}
+	if len(tools) == 0 {
+		return nil
+	}
+	return fmt.Errorf("host tools missing: %s (apt-get install %s; fbs doctor lists them all)", strings.Join(tools, ", "), strings.Join(pkgs, " "))
 }
 
 // Find returns the tool's description by name.

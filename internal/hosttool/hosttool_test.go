@@ -37,3 +37,16 @@ func TestPathOverride(t *testing.T) {
 		t.Errorf("Path = %s", p)
 	}
 }
+
+func TestMissing(t *testing.T) {
+	t.Setenv("FBS_XORRISOFS", "/nonexistent/xorrisofs")
+	t.Setenv("FBS_MKSQUASHFS", "/bin/true")
+	err := Missing("mksquashfs", "xorrisofs", "no-such-tool")
+	want := "host tools missing: xorrisofs, no-such-tool (apt-get install xorriso; fbs doctor lists them all)"
+	if err == nil || err.Error() != want {
+		t.Errorf("Missing = %v, want %s", err, want)
+	}
+	if err := Missing("mksquashfs"); err != nil {
+		t.Errorf("a present tool: %v", err)
+	}
+}
