@@ -68,7 +68,10 @@ func TestLiveISO_QEMU(t *testing.T) {
 	for _, p := range m.Packages {
 		nevras = append(nevras, p.NEVRA)
 		if len(p.SHA256Header) != 64 {
-			t.Errorf("package %s has sha256 %q", p.NEVRA, p.SHA256Header)
+			t.Errorf("package %s has header sha256 %q", p.NEVRA, p.SHA256Header)
+		}
+		if file := filepath.Join(demoDir, "Packages", p.NEVRA+".rpm"); p.SHA256 != sha256File(t, file) {
+			t.Errorf("package %s: manifest sha256 %q is not that of %s", p.NEVRA, p.SHA256, file)
 		}
 	}
 	mustContain(t, "manifest packages", strings.Join(nevras, " "), "kernel-", "busybox-", "grub2-efi-x64-cdboot-", "fbs-demo-release-")

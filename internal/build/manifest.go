@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"fbs/internal/bootcheck"
 	"fbs/internal/hosttool"
 	"fbs/internal/kickstart"
+	"fbs/internal/rpmrepo"
 	"fbs/internal/runner"
 	"fbs/internal/spec"
 	"fbs/internal/stage"
@@ -38,10 +40,13 @@ type Manifest struct {
 	BootTests []*bootcheck.Result `json:"boot_tests,omitempty"`
 }
 
-// Package is one installed package. SHA256Header is rpm's SHA256 digest of
-// the package header, which identifies the exact package build.
+// Package is one installed package: SHA256 is its package file's checksum
+// from the repo's metadata; SHA256Header is rpm's digest of the package
+// header, which identifies the exact package build even where the repo's
+// metadata is not at hand.
 type Package struct {
 	NEVRA        string `json:"nevra"`
+	SHA256       string `json:"sha256,omitempty"`
 	SHA256Header string `json:"sha256_header"`
 }
 
@@ -71,7 +76,7 @@ func (b *build) manifest(ctx context.Context, m medium, root string, target stag
 	if err := os.WriteFile(sumPath, []byte(sums), 0o644); err != nil {
 		return nil, err
 	}
-	pkgs, err := b.packages(ctx, root)
+	pkgs, err := b.packages(ctx, root, m.repos)
 	if err != nil {
 		return nil, err
 	}
@@ -103,10 +108,11 @@ func (b *build) manifest(ctx context.Context, m medium, root string, target stag
 	), nil
 }
 
-func (b *build) packages(ctx context.Context, root string) ([]Package, error) {
+func (b *build) packages(ctx context.Context, root string, repos []kickstart.Repo) ([]Package, error) {
 	if root == "" {
 		return nil, nil // an external tool's root is its own
 	}
+	sums := b.repoSums(b.withSide(repos))
 	args := []string{hosttool.Path("rpm"), "--root", root, "-qa", "--qf", `%{NEVRA}\t%{SHA256HEADER}\n`}
 	b.log.Printf("$ %s", runner.Quote(args))
 	out, err := exec.CommandContext(ctx, args[0], args[1:]...).Output()
@@ -117,9 +123,36 @@ func (b *build) packages(ctx context.Context, root string) ([]Package, error) {
 	sc := bufio.NewScanner(strings.NewReader(string(out)))
 	for sc.Scan() {
 		nevra, sum, _ := strings.Cut(sc.Text(), "\t")
-		pkgs = append(pkgs, Package{NEVRA: nevra, SHA256Header: sum})
+		pkgs = append(pkgs, Package{NEVRA: nevra, SHA256: sums[nevra], SHA256Header: sum})
 	}
 	return pkgs, nil
+}
+
+// repoSums reads the package checksums of the repos from the primary.xml
+// files dnf keeps in the shared cache (<repo id>-<hash>/repodata/), the
+// newest copy for each repo.
+func (b *build) repoSums(repos []kickstart.Repo) map[string]string {
+	sums := map[string]string{}
+	for _, r := range repos {
+		files, _ := filepath.Glob(filepath.Join(b.opts.CacheDir, "dnf", r.Name+"-*", "repodata", "*primary.xml*"))
+		var newest string
+		var when time.Time
+		for _, f := range files {
+			if st, err := os.Stat(f); err == nil && st.ModTime().After(when) {
+				newest, when = f, st.ModTime()
+			}
+		}
+		if newest == "" {
+			continue
+		}
+		got, err := rpmrepo.PrimarySums(newest)
+		if err != nil {
+			b.log.Printf("manifest: repo %s: %v", r.Name, err)
+			continue
+		}
+		maps.Copy(sums, got)
+	}
+	return sums
 }
 
 func hashFile(a *Artifact) error {

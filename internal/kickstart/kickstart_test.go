@@ -138,6 +138,13 @@ func TestIncludeOverHTTP(t *testing.T) {
 	}
 }
 
+func TestNotARegularFile(t *testing.T) {
+	_, err := Flatten(context.Background(), &FileLoader{}, "/dev/zero")
+	if err == nil || !strings.Contains(err.Error(), "read /dev/zero: not a regular file") {
+		t.Errorf("error %v", err)
+	}
+}
+
 func TestNoLocalFiles(t *testing.T) {
 	_, err := Flatten(context.Background(), &FileLoader{Dir: "testdata", NoLocal: true}, "live.ks")
 	if err == nil || !strings.Contains(err.Error(), "cannot name a local file") {

@@ -133,11 +133,20 @@ func ftpGet(ctx context.Context, u *url.URL) ([]byte, error) {
 	return readAll(r)
 }
 
+// readLimited reads a kickstart file, refusing devices and FIFOs, which
+// could block a build forever or feed it without end.
 func readLimited(f *os.File, err error) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, errors.New("not a regular file")
+	}
 	return readAll(f)
 }
 

@@ -1,6 +1,7 @@
 package rpmrepo
 
 import (
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -9,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -56,5 +58,29 @@ func TestFingerprint(t *testing.T) {
 	_, err = Fingerprint(context.Background(), kickstart.Repo{BaseURL: "ftp://x/y"}, "41", "x86_64")
 	if err == nil {
 		t.Error("an ftp repo got a fingerprint")
+	}
+}
+
+func TestPrimarySums(t *testing.T) {
+	xmlText := `<?xml version="1.0"?><metadata xmlns="http://linux.duke.edu/metadata/common" packages="2">
+<package type="rpm"><name>busybox</name><arch>x86_64</arch><version epoch="0" ver="1.35.0" rel="4"/>
+<checksum type="sha256" pkgid="YES">aaaa</checksum></package>
+<package type="rpm"><name>grub2</name><arch>noarch</arch><version epoch="1" ver="2.06" rel="13"/>
+<checksum type="sha256" pkgid="YES">bbbb</checksum></package></metadata>`
+	dir := t.TempDir()
+	plain := filepath.Join(dir, "primary.xml")
+	os.WriteFile(plain, []byte(xmlText), 0o644)
+	gz := filepath.Join(dir, "x-primary.xml.gz")
+	f, _ := os.Create(gz)
+	z := gzip.NewWriter(f)
+	z.Write([]byte(xmlText))
+	z.Close()
+	f.Close()
+	for _, p := range []string{plain, gz} {
+		got, err := PrimarySums(p)
+		want := map[string]string{"busybox-1.35.0-4.x86_64": "aaaa", "grub2-1:2.06-13.noarch": "bbbb"}
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: %v %v", filepath.Base(p), got, err)
+		}
 	}
 }
