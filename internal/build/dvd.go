@@ -50,6 +50,9 @@ func (b *build) dvd(ctx context.Context, target stage.Target) ([]Artifact, error
 	}); err != nil {
 		return nil, err
 	}
+	if err := b.installerSetup(root); err != nil {
+		return nil, err
+	}
 	st := image.Stamp{Product: d.Name, Version: d.Version, Arch: b.req.Arch, BugURL: d.BugURL, Time: b.started}
 	if err := os.WriteFile(filepath.Join(root, ".buildstamp"), []byte(st.BuildStamp()), 0o644); err != nil {
 		return nil, err

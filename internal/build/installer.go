@@ -31,6 +31,9 @@ func (b *build) installer(ctx context.Context, target stage.Target) ([]Artifact,
 	}); err != nil {
 		return nil, err
 	}
+	if err := b.installerSetup(root); err != nil {
+		return nil, err
+	}
 	st := image.Stamp{Product: bt.Product, Version: bt.Version, Arch: b.req.Arch, BugURL: "your distribution provided bug reporting tool", Time: b.started}
 	parts := filepath.Join(b.work, "parts")
 	if err := os.MkdirAll(parts, 0o755); err != nil {
@@ -92,4 +95,14 @@ func bootRepos(r *spec.Request, pos kickstart.Pos) []kickstart.Repo {
 // from plain mirrorlists.
 func isMetalink(u string) bool {
 	return strings.Contains(u, "metalink")
+}
+
+// installerSetup makes a runtime root with anaconda start it (lorax's
+// runtime-postinstall, the essential part).
+func (b *build) installerSetup(root string) error {
+	done, err := image.InstallerSetup(root)
+	for _, d := range done {
+		b.log.Printf("installer setup: %s", d)
+	}
+	return err
 }

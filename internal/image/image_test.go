@@ -1,7 +1,10 @@
 package image
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -72,5 +75,39 @@ func TestRuntimePackages(t *testing.T) {
 	}
 	if slices.Contains(RuntimePackages("fedora", "aarch64"), "grub2-efi-x64-cdboot") {
 		t.Error("aarch64 gets x86 bootloaders")
+	}
+}
+
+func TestInstallerSetup(t *testing.T) {
+	root := t.TempDir()
+	for path, text := range map[string]string{
+		"usr/lib/systemd/system/anaconda.target": "[Unit]\n",
+		"etc/yum.repos.d/fedora.repo":            "[fedora]\n",
+		"etc/shadow":                             "root:*:19000:0:99999:7:::\nbin:*:19000:0:99999:7:::\n",
+		"var/log/journal/x":                      "x",
+	} {
+		os.MkdirAll(filepath.Join(root, filepath.Dir(path)), 0o755)
+		os.WriteFile(filepath.Join(root, path), []byte(text), 0o644)
+	}
+	done, err := InstallerSetup(root)
+	if err != nil || len(done) != 6 {
+		t.Fatalf("done %q, %v", done, err)
+	}
+	if target, _ := os.Readlink(filepath.Join(root, "etc/systemd/system/default.target")); target != "/lib/systemd/system/anaconda.target" {
+		t.Errorf("default.target -> %q", target)
+	}
+	if _, err := os.Stat(filepath.Join(root, "etc/anaconda.repos.d/fedora.repo")); err != nil {
+		t.Error(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(root, "etc/shadow")); !strings.HasPrefix(string(b), "root::19000") || !strings.Contains(string(b), "bin:*:") {
+		t.Errorf("shadow %q", b)
+	}
+	if _, err := os.Stat(filepath.Join(root, "var/log/journal")); err == nil {
+		t.Error("journal kept")
+	}
+
+	plain := t.TempDir() // no anaconda: left alone
+	if done, err := InstallerSetup(plain); err != nil || done != nil {
+		t.Errorf("a root without anaconda: %q %v", done, err)
 	}
 }

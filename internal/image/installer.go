@@ -1,7 +1,11 @@
 package image
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -99,4 +103,56 @@ mainimage = images/install.img
 kernel = images/pxeboot/vmlinuz
 initrd = images/pxeboot/initrd.img
 `, s.Time.Unix(), s.Product, s.Version, s.Product, s.Version, s.Arch, s.Arch, s.Arch)
+}
+
+// InstallerSetup makes a runtime root that holds anaconda start it, as the
+// essential part of lorax's runtime-postinstall.tmpl does: anaconda.target
+// as the default target, /tmp on tmpfs, the repos moved where anaconda
+// reads them, an empty root password and fstab, the journal kept in RAM.
+// A root without anaconda (the demo distro's) is left as it is. It
+// returns what it did, for the log.
+func InstallerSetup(root string) ([]string, error) {
+	r, err := os.OpenRoot(root)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	if _, err := r.Stat("usr/lib/systemd/system/anaconda.target"); err != nil {
+		return nil, nil
+	}
+	var done []string
+	step := func(what string, err error) error {
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("installer setup: %s: %w", what, err)
+		}
+		done = append(done, what)
+		return nil
+	}
+	for _, link := range [][2]string{
+		{"etc/systemd/system/default.target", "/lib/systemd/system/anaconda.target"},
+		{"etc/systemd/system/local-fs.target.wants/tmp.mount", "/lib/systemd/system/tmp.mount"},
+	} {
+		r.Remove(link[0])
+		if err := r.MkdirAll(filepath.Dir(link[0]), 0o755); err != nil {
+			return done, err
+		}
+		if err := step("symlink "+link[0], r.Symlink(link[1], link[0])); err != nil {
+			return done, err
+		}
+	}
+	if err := step("move etc/yum.repos.d to etc/anaconda.repos.d", r.Rename("etc/yum.repos.d", "etc/anaconda.repos.d")); err != nil {
+		return done, err
+	}
+	if err := step("remove var/log/journal", r.RemoveAll("var/log/journal")); err != nil {
+		return done, err
+	}
+	if err := step("empty etc/fstab", r.WriteFile("etc/fstab", nil, 0o644)); err != nil {
+		return done, err
+	}
+	shadow, err := r.ReadFile("etc/shadow")
+	if err == nil {
+		shadow = []byte(strings.Replace(string(shadow), "root:*:", "root::", 1))
+		err = r.WriteFile("etc/shadow", shadow, 0o000)
+	}
+	return done, step("remove the root password", err)
 }
