@@ -87,9 +87,15 @@ func (b *build) manifest(ctx context.Context, m medium, root string, target stag
 		}
 		repos[i] = r
 	}
+	var tools map[string]string
+	select {
+	case tools = <-b.tools:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 	man := Manifest{
 		ID: b.id, FBS: FBSVersion, Started: b.started, Finished: time.Now().UTC(), Request: b.req,
-		Repos: repos, Packages: pkgs, Tools: <-b.tools, Stages: b.stages, Artifacts: arts, BootTests: b.boots,
+		Repos: repos, Packages: pkgs, Tools: tools, Stages: b.stages, Artifacts: arts, BootTests: b.boots,
 	}
 	if m.ksPath != "" {
 		man.Kickstart = arts[1].Name

@@ -1,0 +1,290 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"embed"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/pressly/goose/v3"
+	_ "modernc.org/sqlite" // the database/sql driver, pure Go
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// SQLite is the store of local mode: one file, no server.
+type SQLite struct {
+	db *sql.DB
+}
+
+// OpenSQLite opens (creating and migrating) the database at path.
+func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
+	// Writers queue behind each other for up to 10 s instead of failing
+	// at once; claims take the write lock when they begin (immediate).
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	provider, err := goose.NewProvider(goose.DialectSQLite3, db, mustSub(migrations, "migrations"))
+	if err == nil {
+		_, err = provider.Up(ctx)
+	}
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store %s: migrate: %w", path, err)
+	}
+	return &SQLite{db: db}, nil
+}
+
+func (s *SQLite) Close() error { return s.db.Close() }
+
+const columns = `id, request, type, arch, release, requester, state, stage, worker, error, attempts, cancel, created, started, finished, artifacts`
+
+func newID() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return time.Now().UTC().Format("20060102-150405") + "-" + hex.EncodeToString(b)
+}
+
+func (s *SQLite) Create(ctx context.Context, b *Build) error {
+	if b.ID == "" {
+		b.ID = newID()
+	}
+	b.State, b.Created = Queued, time.Now().UTC()
+	_, err := s.db.ExecContext(ctx, `INSERT INTO builds (id, request, type, arch, release, requester, state, created)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, b.ID, string(b.Request), b.Type, b.Arch, b.Release, b.Requester, b.State, b.Created.UnixNano())
+	if err != nil {
+		return fmt.Errorf("store: create %s: %w", b.ID, err)
+	}
+	return nil
+}
+
+type scanner interface{ Scan(...any) error }
+
+func scanBuild(r scanner) (*Build, error) {
+	var b Build
+	var req, arts string
+	var cancel int
+	var created int64
+	var started, finished sql.NullInt64
+	err := r.Scan(&b.ID, &req, &b.Type, &b.Arch, &b.Release, &b.Requester, &b.State, &b.Stage, &b.Worker, &b.Error,
+		&b.Attempts, &cancel, &created, &started, &finished, &arts)
+	if err != nil {
+		return nil, err
+	}
+	b.Request, b.Cancel, b.Created = json.RawMessage(req), cancel != 0, time.Unix(0, created).UTC()
+	if arts != "" {
+		b.Artifacts = json.RawMessage(arts)
+	}
+	for _, t := range []struct {
+		n   sql.NullInt64
+		dst **time.Time
+	}{{started, &b.Started}, {finished, &b.Finished}} {
+		if t.n.Valid {
+			v := time.Unix(0, t.n.Int64).UTC()
+			*t.dst = &v
+		}
+	}
+	return &b, nil
+}
+
+func (s *SQLite) Get(ctx context.Context, id string) (*Build, error) {
+	b, err := scanBuild(s.db.QueryRowContext(ctx, `SELECT `+columns+` FROM builds WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("build %s: %w", id, ErrNotFound)
+	}
+	return b, err
+}
+
+func (s *SQLite) List(ctx context.Context, f Filter) ([]*Build, error) {
+	var where []string
+	var args []any
+	for _, c := range []struct{ col, val string }{{"state", f.State}, {"type", f.Type}, {"arch", f.Arch}, {"release", f.Release}, {"requester", f.Requester}} {
+		if c.val != "" {
+			where = append(where, c.col+" = ?")
+			args = append(args, c.val)
+		}
+	}
+	q := `SELECT ` + columns + ` FROM builds`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	q += ` ORDER BY created DESC, id DESC LIMIT ? OFFSET ?`
+	rows, err := s.db.QueryContext(ctx, q, append(args, limit, f.Offset)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*Build
+	for rows.Next() {
+		b, err := scanBuild(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+// in adds "col IN (?, …)" for a non-empty list.
+func in(col string, vals []string, where *[]string, args *[]any) {
+	if len(vals) == 0 {
+		return
+	}
+	*where = append(*where, col+" IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(vals)), ", ")+")")
+	for _, v := range vals {
+		*args = append(*args, v)
+	}
+}
+
+func (s *SQLite) Claim(ctx context.Context, c Claim) (*Build, *Lease, error) {
+	tx, err := s.db.BeginTx(ctx, nil) // BEGIN IMMEDIATE: one claimer at a time
+	if err != nil {
+		return nil, nil, err
+	}
+	defer tx.Rollback()
+	where := []string{"state = ?"}
+	args := []any{Queued}
+	in("type", c.Types, &where, &args)
+	in("arch", c.Arches, &where, &args)
+	in("release", c.Releases, &where, &args)
+	var id string
+	err = tx.QueryRowContext(ctx, `SELECT id FROM builds WHERE `+strings.Join(where, " AND ")+` ORDER BY created, id LIMIT 1`, args...).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, ErrNoJob
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	now := time.Now().UTC()
+	l := &Lease{BuildID: id, Worker: c.Worker, Token: newID(), Expires: now.Add(c.For)}
+	_, err = tx.ExecContext(ctx, `UPDATE builds SET state = ?, worker = ?, lease_token = ?, lease_expires = ?,
+		attempts = attempts + 1, started = COALESCE(started, ?), stage = '' WHERE id = ?`,
+		Running, c.Worker, l.Token, l.Expires.UnixNano(), now.UnixNano(), id)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := scanBuild(tx.QueryRowContext(ctx, `SELECT `+columns+` FROM builds WHERE id = ?`, id))
+	if err != nil {
+		return nil, nil, err
+	}
+	return b, l, tx.Commit()
+}
+
+func (s *SQLite) Heartbeat(ctx context.Context, l *Lease, stage string, d time.Duration) (bool, error) {
+	expires := time.Now().UTC().Add(d)
+	var cancel int
+	err := s.db.QueryRowContext(ctx, `UPDATE builds SET lease_expires = ?, stage = ? WHERE id = ? AND lease_token = ? AND state = ?
+		RETURNING cancel`, expires.UnixNano(), stage, l.BuildID, l.Token, Running).Scan(&cancel)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, fmt.Errorf("build %s: %w", l.BuildID, ErrLeaseLost)
+	}
+	if err != nil {
+		return false, err
+	}
+	l.Expires = expires
+	return cancel != 0, nil
+}
+
+func (s *SQLite) Finish(ctx context.Context, l *Lease, state State, errMsg string, artifacts json.RawMessage) error {
+	if !state.Done() {
+		return fmt.Errorf("store: finish %s in state %s, which is not final", l.BuildID, state)
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE builds SET state = ?, error = ?, artifacts = ?, finished = ?, lease_token = ''
+		WHERE id = ? AND lease_token = ? AND state = ?`, state, errMsg, string(artifacts), time.Now().UTC().UnixNano(), l.BuildID, l.Token, Running)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("build %s: %w", l.BuildID, ErrLeaseLost)
+	}
+	return nil
+}
+
+func (s *SQLite) Cancel(ctx context.Context, id string) (*Build, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	var state State
+	err = tx.QueryRowContext(ctx, `SELECT state FROM builds WHERE id = ?`, id).Scan(&state)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, fmt.Errorf("build %s: %w", id, ErrNotFound)
+	case err != nil:
+		return nil, err
+	case state.Done():
+		b, _ := scanBuild(tx.QueryRowContext(ctx, `SELECT `+columns+` FROM builds WHERE id = ?`, id))
+		return b, fmt.Errorf("build %s is %s: %w", id, state, ErrFinished)
+	case state == Queued:
+		_, err = tx.ExecContext(ctx, `UPDATE builds SET state = ?, cancel = 1, finished = ? WHERE id = ?`, Cancelled, time.Now().UTC().UnixNano(), id)
+	default: // running: its worker hears of it at its next heartbeat
+		_, err = tx.ExecContext(ctx, `UPDATE builds SET cancel = 1 WHERE id = ?`, id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	b, err := scanBuild(tx.QueryRowContext(ctx, `SELECT `+columns+` FROM builds WHERE id = ?`, id))
+	if err != nil {
+		return nil, err
+	}
+	return b, tx.Commit()
+}
+
+func (s *SQLite) Expire(ctx context.Context, now time.Time, maxAttempts int) (requeued, failed []string, err error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT id, attempts, cancel FROM builds WHERE state = ? AND lease_expires < ?`, Running, now.UnixNano())
+	if err != nil {
+		return nil, nil, err
+	}
+	type lapsed struct {
+		id       string
+		attempts int
+		cancel   bool
+	}
+	var all []lapsed
+	for rows.Next() {
+		var l lapsed
+		if err := rows.Scan(&l.id, &l.attempts, &l.cancel); err != nil {
+			rows.Close()
+			return nil, nil, err
+		}
+		all = append(all, l)
+	}
+	rows.Close()
+	for _, l := range all {
+		switch {
+		case l.cancel:
+			_, err = tx.ExecContext(ctx, `UPDATE builds SET state = ?, finished = ?, lease_token = '', error = 'cancelled; its worker went silent' WHERE id = ?`,
+				Cancelled, now.UnixNano(), l.id)
+		case l.attempts >= maxAttempts:
+			_, err = tx.ExecContext(ctx, `UPDATE builds SET state = ?, finished = ?, lease_token = '', error = ? WHERE id = ?`,
+				Failed, now.UnixNano(), fmt.Sprintf("its worker went silent %d times (lease expired); not retried", l.attempts), l.id)
+			failed = append(failed, l.id)
+		default:
+			_, err = tx.ExecContext(ctx, `UPDATE builds SET state = ?, worker = '', lease_token = '', stage = '' WHERE id = ?`, Queued, l.id)
+			requeued = append(requeued, l.id)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	return requeued, failed, tx.Commit()
+}

@@ -1,0 +1,41 @@
+package store_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"fbs/internal/store"
+	"fbs/internal/store/storetest"
+)
+
+func TestSQLite(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		s, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "fbs.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
+
+// TestSQLiteReopen: what was filed is there after a restart.
+func TestSQLiteReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fbs.db")
+	ctx := context.Background()
+	s, err := store.OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &store.Build{Request: []byte(`{}`), Type: "live", Arch: "x86_64", Release: "40"}
+	s.Create(ctx, b)
+	s.Close()
+	s, err = store.OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got, err := s.Get(ctx, b.ID); err != nil || got.State != store.Queued {
+		t.Errorf("after reopening: %+v %v", got, err)
+	}
+}

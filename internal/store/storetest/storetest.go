@@ -1,0 +1,203 @@
+// Package storetest is the suite every store.Store implementation passes.
+package storetest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"fbs/internal/store"
+)
+
+// Run runs the suite; open returns a fresh, empty store.
+func Run(t *testing.T, open func(t *testing.T) store.Store) {
+	tests := map[string]func(t *testing.T, s store.Store){
+		"create and get":         createGet,
+		"list filters and pages": list,
+		"claim matches":          claimMatches,
+		"lease":                  lease,
+		"cancel":                 cancel,
+		"expiry requeues":        expiry,
+		"concurrent claimers":    concurrentClaimers,
+	}
+	for name, test := range tests {
+		t.Run(name, func(t *testing.T) {
+			s := open(t)
+			t.Cleanup(func() { s.Close() })
+			test(t, s)
+		})
+	}
+}
+
+var ctx = context.Background()
+
+func create(t *testing.T, s store.Store, typ, arch, release string) *store.Build {
+	t.Helper()
+	b := &store.Build{Request: json.RawMessage(`{"type":"` + typ + `"}`), Type: typ, Arch: arch, Release: release, Requester: "qa"}
+	if err := s.Create(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func createGet(t *testing.T, s store.Store) {
+	b := create(t, s, "live", "x86_64", "40")
+	got, err := s.Get(ctx, b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != store.Queued || got.Type != "live" || string(got.Request) != `{"type":"live"}` || !got.Created.Equal(b.Created) {
+		t.Errorf("got %+v, created %+v", got, b)
+	}
+	if _, err := s.Get(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("unknown build: %v", err)
+	}
+}
+
+func list(t *testing.T, s store.Store) {
+	var ids []string
+	for i := 0; i < 5; i++ {
+		typ := []string{"live", "boot"}[i%2]
+		ids = append(ids, create(t, s, typ, "x86_64", "40").ID)
+	}
+	all, err := s.List(ctx, store.Filter{})
+	if err != nil || len(all) != 5 || all[0].ID != ids[4] {
+		t.Fatalf("list %d, first %v (%v): want newest first", len(all), all, err)
+	}
+	boot, _ := s.List(ctx, store.Filter{Type: "boot"})
+	if len(boot) != 2 {
+		t.Errorf("type filter: %d", len(boot))
+	}
+	page, _ := s.List(ctx, store.Filter{Limit: 2, Offset: 2})
+	if len(page) != 2 || page[0].ID != ids[2] {
+		t.Errorf("page %v", page)
+	}
+}
+
+func claimMatches(t *testing.T, s store.Store) {
+	create(t, s, "live", "aarch64", "40")
+	want := create(t, s, "live", "x86_64", "rawhide")
+	if _, _, err := s.Claim(ctx, store.Claim{Worker: "w", Arches: []string{"i686"}, For: time.Minute}); !errors.Is(err, store.ErrNoJob) {
+		t.Errorf("an i686 worker got work: %v", err)
+	}
+	b, l, err := s.Claim(ctx, store.Claim{Worker: "w1", Arches: []string{"x86_64"}, Releases: []string{"40", "rawhide"}, For: time.Minute})
+	if err != nil || b.ID != want.ID || b.State != store.Running || b.Worker != "w1" || b.Attempts != 1 || l.Token == "" {
+		t.Fatalf("claim %+v %+v %v", b, l, err)
+	}
+	if _, _, err := s.Claim(ctx, store.Claim{Worker: "w2", Arches: []string{"x86_64"}, For: time.Minute}); !errors.Is(err, store.ErrNoJob) {
+		t.Errorf("a running build was claimed again: %v", err)
+	}
+}
+
+func lease(t *testing.T, s store.Store) {
+	create(t, s, "boot", "x86_64", "40")
+	b, l, err := s.Claim(ctx, store.Claim{Worker: "w", For: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cancel, err := s.Heartbeat(ctx, l, "squashfs", time.Minute); err != nil || cancel {
+		t.Errorf("heartbeat %v %v", cancel, err)
+	}
+	stolen := *l
+	stolen.Token = "other"
+	if _, err := s.Heartbeat(ctx, &stolen, "x", time.Minute); !errors.Is(err, store.ErrLeaseLost) {
+		t.Errorf("a wrong token renewed the lease: %v", err)
+	}
+	if err := s.Finish(ctx, l, store.Succeeded, "", json.RawMessage(`[{"name":"x.iso"}]`)); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := s.Get(ctx, b.ID)
+	if got.State != store.Succeeded || got.Finished == nil || string(got.Artifacts) != `[{"name":"x.iso"}]` || got.Stage != "squashfs" {
+		t.Errorf("finished build %+v", got)
+	}
+	if err := s.Finish(ctx, l, store.Failed, "again", nil); !errors.Is(err, store.ErrLeaseLost) {
+		t.Errorf("a second finish: %v", err)
+	}
+}
+
+func cancel(t *testing.T, s store.Store) {
+	queued := create(t, s, "live", "x86_64", "40")
+	got, err := s.Cancel(ctx, queued.ID)
+	if err != nil || got.State != store.Cancelled {
+		t.Errorf("cancel queued: %+v %v", got, err)
+	}
+	create(t, s, "live", "x86_64", "40")
+	running, l, _ := s.Claim(ctx, store.Claim{Worker: "w", For: time.Minute})
+	if got, err := s.Cancel(ctx, running.ID); err != nil || got.State != store.Running || !got.Cancel {
+		t.Errorf("cancel running: %+v %v", got, err)
+	}
+	if cancel, _ := s.Heartbeat(ctx, l, "", time.Minute); !cancel {
+		t.Error("the heartbeat did not pass the cancel on")
+	}
+	s.Finish(ctx, l, store.Cancelled, "", nil)
+	if _, err := s.Cancel(ctx, running.ID); !errors.Is(err, store.ErrFinished) {
+		t.Errorf("cancel of a finished build: %v", err)
+	}
+	if _, err := s.Cancel(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("cancel of an unknown build: %v", err)
+	}
+}
+
+func expiry(t *testing.T, s store.Store) {
+	b := create(t, s, "live", "x86_64", "40")
+	for attempt := 1; attempt <= 3; attempt++ {
+		_, l, err := s.Claim(ctx, store.Claim{Worker: fmt.Sprint("w", attempt), For: time.Millisecond})
+		if err != nil {
+			t.Fatalf("attempt %d: %v", attempt, err)
+		}
+		requeued, failed, err := s.Expire(ctx, time.Now().Add(time.Second), 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if attempt < 3 && (len(requeued) != 1 || len(failed) != 0) || attempt == 3 && len(failed) != 1 {
+			t.Errorf("attempt %d: requeued %v failed %v", attempt, requeued, failed)
+		}
+		if err := s.Finish(ctx, l, store.Succeeded, "", nil); !errors.Is(err, store.ErrLeaseLost) {
+			t.Errorf("attempt %d: a lapsed lease finished the build: %v", attempt, err)
+		}
+	}
+	got, _ := s.Get(ctx, b.ID)
+	if got.State != store.Failed || got.Attempts != 3 || got.Error == "" {
+		t.Errorf("after 3 lapses: %+v", got)
+	}
+}
+
+// concurrentClaimers: 100 claimers, 50 builds; each build is claimed once.
+func concurrentClaimers(t *testing.T, s store.Store) {
+	for i := 0; i < 50; i++ {
+		create(t, s, "live", "x86_64", "40")
+	}
+	var mu sync.Mutex
+	seen := map[string]int{}
+	var wg sync.WaitGroup
+	for w := 0; w < 100; w++ {
+		wg.Go(func() {
+			for {
+				b, _, err := s.Claim(ctx, store.Claim{Worker: fmt.Sprint("w", w), For: time.Minute})
+				if errors.Is(err, store.ErrNoJob) {
+					return
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				seen[b.ID]++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(seen) != 50 {
+		t.Errorf("%d builds claimed, want 50", len(seen))
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("build %s claimed %d times", id, n)
+		}
+	}
+}
