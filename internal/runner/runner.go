@@ -55,8 +55,8 @@ func New(log *buildlog.Log) *Runner {
 	return &Runner{Log: log, Self: self, StopDelay: 5 * time.Second}
 }
 
-// Command builds the exec.Cmd for c without running it.
-func (r *Runner) Command(ctx context.Context, c Cmd) *exec.Cmd {
+// command builds the exec.Cmd for c without running it.
+func (r *Runner) command(ctx context.Context, c Cmd) *exec.Cmd {
 	args := c.Args
 	if c.Root != "" || c.Sandbox {
 		args = append(append([]string{r.Self, helperArg, c.Root}, c.Binds...), "--")
@@ -83,7 +83,7 @@ func (r *Runner) Command(ctx context.Context, c Cmd) *exec.Cmd {
 // Run runs c, logging its command line and output. A failure names the tool,
 // its exit status and its last lines of output.
 func (r *Runner) Run(ctx context.Context, c Cmd) error {
-	cmd := r.Command(ctx, c)
+	cmd := r.command(ctx, c)
 	tool := filepath.Base(c.Args[0])
 	where := ""
 	if c.Root != "" {
