@@ -75,11 +75,13 @@ func buildCmd() *cobra.Command {
 Exit status: 0 built, 1 the build failed, 2 the request is at fault.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if done, err := privateMounts(cmd); done {
-				return err
-			}
+			// The request is checked before fbs re-executes itself, so
+			// that bad input is told at once, by this process.
 			req, err := spec.Load(args[0])
 			if err != nil {
+				return err
+			}
+			if done, err := privateMounts(cmd); done {
 				return err
 			}
 			_, err = runBuild(cmd.Context(), cmd, req, f)
