@@ -26,16 +26,16 @@ func TestExitStatuses(t *testing.T) {
 		code int
 		want string
 	}{
-		"unknown command":    {[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
-		"unknown flag":       {[]string{"build", "--colour", "x.conf"}, 2, "unknown flag: --colour"},
-		"missing argument":   {[]string{"build"}, 2, "accepts 1 arg(s), received 0"},
-		"missing spec":       {[]string{"build", filepath.Join(dir, "nope.conf")}, 2, "nope.conf: cannot read the request"},
-		"bad spec":           {[]string{"build", bad}, 2, "bad.conf:5: colour: unknown key in [DEFAULT]"},
-		"bad boot firmware":  {[]string{"boot-test", "--timeout", "1s", "x.iso", "--uefi=maybe"}, 2, "invalid argument"},
-		"bad demo type":      {[]string{"demo", "request", dir, "--type", "usb"}, 2, `the demo has live, boot and dvd requests, not "usb"`},
-		"version":            {[]string{"version"}, 0, "fbs dev"},
-		"demo request":       {[]string{"demo", "request", dir, "--type", "dvd", "--cache", "/srv/c"}, 0, filepath.Join(dir, "dvd.conf")},
-		"boot-test no iso":   {[]string{"boot-test", filepath.Join(dir, "none.iso"), "--log-dir", dir}, 1, "none.iso: no such file or directory"},
+		"unknown command":   {[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+		"unknown flag":      {[]string{"build", "--colour", "x.conf"}, 2, "unknown flag: --colour"},
+		"missing argument":  {[]string{"build"}, 2, "accepts 1 arg(s), received 0"},
+		"missing spec":      {[]string{"build", filepath.Join(dir, "nope.conf")}, 2, "nope.conf: cannot read the request"},
+		"bad spec":          {[]string{"build", bad}, 2, "bad.conf:5: colour: unknown key in [DEFAULT]"},
+		"bad boot firmware": {[]string{"boot-test", "--timeout", "1s", "x.iso", "--uefi=maybe"}, 2, "invalid argument"},
+		"bad demo type":     {[]string{"demo", "request", dir, "--type", "usb"}, 2, `the demo has live, boot and dvd requests, not "usb"`},
+		"version":           {[]string{"version"}, 0, "fbs dev"},
+		"demo request":      {[]string{"demo", "request", dir, "--type", "dvd", "--cache", "/srv/c"}, 0, filepath.Join(dir, "dvd.conf")},
+		"boot-test no iso":  {[]string{"boot-test", filepath.Join(dir, "none.iso"), "--log-dir", dir}, 1, "none.iso: no such file or directory"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
