@@ -213,6 +213,18 @@ func (s *SQLite) Finish(ctx context.Context, l *Lease, state State, errMsg strin
 	return nil
 }
 
+func (s *SQLite) Release(ctx context.Context, l *Lease) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE builds SET state = ?, worker = '', lease_token = '', stage = '', attempts = attempts - 1
+		WHERE id = ? AND lease_token = ? AND state = ?`, Queued, l.BuildID, l.Token, Running)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("build %s: %w", l.BuildID, ErrLeaseLost)
+	}
+	return nil
+}
+
 func (s *SQLite) Cancel(ctx context.Context, id string) (*Build, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {

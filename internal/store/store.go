@@ -88,6 +88,9 @@ type Store interface {
 	Heartbeat(ctx context.Context, l *Lease, stage string, d time.Duration) (cancel bool, err error)
 	// Finish ends a leased build in a final state.
 	Finish(ctx context.Context, l *Lease, state State, errMsg string, artifacts json.RawMessage) error
+	// Release hands a leased build back to the queue (a worker shutting
+	// down cleanly), without counting the attempt against it.
+	Release(ctx context.Context, l *Lease) error
 	// Cancel ends a queued build at once, or asks a running one to stop;
 	// ErrFinished for one that is done.
 	Cancel(ctx context.Context, id string) (*Build, error)

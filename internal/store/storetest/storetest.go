@@ -22,6 +22,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"lease":                  lease,
 		"cancel":                 cancel,
 		"expiry requeues":        expiry,
+		"release requeues":       release,
 		"concurrent claimers":    concurrentClaimers,
 	}
 	for name, test := range tests {
@@ -163,6 +164,21 @@ func expiry(t *testing.T, s store.Store) {
 	got, _ := s.Get(ctx, b.ID)
 	if got.State != store.Failed || got.Attempts != 3 || got.Error == "" {
 		t.Errorf("after 3 lapses: %+v", got)
+	}
+}
+
+func release(t *testing.T, s store.Store) {
+	b := create(t, s, "live", "x86_64", "40")
+	_, l, _ := s.Claim(ctx, store.Claim{Worker: "w", For: time.Minute})
+	if err := s.Release(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := s.Get(ctx, b.ID)
+	if got.State != store.Queued || got.Attempts != 0 {
+		t.Errorf("released build %+v", got)
+	}
+	if err := s.Release(ctx, l); !errors.Is(err, store.ErrLeaseLost) {
+		t.Errorf("a second release: %v", err)
 	}
 }
 

@@ -1,0 +1,299 @@
+// Package api is fbs's REST API (/api/v1): builds are submitted, listed,
+// read, cancelled, their logs followed and their artifacts downloaded.
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"fbs/internal/spec"
+	"fbs/internal/store"
+)
+
+// MaxBody bounds a request body: a spec and its kickstart are a few KiB.
+const MaxBody = 1 << 20
+
+// Server serves the API over a store. Data is where builds keep their
+// logs and artifacts (Data/builds/<id>/…).
+type Server struct {
+	Store store.Store
+	Data  string
+	Log   *slog.Logger
+	// Submitted, if set, hears of each new build (to wake a worker).
+	Submitted func(id string)
+}
+
+// routes are the API's endpoints; openapi.json describes each (tested).
+func (s *Server) routes() map[string]http.HandlerFunc {
+	return map[string]http.HandlerFunc{
+		"POST /api/v1/builds":                      s.create,
+		"GET /api/v1/builds":                       s.list,
+		"GET /api/v1/builds/{id}":                  s.get,
+		"POST /api/v1/builds/{id}/cancel":          s.cancel,
+		"GET /api/v1/builds/{id}/log":              s.log,
+		"GET /api/v1/builds/{id}/artifacts/{name}": s.artifact,
+		"GET /api/v1/openapi.json":                 serveOpenAPI,
+	}
+}
+
+// Handler returns the API.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	for pattern, h := range s.routes() {
+		mux.HandleFunc(pattern, h)
+	}
+	return mux
+}
+
+// BuildDir is where a build's log and artifacts live.
+func BuildDir(data, id string) string { return filepath.Join(data, "builds", id) }
+
+// apiError is every error the API answers with.
+type apiError struct {
+	Error string `json:"error"`
+	Field string `json:"field,omitempty"`
+	Line  int    `json:"line,omitempty"`
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(v)
+}
+
+func fail(w http.ResponseWriter, code int, err error) {
+	e := apiError{Error: err.Error()}
+	var se *spec.Error
+	if errors.As(err, &se) {
+		e = apiError{Error: se.Msg, Field: se.Key, Line: se.Line}
+		if se.Key != "" {
+			e.Error = se.Key + ": " + se.Msg
+		}
+	}
+	writeJSON(w, code, e)
+}
+
+// validID keeps ids to what the store makes, so none reaches a file path
+// it should not.
+func validID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Server) create(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
+	req, err := parseRequest(r)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			fail(w, http.StatusRequestEntityTooLarge, fmt.Errorf("the request is larger than %d KiB", MaxBody>>10))
+			return
+		}
+		fail(w, http.StatusBadRequest, err)
+		return
+	}
+	if err := noLocalFiles(req); err != nil {
+		fail(w, http.StatusBadRequest, err)
+		return
+	}
+	body, err := json.Marshal(req)
+	if err != nil {
+		fail(w, http.StatusInternalServerError, err)
+		return
+	}
+	b := &store.Build{Request: body, Type: req.Type, Arch: req.Arch, Release: req.Release}
+	if err := s.Store.Create(r.Context(), b); err != nil {
+		fail(w, http.StatusInternalServerError, err)
+		return
+	}
+	s.Log.Info("build submitted", "build", b.ID, "type", b.Type, "arch", b.Arch, "release", b.Release)
+	if s.Submitted != nil {
+		s.Submitted(b.ID)
+	}
+	w.Header().Set("Location", "/api/v1/builds/"+b.ID)
+	writeJSON(w, http.StatusCreated, b)
+}
+
+// parseRequest reads the JSON request, the seed's INI as text/plain, or
+// a multipart form with the INI as "spec" and the kickstart as "kickstart".
+func parseRequest(r *http.Request) (*spec.Request, error) {
+	ct, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch ct {
+	case "application/json", "":
+		data, err := io.ReadAll(r.Body)
+		if err != nil {
+			return nil, err
+		}
+		return spec.ParseJSON("request", data)
+	case "text/plain":
+		return spec.ParseINI("request", r.Body)
+	case "multipart/form-data":
+		return parseMultipart(multipart.NewReader(r.Body, params["boundary"]))
+	}
+	return nil, &spec.Error{Msg: fmt.Sprintf("Content-Type %q: send application/json, text/plain (the seed's INI) or multipart/form-data", ct)}
+}
+
+func parseMultipart(mr *multipart.Reader) (*spec.Request, error) {
+	var ini, ks []byte
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		data, err := io.ReadAll(p)
+		if err != nil {
+			return nil, err
+		}
+		switch p.FormName() {
+		case "spec":
+			ini = data
+		case "kickstart":
+			ks = data
+		default:
+			return nil, &spec.Error{Key: p.FormName(), Msg: "unknown form part (spec and kickstart are known)"}
+		}
+	}
+	if ini == nil {
+		return nil, &spec.Error{Key: "spec", Msg: "the form has no spec part"}
+	}
+	req, err := spec.Parse("spec", ini)
+	if err != nil || ks == nil {
+		return req, err
+	}
+	switch {
+	case req.Live != nil:
+		req.Live.Kickstart = string(ks)
+	case req.DVD != nil:
+		req.DVD.Kickstart = string(ks)
+	default:
+		return nil, &spec.Error{Key: "kickstart", Msg: "a " + req.Type + " request takes no kickstart"}
+	}
+	return req, nil
+}
+
+// noLocalFiles refuses a request that would make the server read a file
+// it names: kickstarts come inside the request or by URL.
+func noLocalFiles(r *spec.Request) error {
+	var config, text, key string
+	switch {
+	case r.Live != nil:
+		config, text, key = r.Live.Config, r.Live.Kickstart, "config"
+	case r.DVD != nil:
+		config, text, key = r.DVD.Config, r.DVD.Kickstart, "config"
+	}
+	if text == "" && config != "" && !strings.Contains(config, "://") || strings.HasPrefix(config, "file:") {
+		return &spec.Error{Key: key, Msg: fmt.Sprintf("%s: a request sent over the network cannot name a local file; put the kickstart in the request (JSON kickstart, or a multipart kickstart part) or give an http/https/ftp URL", config)}
+	}
+	return nil
+}
+
+func (s *Server) list(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := store.Filter{State: q.Get("state"), Type: q.Get("type"), Arch: q.Get("arch"), Release: q.Get("release"), Requester: q.Get("requester")}
+	for name, dst := range map[string]*int{"limit": &f.Limit, "offset": &f.Offset} {
+		if v := q.Get(name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > 1000 {
+				fail(w, http.StatusBadRequest, &spec.Error{Key: name, Msg: fmt.Sprintf("%q is not a number from 0 to 1000", v)})
+				return
+			}
+			*dst = n
+		}
+	}
+	builds, err := s.Store.List(r.Context(), f)
+	if err != nil {
+		fail(w, http.StatusInternalServerError, err)
+		return
+	}
+	if builds == nil {
+		builds = []*store.Build{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"builds": builds})
+}
+
+// build looks the path's build up, answering 404 itself.
+func (s *Server) build(w http.ResponseWriter, r *http.Request) (*store.Build, bool) {
+	id := r.PathValue("id")
+	if !validID(id) {
+		fail(w, http.StatusNotFound, fmt.Errorf("build %q: %w", id, store.ErrNotFound))
+		return nil, false
+	}
+	b, err := s.Store.Get(r.Context(), id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		fail(w, http.StatusNotFound, err)
+		return nil, false
+	case err != nil:
+		fail(w, http.StatusInternalServerError, err)
+		return nil, false
+	}
+	return b, true
+}
+
+func (s *Server) get(w http.ResponseWriter, r *http.Request) {
+	if b, ok := s.build(w, r); ok {
+		writeJSON(w, http.StatusOK, b)
+	}
+}
+
+func (s *Server) cancel(w http.ResponseWriter, r *http.Request) {
+	b, ok := s.build(w, r)
+	if !ok {
+		return
+	}
+	b, err := s.Store.Cancel(r.Context(), b.ID)
+	switch {
+	case errors.Is(err, store.ErrFinished):
+		fail(w, http.StatusConflict, err)
+	case err != nil:
+		fail(w, http.StatusInternalServerError, err)
+	default:
+		s.Log.Info("build cancel asked", "build", b.ID, "state", b.State)
+		writeJSON(w, http.StatusOK, b)
+	}
+}
+
+func (s *Server) artifact(w http.ResponseWriter, r *http.Request) {
+	b, ok := s.build(w, r)
+	if !ok {
+		return
+	}
+	name := r.PathValue("name")
+	if name == "" || name != filepath.Base(name) || strings.HasPrefix(name, ".") {
+		fail(w, http.StatusNotFound, fmt.Errorf("no artifact %q", name))
+		return
+	}
+	f, err := os.Open(filepath.Join(BuildDir(s.Data, b.ID), "artifacts", name))
+	if err != nil {
+		fail(w, http.StatusNotFound, fmt.Errorf("build %s has no artifact %q", b.ID, name))
+		return
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		fail(w, http.StatusNotFound, fmt.Errorf("build %s has no artifact %q", b.ID, name))
+		return
+	}
+	// ServeContent answers Range requests, so a large ISO download resumes.
+	http.ServeContent(w, r, name, st.ModTime(), f)
+}

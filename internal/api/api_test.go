@@ -1,0 +1,208 @@
+package api
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"fbs/internal/store"
+)
+
+const liveJSON = `{"type":"live","arch":"x86_64","release":"40","live":{"kickstart":"repo --name=x --baseurl=http://x/\n"}}`
+
+func server(t *testing.T) (*Server, *httptest.Server) {
+	t.Helper()
+	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "fbs.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{Store: st, Data: t.TempDir(), Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	h := httptest.NewServer(s.Handler())
+	t.Cleanup(func() { h.Close(); st.Close() })
+	return s, h
+}
+
+func do(t *testing.T, method, url, ctype, body string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+func TestSubmit(t *testing.T) {
+	_, h := server(t)
+	var form bytes.Buffer
+	mw := multipart.NewWriter(&form)
+	mw.WriteField("spec", "[DEFAULT]\ntype=live\narch=x86_64\nrelease=40\n[live]\nconfig=mini.ks\n")
+	mw.WriteField("kickstart", "repo --name=x --baseurl=http://x/\n")
+	mw.Close()
+	tests := map[string]struct {
+		ctype, body string
+		code        int
+		want        string // in the error, or the type of the build
+		field       string
+	}{
+		"json":          {"application/json", liveJSON, 201, "live", ""},
+		"ini":           {"text/plain", "[DEFAULT]\ntype=live\narch=x86_64\nrelease=40\n[live]\nconfig=https://example.org/mini.ks\n", 201, "live", ""},
+		"multipart":     {mw.FormDataContentType(), form.String(), 201, "live", ""},
+		"local ks":      {"text/plain", "[DEFAULT]\ntype=live\narch=x86_64\nrelease=40\n[live]\nconfig=mini.ks\n", 400, "cannot name a local file", "config"},
+		"file url":      {"application/json", `{"type":"live","arch":"x86_64","release":"40","live":{"config":"file:///etc/passwd"}}`, 400, "cannot name a local file", "config"},
+		"unknown field": {"application/json", `{"type":"live","arch":"x86_64","release":"40","colour":1}`, 400, "unknown field", "colour"},
+		"bad json":      {"application/json", "{", 400, "unexpected end", ""},
+		"bad ini line":  {"text/plain", "[DEFAULT]\ntype=live\nnonsense\n", 400, "expected key=value", ""},
+		"bad type":      {"image/png", "x", 400, "Content-Type", ""},
+		"too big":       {"application/json", `{"type":"` + strings.Repeat("x", MaxBody) + `"}`, 413, "larger than", ""},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			code, out := do(t, "POST", h.URL+"/api/v1/builds", tc.ctype, tc.body)
+			if code != tc.code {
+				t.Fatalf("status %d, want %d: %v", code, tc.code, out)
+			}
+			if code == 201 {
+				if out["type"] != tc.want || out["state"] != "queued" || out["id"] == "" {
+					t.Errorf("build %v", out)
+				}
+				return
+			}
+			if !strings.Contains(out["error"].(string), tc.want) || tc.field != "" && out["field"] != tc.field {
+				t.Errorf("error %v, want %q (field %q)", out, tc.want, tc.field)
+			}
+		})
+	}
+	if code, out := do(t, "GET", h.URL+"/api/v1/builds?limit=2", "", ""); code != 200 || len(out["builds"].([]any)) != 2 {
+		t.Errorf("list: %d %v", code, out)
+	}
+	if code, _ := do(t, "GET", h.URL+"/api/v1/builds?limit=lots", "", ""); code != 400 {
+		t.Errorf("bad limit: %d", code)
+	}
+}
+
+func TestBuildLifecycle(t *testing.T) {
+	s, h := server(t)
+	_, out := do(t, "POST", h.URL+"/api/v1/builds", "application/json", liveJSON)
+	id := out["id"].(string)
+	for _, bad := range []string{"nope", "..%2F..%2Fetc", "x%00y"} {
+		if code, _ := do(t, "GET", h.URL+"/api/v1/builds/"+bad, "", ""); code != 404 {
+			t.Errorf("GET build %q: %d", bad, code)
+		}
+	}
+	ctx := context.Background()
+	_, lease, err := s.Store.Claim(ctx, store.Claim{Worker: "w", For: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := BuildDir(s.Data, id)
+	os.MkdirAll(filepath.Join(dir, "artifacts"), 0o755)
+	os.WriteFile(filepath.Join(dir, "build.log"), []byte("line 1\nline 2\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "artifacts", "x.iso"), []byte("0123456789"), 0o644)
+
+	// Follow the log over SSE while the build runs and ends.
+	events := make(chan []string, 1)
+	go func() {
+		req, _ := http.NewRequest("GET", h.URL+"/api/v1/builds/"+id+"/log", nil)
+		req.Header.Set("Accept", "text/event-stream")
+		req.Header.Set("Last-Event-ID", "7") // after "line 1\n"
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			events <- nil
+			return
+		}
+		defer resp.Body.Close()
+		var got []string
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			if d, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+				got = append(got, d)
+			}
+		}
+		events <- got
+	}()
+	time.Sleep(2 * pollEvery)
+	f, _ := os.OpenFile(filepath.Join(dir, "build.log"), os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString("line 3\n")
+	f.Close()
+	time.Sleep(2 * pollEvery)
+	if code, out := do(t, "POST", h.URL+"/api/v1/builds/"+id+"/cancel", "", ""); code != 200 || out["cancel_requested"] != true {
+		t.Errorf("cancel running: %d %v", code, out)
+	}
+	s.Store.Finish(ctx, lease, store.Cancelled, "cancelled", nil)
+	select {
+	case got := <-events:
+		if strings.Join(got, "|") != "line 2|line 3|cancelled" {
+			t.Errorf("events %q", got)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the event stream did not end with the build")
+	}
+	if code, _ := do(t, "POST", h.URL+"/api/v1/builds/"+id+"/cancel", "", ""); code != 409 {
+		t.Errorf("cancel of a finished build: %d", code)
+	}
+
+	req, _ := http.NewRequest("GET", h.URL+"/api/v1/builds/"+id+"/artifacts/x.iso", nil)
+	req.Header.Set("Range", "bytes=4-")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 206 || string(body) != "456789" {
+		t.Errorf("range: %d %q", resp.StatusCode, body)
+	}
+	for _, bad := range []string{"..%2Fbuild.log", ".hidden", "nope.iso"} {
+		if code, _ := do(t, "GET", h.URL+"/api/v1/builds/"+id+"/artifacts/"+bad, "", ""); code != 404 {
+			t.Errorf("artifact %q: %d", bad, code)
+		}
+	}
+}
+
+// TestOpenAPIMatchesRoutes: every route the server has is in the document, and no other.
+func TestOpenAPIMatchesRoutes(t *testing.T) {
+	var doc struct {
+		Paths map[string]map[string]any `json:"paths"`
+	}
+	if err := json.Unmarshal(openAPI, &doc); err != nil {
+		t.Fatal(err)
+	}
+	s, h := server(t)
+	routes := map[string]bool{}
+	for r := range s.routes() {
+		routes[r] = true
+	}
+	for path, ops := range doc.Paths {
+		for method := range ops {
+			r := strings.ToUpper(method) + " " + path
+			if !routes[r] {
+				t.Errorf("the document has %s, which the server does not serve", r)
+			}
+			delete(routes, r)
+		}
+	}
+	for r := range routes {
+		t.Errorf("the server serves %s, which the document lacks", r)
+	}
+	if code, _ := do(t, "GET", h.URL+"/api/v1/openapi.json", "", ""); code != 200 {
+		t.Errorf("openapi.json: %d", code)
+	}
+}

@@ -1,0 +1,107 @@
+package api
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+)
+
+// pollEvery is how often a followed log is checked for new lines.
+const pollEvery = 300 * time.Millisecond
+
+// log serves the build's log so far, or with Accept: text/event-stream a
+// live stream of its lines (each event's id is the byte offset after it,
+// so Last-Event-ID resumes) that ends when the build does.
+func (s *Server) log(w http.ResponseWriter, r *http.Request) {
+	b, ok := s.build(w, r)
+	if !ok {
+		return
+	}
+	path := filepath.Join(BuildDir(s.Data, b.ID), "build.log")
+	if r.Header.Get("Accept") != "text/event-stream" {
+		f, err := os.Open(path)
+		if err != nil {
+			if b.State == "queued" {
+				w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+				return // no log before the build starts
+			}
+			fail(w, http.StatusNotFound, fmt.Errorf("build %s has no log", b.ID))
+			return
+		}
+		defer f.Close()
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.Copy(w, f)
+		return
+	}
+	var offset int64
+	if id := r.Header.Get("Last-Event-ID"); id != "" {
+		offset, _ = strconv.ParseInt(id, 10, 64)
+	}
+	flusher, _ := w.(http.Flusher)
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	for {
+		n, err := sendLines(w, path, offset)
+		offset += n
+		if flusher != nil {
+			flusher.Flush()
+		}
+		if err != nil {
+			return
+		}
+		cur, err := s.Store.Get(r.Context(), b.ID)
+		if err != nil {
+			return
+		}
+		if cur.State.Done() {
+			// One last read: lines written just before the end.
+			n, _ := sendLines(w, path, offset)
+			offset += n
+			fmt.Fprintf(w, "event: end\nid: %d\ndata: %s\n\n", offset, cur.State)
+			if flusher != nil {
+				flusher.Flush()
+			}
+			return
+		}
+		select {
+		case <-r.Context().Done():
+			return
+		case <-time.After(pollEvery):
+		}
+	}
+}
+
+// sendLines sends the whole lines of path from offset as events and
+// returns how many bytes it sent.
+func sendLines(w io.Writer, path string, offset int64) (int64, error) {
+	f, err := os.Open(path)
+	if os.IsNotExist(err) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	if _, err := f.Seek(offset, io.SeekStart); err != nil {
+		return 0, err
+	}
+	var sent int64
+	rd := bufio.NewReader(f)
+	for {
+		line, err := rd.ReadBytes('\n')
+		if err != nil {
+			return sent, nil // a partial last line waits for its newline
+		}
+		sent += int64(len(line))
+		if _, err := fmt.Fprintf(w, "id: %d\ndata: %s\n\n", offset+sent, bytes.TrimRight(line, "\n")); err != nil {
+			return sent, err
+		}
+	}
+}
