@@ -109,7 +109,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusBadRequest, err)
 		return
 	}
-	if err := noLocalFiles(req); err != nil {
+	if err := remoteRequest(req); err != nil {
 		fail(w, http.StatusBadRequest, err)
 		return
 	}
@@ -191,9 +191,14 @@ func parseMultipart(mr *multipart.Reader) (*spec.Request, error) {
 	return req, nil
 }
 
-// noLocalFiles refuses a request that would make the server read a file
-// it names: kickstarts come inside the request or by URL.
-func noLocalFiles(r *spec.Request) error {
+// remoteRequest refuses what a request sent over the network may not ask:
+// that the server read a file it names (kickstarts come inside the request
+// or by URL), or stage somewhere of its choosing (the service keeps the
+// artifacts; staging targets come with the staging work).
+func remoteRequest(r *spec.Request) error {
+	if r.Staging != "" {
+		return &spec.Error{Key: "staging", Msg: "the service keeps a build's artifacts in its store (fbs download ID); leave staging= empty"}
+	}
 	var config, text, key string
 	switch {
 	case r.Live != nil:

@@ -53,6 +53,12 @@ type Options struct {
 	// KojiHub and KojiTopURL are where nvr= and bid= builds come from
 	// (Fedora's Koji when empty).
 	KojiHub, KojiTopURL string
+	// LogFile, when set, is where the build log goes (the service's store).
+	LogFile string
+	// Service builds ignore the request's own paths (tmpdir=, cachedir=,
+	// logfile=, workdir=, outdir=, destdir=): a request that came over the
+	// network chooses no place on the server.
+	Service bool
 	// Started receives the build's id and log path as soon as they exist.
 	Started func(id, logPath string)
 }
@@ -114,10 +120,10 @@ func Run(ctx context.Context, req *spec.Request, opts Options) (*Result, error) 
 	if err != nil {
 		return nil, err
 	}
-	if req.Boot != nil && target.Dir == "" && req.Boot.OutDir != "" {
+	if req.Boot != nil && target.Dir == "" && !opts.Service {
 		target.Dir = req.Boot.OutDir // lorax's output dir, when nothing else is asked for
 	}
-	if req.DVD != nil && target.Dir == "" && req.DVD.DestDir != "" {
+	if req.DVD != nil && target.Dir == "" && !opts.Service {
 		target.Dir = req.DVD.DestDir // pungi's
 	}
 	if opts.Procs == 0 {
@@ -141,6 +147,12 @@ func Run(ctx context.Context, req *spec.Request, opts Options) (*Result, error) 
 	b := &build{req: req, opts: opts, started: now, stamp: now.Format("20060102-150405")}
 	b.id = fmt.Sprintf("%s-%s-%s-%s", b.stamp, req.Type, req.Arch, randomSuffix())
 	workParent, logFile := b.fromRequest()
+	if opts.Service {
+		workParent, logFile, b.opts.CacheDir = opts.WorkDir, "", opts.CacheDir
+	}
+	if opts.LogFile != "" {
+		logFile = opts.LogFile
+	}
 	b.work = filepath.Join(workParent, b.id)
 	if err := os.MkdirAll(b.work, 0o755); err != nil {
 		return nil, fmt.Errorf("work dir: %w", err)

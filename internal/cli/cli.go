@@ -36,7 +36,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(buildCmd(), demoCmd(), bootTestCmd(), doctorCmd(), versionCmd())
+	root.AddCommand(buildCmd(), demoCmd(), bootTestCmd(), doctorCmd(), versionCmd(),
+		serveCmd(), submitCmd(), statusCmd(), listCmd(), cancelCmd(), logsCmd(), downloadCmd())
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK

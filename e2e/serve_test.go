@@ -1,0 +1,153 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// server is a running fbs serve.
+type server struct {
+	cmd *exec.Cmd
+	url string
+}
+
+// startServer starts fbs serve on a free port and learns its address from it.
+func startServer(t *testing.T, data string) *server {
+	t.Helper()
+	cmd := exec.Command(fbsBin, "serve", "--listen", "127.0.0.1:0", "--data", data, "--cache", cache, "--lease", "4s")
+	stdout, _ := cmd.StdoutPipe()
+	log, _ := os.Create(filepath.Join(data + ".log"))
+	cmd.Stderr = log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdout)
+	if !sc.Scan() || !strings.HasPrefix(sc.Text(), "fbs: listening on ") {
+		cmd.Process.Kill()
+		t.Fatalf("fbs serve said %q", sc.Text())
+	}
+	s := &server{cmd: cmd, url: strings.TrimPrefix(sc.Text(), "fbs: listening on ")}
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+		b, _ := os.ReadFile(data + ".log")
+		t.Logf("fbs serve log:\n%s", b)
+	})
+	return s
+}
+
+// status reads a build through the CLI client.
+func status(t *testing.T, url, id string) map[string]any {
+	t.Helper()
+	out, err := exec.Command(fbsBin, "status", id, "--server", url).Output()
+	if err != nil {
+		t.Fatalf("fbs status %s: %v", id, err)
+	}
+	var b map[string]any
+	json.Unmarshal(out, &b)
+	return b
+}
+
+// waitFor polls the build until cond holds.
+func waitFor(t *testing.T, url, id string, within time.Duration, cond func(map[string]any) bool) map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		b := status(t, url, id)
+		if cond(b) {
+			return b
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("build %s: still %v after %s", id, b["state"], within)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func submitted(t *testing.T, out string) string {
+	t.Helper()
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) >= 3 && f[0] == "fbs:" && f[1] == "build" {
+			return f[2]
+		}
+	}
+	t.Fatalf("no build id in %q", out)
+	return ""
+}
+
+// TestServe: submit through the CLI and wait, download, cancel a running
+// build, and kill -9 the server mid-build: the restarted server requeues the
+// build and finishes it.
+func TestServe(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	s := startServer(t, data)
+
+	conf := request(t, "file://"+demoDir, "echo served > /etc/issue", "")
+	res := fbs(t, "submit", conf, "--server", s.url, "--wait")
+	if res.code != 0 {
+		t.Fatalf("submit --wait: exit %d", res.code)
+	}
+	mustContain(t, "submit output", res.out, "=== stage squashfs", "succeeded")
+	id := submitted(t, res.out)
+	dl := t.TempDir()
+	if res := fbs(t, "download", id, "--server", s.url, "--dir", dl); res.code != 0 {
+		t.Fatalf("download: exit %d", res.code)
+	}
+	isos, _ := filepath.Glob(filepath.Join(dl, "FBS-Test-*.iso"))
+	sums, _ := filepath.Glob(filepath.Join(dl, "FBS-Test-*-CHECKSUM"))
+	if len(isos) != 1 || len(sums) != 1 {
+		t.Fatalf("downloaded %v %v", isos, sums)
+	}
+	sum, _ := os.ReadFile(sums[0])
+	mustContain(t, "CHECKSUM", string(sum), sha256File(t, isos[0]))
+
+	// Cancel a build while its %post sleeps.
+	res = fbs(t, "submit", request(t, "file://"+demoDir, "sleep 1001", ""), "--server", s.url)
+	id = submitted(t, res.out)
+	waitFor(t, s.url, id, 2*time.Minute, func(b map[string]any) bool { return running("sleep 1001") })
+	start := time.Now()
+	if res := fbs(t, "cancel", id, "--server", s.url); res.code != 0 {
+		t.Fatalf("cancel: exit %d", res.code)
+	}
+	waitFor(t, s.url, id, 20*time.Second, func(b map[string]any) bool { return b["state"] == "cancelled" })
+	t.Logf("cancelled in %s", time.Since(start))
+	if running("sleep 1001") {
+		t.Errorf("the cancelled build's %%post still runs")
+	}
+	if res := fbs(t, "cancel", id, "--server", s.url); res.code != 2 || !strings.Contains(res.out, "has finished") {
+		t.Errorf("cancel of a cancelled build: exit %d", res.code)
+	}
+
+	// kill -9 the server while a build runs; a new server finishes it.
+	res = fbs(t, "submit", request(t, "file://"+demoDir, "sleep 6; echo second > /etc/issue", ""), "--server", s.url)
+	id = submitted(t, res.out)
+	waitFor(t, s.url, id, 2*time.Minute, func(b map[string]any) bool { return running("sleep 6") })
+	syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL) // the server and the fbs it re-executed
+	s.cmd.Process.Kill()
+	s.cmd.Wait()
+	time.Sleep(500 * time.Millisecond)
+	if running("sleep 6") {
+		t.Error("the killed server's build still runs")
+	}
+	s2 := startServer(t, data)
+	b := waitFor(t, s2.url, id, 3*time.Minute, func(b map[string]any) bool { return b["state"] == "succeeded" || b["state"] == "failed" })
+	if b["state"] != "succeeded" || b["attempts"].(float64) != 2 {
+		t.Errorf("after the restart: %v", b)
+	}
+	if res := fbs(t, "logs", id, "--server", s2.url); strings.Count(res.out, "=== stage post\n") != 2 {
+		t.Errorf("the log does not show both attempts")
+	}
+}

@@ -1,0 +1,124 @@
+package cli
+
+import (
+	"bufio"
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"fbs/internal/store"
+)
+
+// client talks to fbs serve's API.
+type client struct {
+	base string
+	http *http.Client
+}
+
+func serverFlag(cmd *cobra.Command) *string {
+	var s string
+	cmd.Flags().StringVar(&s, "server", cmp.Or(os.Getenv("FBS_SERVER"), "http://127.0.0.1:8080"), "the fbs server ($FBS_SERVER)")
+	return &s
+}
+
+func newClient(server string) *client {
+	return &client{base: strings.TrimSuffix(server, "/"), http: &http.Client{}}
+}
+
+// serverError is the API saying no; a 4xx is the caller's to fix.
+type serverError struct {
+	Status int
+	Msg    string `json:"error"`
+	Field  string `json:"field"`
+}
+
+func (e *serverError) Error() string  { return "server: " + e.Msg }
+func (e *serverError) BadInput() bool { return e.Status >= 400 && e.Status < 500 }
+
+func (c *client) do(ctx context.Context, method, path, ctype string, body io.Reader, out any) error {
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return err
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("fbs server %s: %w", c.base, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		e := &serverError{Status: resp.StatusCode}
+		if json.NewDecoder(resp.Body).Decode(e) != nil || e.Msg == "" {
+			e.Msg = resp.Status
+		}
+		return e
+	}
+	if out != nil {
+		return json.NewDecoder(resp.Body).Decode(out)
+	}
+	return nil
+}
+
+func (c *client) build(ctx context.Context, id string) (*store.Build, error) {
+	var b store.Build
+	return &b, c.do(ctx, "GET", "/api/v1/builds/"+id, "", nil, &b)
+}
+
+// follow prints the build's log as it grows until the build ends, and
+// returns its final state. Dropped connections resume where they broke.
+func (c *client) follow(ctx context.Context, id string, out io.Writer) (store.State, error) {
+	last := ""
+	for {
+		req, err := http.NewRequestWithContext(ctx, "GET", c.base+"/api/v1/builds/"+id+"/log", nil)
+		if err != nil {
+			return "", err
+		}
+		req.Header.Set("Accept", "text/event-stream")
+		if last != "" {
+			req.Header.Set("Last-Event-ID", last)
+		}
+		resp, err := c.http.Do(req)
+		if err == nil && resp.StatusCode != http.StatusOK {
+			resp.Body.Close()
+			return "", &serverError{Status: resp.StatusCode, Msg: resp.Status}
+		}
+		if err == nil {
+			var event string
+			sc := bufio.NewScanner(resp.Body)
+			sc.Buffer(make([]byte, 64*1024), 1024*1024)
+			for sc.Scan() {
+				line := sc.Text()
+				switch {
+				case strings.HasPrefix(line, "event: "):
+					event = strings.TrimPrefix(line, "event: ")
+				case strings.HasPrefix(line, "id: "):
+					last = strings.TrimPrefix(line, "id: ")
+				case strings.HasPrefix(line, "data: "):
+					data := strings.TrimPrefix(line, "data: ")
+					if event == "end" {
+						resp.Body.Close()
+						return store.State(data), nil
+					}
+					fmt.Fprintln(out, data)
+				case line == "":
+					event = ""
+				}
+			}
+			resp.Body.Close()
+		}
+		if ctx.Err() != nil {
+			return "", ctx.Err()
+		}
+		time.Sleep(time.Second) // the server went away; try again
+	}
+}
