@@ -40,6 +40,7 @@ fuzz:
 	$(GO) test ./internal/spec -run '^$$' -fuzz '^FuzzVolumeID$$' -fuzztime $(FUZZX)0000x
 	$(GO) test ./internal/kickstart -run '^$$' -fuzz '^FuzzKickstart$$' -fuzztime $(FUZZX)0000x
 	$(GO) test ./internal/kickstart -run '^$$' -fuzz '^FuzzSplitArgs$$' -fuzztime $(FUZZX)0000x
+	$(GO) test ./internal/api -run '^$$' -fuzz '^FuzzSubmit$$' -fuzztime $(FUZZX)000x
 
 e2e: deps
 	$(GO) test -tags e2e -count=1 -timeout 30m ./e2e

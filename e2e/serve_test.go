@@ -25,7 +25,7 @@ func startServer(t *testing.T, data string) *server {
 	t.Helper()
 	cmd := exec.Command(fbsBin, "serve", "--listen", "127.0.0.1:0", "--data", data, "--cache", cache, "--lease", "4s")
 	stdout, _ := cmd.StdoutPipe()
-	log, _ := os.Create(filepath.Join(data + ".log"))
+	log, _ := os.OpenFile(data+".log", os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	cmd.Stderr = log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -43,8 +43,6 @@ func startServer(t *testing.T, data string) *server {
 	t.Cleanup(func() {
 		cmd.Process.Signal(syscall.SIGTERM)
 		cmd.Wait()
-		b, _ := os.ReadFile(data + ".log")
-		t.Logf("fbs serve log:\n%s", b)
 	})
 	return s
 }
@@ -94,6 +92,10 @@ func submitted(t *testing.T, out string) string {
 func TestServe(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "data")
 	s := startServer(t, data)
+	t.Cleanup(func() {
+		b, _ := os.ReadFile(data + ".log")
+		t.Logf("fbs serve logs:\n%s", b)
+	})
 
 	conf := request(t, "file://"+demoDir, "echo served > /etc/issue", "")
 	res := fbs(t, "submit", conf, "--server", s.url, "--wait")
@@ -149,5 +151,20 @@ func TestServe(t *testing.T) {
 	}
 	if res := fbs(t, "logs", id, "--server", s2.url); strings.Count(res.out, "=== stage post\n") != 2 {
 		t.Errorf("the log does not show both attempts")
+	}
+
+	// SIGTERM: the running build goes back to the queue at once, and the
+	// next server builds it without counting the interrupted attempt.
+	res = fbs(t, "submit", request(t, "file://"+demoDir, "sleep 7; echo third > /etc/issue", ""), "--server", s2.url)
+	id = submitted(t, res.out)
+	waitFor(t, s2.url, id, 2*time.Minute, func(b map[string]any) bool { return running("sleep 7") })
+	s2.cmd.Process.Signal(syscall.SIGTERM)
+	if err := s2.cmd.Wait(); err != nil {
+		t.Errorf("fbs serve after SIGTERM: %v", err)
+	}
+	s3 := startServer(t, data)
+	b = waitFor(t, s3.url, id, 3*time.Minute, func(b map[string]any) bool { return b["state"] == "succeeded" || b["state"] == "failed" })
+	if b["state"] != "succeeded" || b["attempts"].(float64) != 1 {
+		t.Errorf("after SIGTERM and a restart: %v", b)
 	}
 }

@@ -43,6 +43,7 @@ func (s *Server) routes() map[string]http.HandlerFunc {
 		"GET /api/v1/builds/{id}/log":              s.log,
 		"GET /api/v1/builds/{id}/artifacts/{name}": s.artifact,
 		"GET /api/v1/openapi.json":                 serveOpenAPI,
+		"POST /rest":                               s.rest,
 	}
 }
 
@@ -109,6 +110,11 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusBadRequest, err)
 		return
 	}
+	s.file(w, r, req)
+}
+
+// file stores a parsed request as a queued build and answers 201.
+func (s *Server) file(w http.ResponseWriter, r *http.Request, req *spec.Request) {
 	if err := remoteRequest(req); err != nil {
 		fail(w, http.StatusBadRequest, err)
 		return

@@ -206,3 +206,119 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		t.Errorf("openapi.json: %d", code)
 	}
 }
+
+// seedBody makes the 2012 client's body: each value json.dumps'd, then the object.
+func seedBody(config string, ksName, ks *string) string {
+	enc := func(s *string) any {
+		if s == nil {
+			return nil
+		}
+		b, _ := json.Marshal(*s)
+		return string(b)
+	}
+	body, _ := json.Marshal(map[string]any{"config": enc(&config), "ksfname": enc(ksName), "ks": enc(ks)})
+	return string(body)
+}
+
+func TestSeedREST(t *testing.T) {
+	s, h := server(t)
+	name, ks := "mini.ks", "repo --name=x --baseurl=http://x/\n"
+	live := "[DEFAULT]\ntype=live\narch=x86_64\nrelease=40\n[live]\nconfig=mini.ks\n"
+	code, out := do(t, "POST", h.URL+"/rest", "application/json", seedBody(live, &name, &ks))
+	if code != 201 || out["type"] != "live" {
+		t.Fatalf("live: %d %v", code, out)
+	}
+	b, _ := s.Store.Get(context.Background(), out["id"].(string))
+	if !strings.Contains(string(b.Request), `"kickstart":"repo --name=x`) {
+		t.Errorf("stored request %s", b.Request)
+	}
+	boot := "[DEFAULT]\ntype=boot\narch=x86_64\nrelease=40\n[boot]\n40_url=http://x/\n"
+	if code, out := do(t, "POST", h.URL+"/rest", "application/json", seedBody(boot, nil, nil)); code != 201 || out["type"] != "boot" {
+		t.Errorf("boot with null ksfname and ks: %d %v", code, out)
+	}
+	for name, body := range map[string]string{
+		"not double-encoded": `{"config": "[DEFAULT]"}`,
+		"unknown field":      `{"config": "\"x\"", "colour": 1}`,
+		"no kickstart":       seedBody(live, nil, nil),
+	} {
+		if code, out := do(t, "POST", h.URL+"/rest", "application/json", body); code != 400 {
+			t.Errorf("%s: %d %v", name, code, out)
+		}
+	}
+}
+
+// FuzzSubmit: whatever the body, the API answers 201 or a 4xx with a JSON
+// error; never a 500, never a panic.
+func FuzzSubmit(f *testing.F) {
+	f.Add("application/json", liveJSON)
+	f.Add("text/plain", "[DEFAULT]\ntype=boot\narch=x86_64\nrelease=40\n[boot]\n40_url=http://x/\n")
+	f.Add("application/json", `{"type":"dvd","arch":"x86_64","release":"40","dvd":{"kickstart":"%packages\n%end\n"}}`)
+	f.Add("multipart/form-data; boundary=x", "--x\r\nContent-Disposition: form-data; name=\"spec\"\r\n\r\n[DEFAULT]\r\n--x--\r\n")
+	st, err := store.OpenSQLite(context.Background(), filepath.Join(f.TempDir(), "fbs.db"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer st.Close()
+	s := &Server{Store: st, Data: f.TempDir(), Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	h := s.Handler()
+	f.Fuzz(func(t *testing.T, ctype, body string) {
+		for _, path := range []string{"/api/v1/builds", "/rest"} {
+			req := httptest.NewRequest("POST", path, strings.NewReader(body))
+			req.Header.Set("Content-Type", ctype)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != 201 && (rec.Code < 400 || rec.Code >= 500) {
+				t.Fatalf("%s answered %d: %s", path, rec.Code, rec.Body)
+			}
+			var e map[string]any
+			if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil {
+				t.Fatalf("%s answered no JSON: %q", path, rec.Body)
+			}
+		}
+	})
+}
+
+// BenchmarkSubmit and BenchmarkGet measure the API on SQLite over loopback.
+func BenchmarkSubmit(b *testing.B) {
+	_, h := benchServer(b)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			resp, err := http.Post(h.URL+"/api/v1/builds", "application/json", strings.NewReader(liveJSON))
+			if err != nil || resp.StatusCode != 201 {
+				b.Fatal(err, resp)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	})
+}
+
+func BenchmarkGet(b *testing.B) {
+	_, h := benchServer(b)
+	resp, _ := http.Post(h.URL+"/api/v1/builds", "application/json", strings.NewReader(liveJSON))
+	var out map[string]any
+	json.NewDecoder(resp.Body).Decode(&out)
+	resp.Body.Close()
+	url := h.URL + "/api/v1/builds/" + out["id"].(string)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			resp, err := http.Get(url)
+			if err != nil || resp.StatusCode != 200 {
+				b.Fatal(err, resp)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	})
+}
+
+func benchServer(b *testing.B) (*Server, *httptest.Server) {
+	st, err := store.OpenSQLite(context.Background(), filepath.Join(b.TempDir(), "fbs.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := &Server{Store: st, Data: b.TempDir(), Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	h := httptest.NewServer(s.Handler())
+	b.Cleanup(func() { h.Close(); st.Close() })
+	return s, h
+}

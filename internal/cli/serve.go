@@ -80,12 +80,19 @@ func serve(cmd *cobra.Command, listen, data, cache string, workers, rootCache in
 	fmt.Fprintf(cmd.OutOrStdout(), "fbs: listening on http://%s\n", ln.Addr())
 	log.Info("serving", "addr", ln.Addr().String(), "data", data, "workers", workers)
 
+	// Work dirs left by a server that was killed: nothing of this process
+	// uses them, and their mounts died with their namespaces.
+	work := filepath.Join(data, "work")
+	if left, _ := os.ReadDir(work); len(left) > 0 {
+		log.Info("removing work dirs of an earlier run", "count", len(left))
+		os.RemoveAll(work)
+	}
 	workCtx, stopWork := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		host, _ := os.Hostname()
-		w := &worker.Worker{Store: st, Data: data, Work: filepath.Join(data, "work"), Cache: cache, Name: host,
+		w := &worker.Worker{Store: st, Data: data, Work: work, Cache: cache, Name: host,
 			Slots: workers, Lease: lease, Log: log, Wake: wake, Options: build.Options{RootCache: rootCache}}
 		w.Run(workCtx)
 	}()

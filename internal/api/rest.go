@@ -1,0 +1,90 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"fbs/internal/spec"
+)
+
+// seedREST is the body of the 2012 service's POST /rest: the INI request,
+// the kickstart's file name and its text, each a JSON string whose content
+// is itself a JSON string literal (the old client ran json.dumps on each
+// before it built the object).
+type seedREST struct {
+	Config *string `json:"config"`
+	KSName *string `json:"ksfname"`
+	KS     *string `json:"ks"`
+}
+
+// rest accepts the 2012 service's call as it was, and files the build as
+// POST /api/v1/builds does.
+func (s *Server) rest(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
+	req, err := parseSeedREST(r.Body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			fail(w, http.StatusRequestEntityTooLarge, fmt.Errorf("the request is larger than %d KiB", MaxBody>>10))
+			return
+		}
+		fail(w, http.StatusBadRequest, err)
+		return
+	}
+	s.file(w, r, req)
+}
+
+func parseSeedREST(body io.Reader) (*spec.Request, error) {
+	var raw seedREST
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&raw); err != nil {
+		return nil, &spec.Error{Msg: "the body is not the 2012 service's {config, ksfname, ks} object: " + err.Error()}
+	}
+	config, err := unquote("config", raw.Config)
+	if err != nil {
+		return nil, err
+	}
+	if config == "" {
+		return nil, &spec.Error{Key: "config", Msg: "missing: the INI request"}
+	}
+	req, err := spec.ParseINI("config", strings.NewReader(config))
+	if err != nil {
+		return nil, err
+	}
+	ks, err := unquote("ks", raw.KS)
+	if err != nil || ks == "" {
+		return req, err
+	}
+	name, err := unquote("ksfname", raw.KSName)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case req.Live != nil:
+		req.Live.Config, req.Live.Kickstart = name, ks
+	case req.DVD != nil:
+		req.DVD.Config, req.DVD.Kickstart = name, ks
+	}
+	return req, nil
+}
+
+// unquote undoes the old client's json.dumps: the value is a JSON string
+// literal; null and absent values are empty.
+func unquote(field string, v *string) (string, error) {
+	if v == nil {
+		return "", nil
+	}
+	var s *string
+	if err := json.Unmarshal([]byte(*v), &s); err != nil {
+		return "", &spec.Error{Key: field, Msg: "not a JSON-encoded string, as the 2012 client sent it: " + err.Error()}
+	}
+	if s == nil {
+		return "", nil
+	}
+	return *s, nil
+}
