@@ -36,14 +36,14 @@ type Server struct {
 // routes are the API's endpoints; openapi.json describes each (tested).
 func (s *Server) routes() map[string]http.HandlerFunc {
 	return map[string]http.HandlerFunc{
-		"POST /api/v1/builds":                      s.create,
+		"POST /api/v1/builds":                      s.submit(parseRequest),
 		"GET /api/v1/builds":                       s.list,
 		"GET /api/v1/builds/{id}":                  s.get,
 		"POST /api/v1/builds/{id}/cancel":          s.cancel,
 		"GET /api/v1/builds/{id}/log":              s.log,
 		"GET /api/v1/builds/{id}/artifacts/{name}": s.artifact,
 		"GET /api/v1/openapi.json":                 serveOpenAPI,
-		"POST /rest":                               s.rest,
+		"POST /rest":                               s.submit(parseSeedREST),
 	}
 }
 
@@ -98,19 +98,23 @@ func validID(id string) bool {
 	return true
 }
 
-func (s *Server) create(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
-	req, err := parseRequest(r)
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			fail(w, http.StatusRequestEntityTooLarge, fmt.Errorf("the request is larger than %d KiB", MaxBody>>10))
+// submit is a handler that reads a request with parse (bounded in size)
+// and files it as a queued build, answering 201.
+func (s *Server) submit(parse func(*http.Request) (*spec.Request, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
+		req, err := parse(r)
+		if err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				fail(w, http.StatusRequestEntityTooLarge, fmt.Errorf("the request is larger than %d KiB", MaxBody>>10))
+				return
+			}
+			fail(w, http.StatusBadRequest, err)
 			return
 		}
-		fail(w, http.StatusBadRequest, err)
-		return
+		s.file(w, r, req)
 	}
-	s.file(w, r, req)
 }
 
 // file stores a parsed request as a queued build and answers 201.

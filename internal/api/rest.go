@@ -2,9 +2,6 @@ package api
 
 import (
 	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
 	"net/http"
 	"strings"
 
@@ -21,26 +18,10 @@ type seedREST struct {
 	KS     *string `json:"ks"`
 }
 
-// rest accepts the 2012 service's call as it was, and files the build as
-// POST /api/v1/builds does.
-func (s *Server) rest(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
-	req, err := parseSeedREST(r.Body)
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			fail(w, http.StatusRequestEntityTooLarge, fmt.Errorf("the request is larger than %d KiB", MaxBody>>10))
-			return
-		}
-		fail(w, http.StatusBadRequest, err)
-		return
-	}
-	s.file(w, r, req)
-}
-
-func parseSeedREST(body io.Reader) (*spec.Request, error) {
+// parseSeedREST reads the 2012 service's call as it was.
+func parseSeedREST(r *http.Request) (*spec.Request, error) {
 	var raw seedREST
-	dec := json.NewDecoder(body)
+	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&raw); err != nil {
 		return nil, &spec.Error{Msg: "the body is not the 2012 service's {config, ksfname, ks} object: " + err.Error()}
