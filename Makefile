@@ -1,7 +1,7 @@
 # fbs — see README.md. Every target that needs host tools installs them first.
 
 # Debian packages fbs runs (fbs doctor lists them with what each is for).
-PKGS := dnf rpm createrepo-c squashfs-tools xorriso grub-common mtools dosfstools \
+PKGS := dnf rpm createrepo-c squashfs-tools xorriso grub-common mtools dosfstools postgresql \
 	qemu-system-x86 ovmf kmod busybox-static isomd5sum apt dpkg procps ca-certificates bc curl python3
 
 GO ?= go

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"fbs/internal/fbstest"
 )
 
 // server is a running fbs serve.
@@ -21,9 +23,9 @@ type server struct {
 }
 
 // startServer starts fbs serve on a free port and learns its address from it.
-func startServer(t *testing.T, data string) *server {
+func startServer(t *testing.T, data string, extra ...string) *server {
 	t.Helper()
-	cmd := exec.Command(fbsBin, "serve", "--listen", "127.0.0.1:0", "--data", data, "--cache", cache, "--lease", "4s")
+	cmd := exec.Command(fbsBin, append([]string{"serve", "--listen", "127.0.0.1:0", "--data", data, "--cache", cache, "--lease", "4s"}, extra...)...)
 	stdout, _ := cmd.StdoutPipe()
 	log, _ := os.OpenFile(data+".log", os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	cmd.Stderr = log
@@ -166,5 +168,20 @@ func TestServe(t *testing.T) {
 	b = waitFor(t, s3.url, id, 3*time.Minute, func(b map[string]any) bool { return b["state"] == "succeeded" || b["state"] == "failed" })
 	if b["state"] != "succeeded" || b["attempts"].(float64) != 1 {
 		t.Errorf("after SIGTERM and a restart: %v", b)
+	}
+}
+
+// TestServePostgres: the same service on PostgreSQL (started from Debian's
+// packages for the test) builds what is submitted.
+func TestServePostgres(t *testing.T) {
+	dsn := fbstest.Postgres(t)
+	s := startServer(t, filepath.Join(t.TempDir(), "data"), "--db", dsn)
+	res := fbs(t, "submit", request(t, "file://"+demoDir, "true", ""), "--server", s.url, "--wait")
+	if res.code != 0 {
+		t.Fatalf("submit --wait on PostgreSQL: exit %d", res.code)
+	}
+	mustContain(t, "output", res.out, "succeeded")
+	if res := fbs(t, "list", "--server", s.url); !strings.Contains(res.out, "succeeded") {
+		t.Error("the list lacks the build")
 	}
 }

@@ -22,6 +22,7 @@ import (
 func serveCmd() *cobra.Command {
 	var (
 		listen, data, cache string
+		db                  string
 		workers, rootCache  int
 		lease               time.Duration
 		maxAttempts         int
@@ -30,7 +31,7 @@ func serveCmd() *cobra.Command {
 		Use:   "serve",
 		Short: "Run the build service: REST API, queue and store, embedded worker",
 		Long: `Serves the REST API under /api/v1 (the OpenAPI document is /api/v1/openapi.json),
-keeps builds in a SQLite store in the data dir, and builds them with --workers
+keeps builds in a SQLite store in the data dir (or PostgreSQL with --db), and builds them with --workers
 slots in this process. A build whose worker goes silent for --lease goes back to
 the queue (up to --max-attempts). SIGTERM hands running builds back to the queue.`,
 		Args: exactArgs(0),
@@ -40,13 +41,14 @@ the queue (up to --max-attempts). SIGTERM hands running builds back to the queue
 					return err
 				}
 			}
-			return serve(cmd, listen, data, cache, workers, rootCache, lease, maxAttempts)
+			return serve(cmd, listen, data, cache, db, workers, rootCache, lease, maxAttempts)
 		},
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&listen, "listen", "127.0.0.1:8080", "address to listen on (port 0 picks a free one; the address is printed)")
 	fl.StringVar(&data, "data", "/var/lib/fbs", "data dir: the store, build logs and artifacts")
 	fl.StringVar(&cache, "cache", defaultCache, "package cache shared by the builds")
+	fl.StringVar(&db, "db", "", "PostgreSQL (postgres://… or key=value) instead of SQLite in the data dir")
 	fl.IntVar(&workers, "workers", 1, "build slots in this process (0: none)")
 	fl.IntVar(&rootCache, "root-cache", 3, "installed roots kept for rebuilds of the same package set")
 	fl.DurationVar(&lease, "lease", 30*time.Second, "how long a build's worker may go silent before the build is requeued")
@@ -54,13 +56,19 @@ the queue (up to --max-attempts). SIGTERM hands running builds back to the queue
 	return cmd
 }
 
-func serve(cmd *cobra.Command, listen, data, cache string, workers, rootCache int, lease time.Duration, maxAttempts int) error {
+func serve(cmd *cobra.Command, listen, data, cache, db string, workers, rootCache int, lease time.Duration, maxAttempts int) error {
 	ctx := cmd.Context()
 	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
 	if err := os.MkdirAll(data, 0o755); err != nil {
 		return err
 	}
-	st, err := store.OpenSQLite(ctx, filepath.Join(data, "fbs.db"))
+	var st *store.DB
+	var err error
+	if db != "" {
+		st, err = store.OpenPostgres(ctx, db)
+	} else {
+		st, err = store.OpenSQLite(ctx, filepath.Join(data, "fbs.db"))
+	}
 	if err != nil {
 		return err
 	}

@@ -50,6 +50,12 @@ func Lines(cmds ...[]string) string {
 // (CI=true), where every prerequisite must be installed.
 func Need(t *testing.T, ok bool, what, install string) {
 	t.Helper()
+	NeedTB(t, ok, what, install)
+}
+
+// NeedTB is Need for tests and benchmarks alike.
+func NeedTB(t testing.TB, ok bool, what, install string) {
+	t.Helper()
 	if ok {
 		return
 	}

@@ -13,10 +13,10 @@ CREATE TABLE builds (
     attempts      INTEGER NOT NULL DEFAULT 0,
     cancel        INTEGER NOT NULL DEFAULT 0,
     lease_token   TEXT NOT NULL DEFAULT '',
-    lease_expires INTEGER NOT NULL DEFAULT 0,
-    created       INTEGER NOT NULL,
-    started       INTEGER,
-    finished      INTEGER,
+    lease_expires BIGINT NOT NULL DEFAULT 0,
+    created       BIGINT NOT NULL,
+    started       BIGINT,
+    finished      BIGINT,
     artifacts     TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX builds_queue ON builds (state, created);

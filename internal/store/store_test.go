@@ -2,9 +2,13 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"fbs/internal/fbstest"
 	"fbs/internal/store"
 	"fbs/internal/store/storetest"
 )
@@ -38,4 +42,27 @@ func TestSQLiteReopen(t *testing.T) {
 	if got, err := s.Get(ctx, b.ID); err != nil || got.State != store.Queued {
 		t.Errorf("after reopening: %+v %v", got, err)
 	}
+}
+
+func TestPostgres(t *testing.T) {
+	dsn := fbstest.Postgres(t)
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	n := 0
+	storetest.Run(t, func(t *testing.T) store.Store {
+		// A database of its own for each subtest: the suite wants an empty store.
+		n++
+		name := fmt.Sprintf("fbs_%d", n)
+		if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
+			t.Fatal(err)
+		}
+		s, err := store.OpenPostgres(context.Background(), strings.Replace(dsn, "dbname=postgres", "dbname="+name, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
 }

@@ -12,20 +12,25 @@ import (
 	"strings"
 	"time"
 
+	_ "github.com/jackc/pgx/v5/stdlib" // the PostgreSQL driver
 	"github.com/pressly/goose/v3"
-	_ "modernc.org/sqlite" // the database/sql driver, pure Go
+	"github.com/pressly/goose/v3/lock"
+	_ "modernc.org/sqlite" // the SQLite driver, pure Go
 )
 
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// SQLite is the store of local mode: one file, no server.
-type SQLite struct {
-	db *sql.DB
+// DB is the store on an SQL database: SQLite for local mode (one file,
+// no server), PostgreSQL for the distributed mode. The queries are the
+// same; PostgreSQL's take $n placeholders and claims skip locked rows.
+type DB struct {
+	db       *sql.DB
+	postgres bool
 }
 
 // OpenSQLite opens (creating and migrating) the database at path.
-func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
+func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	// Writers queue behind each other for up to 10 s instead of failing
 	// at once; claims take the write lock when they begin (immediate).
 	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate"
@@ -33,18 +38,59 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	if err != nil {
 		return nil, err
 	}
-	provider, err := goose.NewProvider(goose.DialectSQLite3, db, mustSub(migrations, "migrations"))
+	return migrate(ctx, &DB{db: db}, goose.DialectSQLite3, path)
+}
+
+// OpenPostgres connects to PostgreSQL (a postgres:// URL or key=value
+// string) and migrates its schema; servers starting at once are safe, as
+// goose takes a session lock.
+func OpenPostgres(ctx context.Context, dsn string) (*DB, error) {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, err
+	}
+	return migrate(ctx, &DB{db: db, postgres: true}, goose.DialectPostgres, "postgres")
+}
+
+func migrate(ctx context.Context, s *DB, dialect goose.Dialect, name string) (*DB, error) {
+	var opts []goose.ProviderOption
+	if s.postgres {
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	provider, err := goose.NewProvider(dialect, s.db, mustSub(migrations, "migrations"), opts...)
 	if err == nil {
 		_, err = provider.Up(ctx)
 	}
 	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("store %s: migrate: %w", path, err)
+		s.db.Close()
+		return nil, fmt.Errorf("store %s: migrate: %w", name, err)
 	}
-	return &SQLite{db: db}, nil
+	return s, nil
 }
 
-func (s *SQLite) Close() error { return s.db.Close() }
+func (s *DB) Close() error { return s.db.Close() }
+
+// q rewrites a query's ? placeholders as $1, $2 … for PostgreSQL.
+func (s *DB) q(query string) string {
+	if !s.postgres {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, c := range query {
+		if c == '?' {
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
 
 const columns = `id, request, type, arch, release, requester, state, stage, worker, error, attempts, cancel, created, started, finished, artifacts`
 
@@ -54,13 +100,13 @@ func newID() string {
 	return time.Now().UTC().Format("20060102-150405") + "-" + hex.EncodeToString(b)
 }
 
-func (s *SQLite) Create(ctx context.Context, b *Build) error {
+func (s *DB) Create(ctx context.Context, b *Build) error {
 	if b.ID == "" {
 		b.ID = newID()
 	}
 	b.State, b.Created = Queued, time.Now().UTC()
-	_, err := s.db.ExecContext(ctx, `INSERT INTO builds (id, request, type, arch, release, requester, state, created)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, b.ID, string(b.Request), b.Type, b.Arch, b.Release, b.Requester, b.State, b.Created.UnixNano())
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO builds (id, request, type, arch, release, requester, state, created)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`), b.ID, string(b.Request), b.Type, b.Arch, b.Release, b.Requester, b.State, b.Created.UnixNano())
 	if err != nil {
 		return fmt.Errorf("store: create %s: %w", b.ID, err)
 	}
@@ -96,15 +142,15 @@ func scanBuild(r scanner) (*Build, error) {
 	return &b, nil
 }
 
-func (s *SQLite) Get(ctx context.Context, id string) (*Build, error) {
-	b, err := scanBuild(s.db.QueryRowContext(ctx, `SELECT `+columns+` FROM builds WHERE id = ?`, id))
+func (s *DB) Get(ctx context.Context, id string) (*Build, error) {
+	b, err := scanBuild(s.db.QueryRowContext(ctx, s.q(`SELECT `+columns+` FROM builds WHERE id = ?`), id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("build %s: %w", id, ErrNotFound)
 	}
 	return b, err
 }
 
-func (s *SQLite) List(ctx context.Context, f Filter) ([]*Build, error) {
+func (s *DB) List(ctx context.Context, f Filter) ([]*Build, error) {
 	var where []string
 	var args []any
 	for _, c := range []struct{ col, val string }{{"state", f.State}, {"type", f.Type}, {"arch", f.Arch}, {"release", f.Release}, {"requester", f.Requester}} {
@@ -122,7 +168,7 @@ func (s *SQLite) List(ctx context.Context, f Filter) ([]*Build, error) {
 		limit = 50
 	}
 	q += ` ORDER BY created DESC, id DESC LIMIT ? OFFSET ?`
-	rows, err := s.db.QueryContext(ctx, q, append(args, limit, f.Offset)...)
+	rows, err := s.db.QueryContext(ctx, s.q(q), append(args, limit, f.Offset)...)
 	if err != nil {
 		return nil, err
 	}
@@ -149,8 +195,9 @@ func in(col string, vals []string, where *[]string, args *[]any) {
 	}
 }
 
-func (s *SQLite) Claim(ctx context.Context, c Claim) (*Build, *Lease, error) {
-	tx, err := s.db.BeginTx(ctx, nil) // BEGIN IMMEDIATE: one claimer at a time
+func (s *DB) Claim(ctx context.Context, c Claim) (*Build, *Lease, error) {
+	// SQLite: BEGIN IMMEDIATE, one claimer at a time; PostgreSQL: rows locked.
+	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -161,7 +208,11 @@ func (s *SQLite) Claim(ctx context.Context, c Claim) (*Build, *Lease, error) {
 	in("arch", c.Arches, &where, &args)
 	in("release", c.Releases, &where, &args)
 	var id string
-	err = tx.QueryRowContext(ctx, `SELECT id FROM builds WHERE `+strings.Join(where, " AND ")+` ORDER BY created, id LIMIT 1`, args...).Scan(&id)
+	query := `SELECT id FROM builds WHERE ` + strings.Join(where, " AND ") + ` ORDER BY created, id LIMIT 1`
+	if s.postgres {
+		query += ` FOR UPDATE SKIP LOCKED` // claimers pass each other by
+	}
+	err = tx.QueryRowContext(ctx, s.q(query), args...).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, ErrNoJob
 	}
@@ -170,24 +221,24 @@ func (s *SQLite) Claim(ctx context.Context, c Claim) (*Build, *Lease, error) {
 	}
 	now := time.Now().UTC()
 	l := &Lease{BuildID: id, Worker: c.Worker, Token: newID(), Expires: now.Add(c.For)}
-	_, err = tx.ExecContext(ctx, `UPDATE builds SET state = ?, worker = ?, lease_token = ?, lease_expires = ?,
-		attempts = attempts + 1, started = COALESCE(started, ?), stage = '' WHERE id = ?`,
+	_, err = tx.ExecContext(ctx, s.q(`UPDATE builds SET state = ?, worker = ?, lease_token = ?, lease_expires = ?,
+		attempts = attempts + 1, started = COALESCE(started, ?), stage = '' WHERE id = ?`),
 		Running, c.Worker, l.Token, l.Expires.UnixNano(), now.UnixNano(), id)
 	if err != nil {
 		return nil, nil, err
 	}
-	b, err := scanBuild(tx.QueryRowContext(ctx, `SELECT `+columns+` FROM builds WHERE id = ?`, id))
+	b, err := scanBuild(tx.QueryRowContext(ctx, s.q(`SELECT `+columns+` FROM builds WHERE id = ?`), id))
 	if err != nil {
 		return nil, nil, err
 	}
 	return b, l, tx.Commit()
 }
 
-func (s *SQLite) Heartbeat(ctx context.Context, l *Lease, stage string, d time.Duration) (bool, error) {
+func (s *DB) Heartbeat(ctx context.Context, l *Lease, stage string, d time.Duration) (bool, error) {
 	expires := time.Now().UTC().Add(d)
 	var cancel int
-	err := s.db.QueryRowContext(ctx, `UPDATE builds SET lease_expires = ?, stage = ? WHERE id = ? AND lease_token = ? AND state = ?
-		RETURNING cancel`, expires.UnixNano(), stage, l.BuildID, l.Token, Running).Scan(&cancel)
+	err := s.db.QueryRowContext(ctx, s.q(`UPDATE builds SET lease_expires = ?, stage = ? WHERE id = ? AND lease_token = ? AND state = ?
+		RETURNING cancel`), expires.UnixNano(), stage, l.BuildID, l.Token, Running).Scan(&cancel)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, fmt.Errorf("build %s: %w", l.BuildID, ErrLeaseLost)
 	}
@@ -198,12 +249,12 @@ func (s *SQLite) Heartbeat(ctx context.Context, l *Lease, stage string, d time.D
 	return cancel != 0, nil
 }
 
-func (s *SQLite) Finish(ctx context.Context, l *Lease, state State, errMsg string, artifacts json.RawMessage) error {
+func (s *DB) Finish(ctx context.Context, l *Lease, state State, errMsg string, artifacts json.RawMessage) error {
 	if !state.Done() {
 		return fmt.Errorf("store: finish %s in state %s, which is not final", l.BuildID, state)
 	}
-	res, err := s.db.ExecContext(ctx, `UPDATE builds SET state = ?, error = ?, artifacts = ?, finished = ?, lease_token = ''
-		WHERE id = ? AND lease_token = ? AND state = ?`, state, errMsg, string(artifacts), time.Now().UTC().UnixNano(), l.BuildID, l.Token, Running)
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE builds SET state = ?, error = ?, artifacts = ?, finished = ?, lease_token = ''
+		WHERE id = ? AND lease_token = ? AND state = ?`), state, errMsg, string(artifacts), time.Now().UTC().UnixNano(), l.BuildID, l.Token, Running)
 	if err != nil {
 		return err
 	}
@@ -213,9 +264,9 @@ func (s *SQLite) Finish(ctx context.Context, l *Lease, state State, errMsg strin
 	return nil
 }
 
-func (s *SQLite) Release(ctx context.Context, l *Lease) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE builds SET state = ?, worker = '', lease_token = '', stage = '', attempts = attempts - 1
-		WHERE id = ? AND lease_token = ? AND state = ?`, Queued, l.BuildID, l.Token, Running)
+func (s *DB) Release(ctx context.Context, l *Lease) error {
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE builds SET state = ?, worker = '', lease_token = '', stage = '', attempts = attempts - 1
+		WHERE id = ? AND lease_token = ? AND state = ?`), Queued, l.BuildID, l.Token, Running)
 	if err != nil {
 		return err
 	}
@@ -225,44 +276,44 @@ func (s *SQLite) Release(ctx context.Context, l *Lease) error {
 	return nil
 }
 
-func (s *SQLite) Cancel(ctx context.Context, id string) (*Build, error) {
+func (s *DB) Cancel(ctx context.Context, id string) (*Build, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
 	var state State
-	err = tx.QueryRowContext(ctx, `SELECT state FROM builds WHERE id = ?`, id).Scan(&state)
+	err = tx.QueryRowContext(ctx, s.q(`SELECT state FROM builds WHERE id = ?`), id).Scan(&state)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, fmt.Errorf("build %s: %w", id, ErrNotFound)
 	case err != nil:
 		return nil, err
 	case state.Done():
-		b, _ := scanBuild(tx.QueryRowContext(ctx, `SELECT `+columns+` FROM builds WHERE id = ?`, id))
+		b, _ := scanBuild(tx.QueryRowContext(ctx, s.q(`SELECT `+columns+` FROM builds WHERE id = ?`), id))
 		return b, fmt.Errorf("build %s is %s: %w", id, state, ErrFinished)
 	case state == Queued:
-		_, err = tx.ExecContext(ctx, `UPDATE builds SET state = ?, cancel = 1, finished = ? WHERE id = ?`, Cancelled, time.Now().UTC().UnixNano(), id)
+		_, err = tx.ExecContext(ctx, s.q(`UPDATE builds SET state = ?, cancel = 1, finished = ? WHERE id = ?`), Cancelled, time.Now().UTC().UnixNano(), id)
 	default: // running: its worker hears of it at its next heartbeat
-		_, err = tx.ExecContext(ctx, `UPDATE builds SET cancel = 1 WHERE id = ?`, id)
+		_, err = tx.ExecContext(ctx, s.q(`UPDATE builds SET cancel = 1 WHERE id = ?`), id)
 	}
 	if err != nil {
 		return nil, err
 	}
-	b, err := scanBuild(tx.QueryRowContext(ctx, `SELECT `+columns+` FROM builds WHERE id = ?`, id))
+	b, err := scanBuild(tx.QueryRowContext(ctx, s.q(`SELECT `+columns+` FROM builds WHERE id = ?`), id))
 	if err != nil {
 		return nil, err
 	}
 	return b, tx.Commit()
 }
 
-func (s *SQLite) Expire(ctx context.Context, now time.Time, maxAttempts int) (requeued, failed []string, err error) {
+func (s *DB) Expire(ctx context.Context, now time.Time, maxAttempts int) (requeued, failed []string, err error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, `SELECT id, attempts, cancel FROM builds WHERE state = ? AND lease_expires < ?`, Running, now.UnixNano())
+	rows, err := tx.QueryContext(ctx, s.q(`SELECT id, attempts, cancel FROM builds WHERE state = ? AND lease_expires < ?`), Running, now.UnixNano())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -284,14 +335,14 @@ func (s *SQLite) Expire(ctx context.Context, now time.Time, maxAttempts int) (re
 	for _, l := range all {
 		switch {
 		case l.cancel:
-			_, err = tx.ExecContext(ctx, `UPDATE builds SET state = ?, finished = ?, lease_token = '', error = 'cancelled; its worker went silent' WHERE id = ?`,
+			_, err = tx.ExecContext(ctx, s.q(`UPDATE builds SET state = ?, finished = ?, lease_token = '', error = 'cancelled; its worker went silent' WHERE id = ?`),
 				Cancelled, now.UnixNano(), l.id)
 		case l.attempts >= maxAttempts:
-			_, err = tx.ExecContext(ctx, `UPDATE builds SET state = ?, finished = ?, lease_token = '', error = ? WHERE id = ?`,
+			_, err = tx.ExecContext(ctx, s.q(`UPDATE builds SET state = ?, finished = ?, lease_token = '', error = ? WHERE id = ?`),
 				Failed, now.UnixNano(), fmt.Sprintf("its worker went silent %d times (lease expired); not retried", l.attempts), l.id)
 			failed = append(failed, l.id)
 		default:
-			_, err = tx.ExecContext(ctx, `UPDATE builds SET state = ?, worker = '', lease_token = '', stage = '' WHERE id = ?`, Queued, l.id)
+			_, err = tx.ExecContext(ctx, s.q(`UPDATE builds SET state = ?, worker = '', lease_token = '', stage = '' WHERE id = ?`), Queued, l.id)
 			requeued = append(requeued, l.id)
 		}
 		if err != nil {
