@@ -45,16 +45,8 @@ func (b *build) dvd(ctx context.Context, target stage.Target) ([]Artifact, error
 	}
 	root := filepath.Join(b.work, "root")
 	runtime := kickstart.Packages{NoCore: true, Include: image.RuntimePackages(d.Name, b.req.Arch), Pos: ks.Packages.Pos}
-	if err := b.stage("packages", func() (string, error) {
-		return b.install(ctx, ks.Repos, runtime, b.releasever, "", root)
-	}); err != nil {
-		return nil, err
-	}
-	if err := b.installerSetup(root); err != nil {
-		return nil, err
-	}
 	st := image.Stamp{Product: d.Name, Version: d.Version, Arch: b.req.Arch, BugURL: d.BugURL, Time: b.started}
-	if err := os.WriteFile(filepath.Join(root, ".buildstamp"), []byte(st.BuildStamp()), 0o644); err != nil {
+	if err := b.runtimeRoot(ctx, ks.Repos, runtime, "", root, st); err != nil {
 		return nil, err
 	}
 	for name, text := range map[string]string{"media.repo": st.MediaRepo(), ".discinfo": st.DiscInfo() + "ALL\n"} {
@@ -62,14 +54,10 @@ func (b *build) dvd(ctx context.Context, target stage.Target) ([]Artifact, error
 			return nil, err
 		}
 	}
-	timeout := ks.Bootloader.Timeout
-	if timeout < 0 {
-		timeout = 60
-	}
 	return b.media(ctx, target, root, medium{
 		rootImage: "images/install.img",
 		dracut:    image.InstallerDracutArgs,
-		menu:      image.InstallerMenu(d.Label, d.Name, d.Version, ks.Bootloader.Append, timeout),
+		menu:      image.InstallerMenu(d.Label, d.Name, d.Version, ks.Bootloader.Append, menuTimeout(ks)),
 		files: map[string]string{"Packages": filepath.Join(tree, "Packages"), "repodata": filepath.Join(tree, "repodata"),
 			"media.repo": filepath.Join(tree, "media.repo"), ".discinfo": filepath.Join(tree, ".discinfo")},
 		repos:   ks.Repos,

@@ -33,10 +33,8 @@ func (b *build) external(ctx context.Context, target stage.Target) ([]Artifact, 
 		}
 	} else {
 		m.repos = bootRepos(b.req, kickstart.Pos{File: b.req.Source})
-		if len(b.kojiRefs()) > 0 {
-			if err := b.stage("koji", func() (string, error) { return b.sideRepo(ctx, b.req.Boot.Proxy) }); err != nil {
-				return nil, err
-			}
+		if err := b.kojiStage(ctx, b.req.Boot.Proxy); err != nil {
+			return nil, err
 		}
 	}
 	var extra []string

@@ -21,35 +21,27 @@ func (b *build) installer(ctx context.Context, target stage.Target) ([]Artifact,
 	pos := kickstart.Pos{File: b.req.Source}
 	repos := bootRepos(b.req, pos)
 	pkgs := kickstart.Packages{NoCore: true, Include: append(image.RuntimePackages(bt.Product, b.req.Arch), bt.Packages...), Pos: pos}
-	if len(b.kojiRefs()) > 0 {
-		if err := b.stage("koji", func() (string, error) { return b.sideRepo(ctx, bt.Proxy) }); err != nil {
-			return nil, err
-		}
-	}
-	if err := b.stage("packages", func() (string, error) {
-		return b.install(ctx, repos, pkgs, b.releasever, bt.Proxy, root)
-	}); err != nil {
-		return nil, err
-	}
-	if err := b.installerSetup(root); err != nil {
+	if err := b.kojiStage(ctx, bt.Proxy); err != nil {
 		return nil, err
 	}
 	st := image.Stamp{Product: bt.Product, Version: bt.Version, Arch: b.req.Arch, BugURL: "your distribution provided bug reporting tool", Time: b.started}
+	if err := b.runtimeRoot(ctx, repos, pkgs, bt.Proxy, root, st); err != nil {
+		return nil, err
+	}
 	parts := filepath.Join(b.work, "parts")
 	if err := os.MkdirAll(parts, 0o755); err != nil {
 		return nil, err
 	}
 	files := map[string]string{".discinfo": filepath.Join(parts, ".discinfo"), ".treeinfo": filepath.Join(parts, ".treeinfo")}
 	for path, text := range map[string]string{
-		filepath.Join(root, ".buildstamp"): st.BuildStamp(),
-		files[".discinfo"]:                 st.DiscInfo(),
-		files[".treeinfo"]:                 st.TreeInfo(),
+		files[".discinfo"]: st.DiscInfo(),
+		files[".treeinfo"]: st.TreeInfo(),
 	} {
 		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 			return nil, err
 		}
 	}
-	timeout := 60 // lorax's templates
+	timeout := loraxTimeout
 	if bt.Timeout != nil {
 		timeout = *bt.Timeout
 	}
@@ -97,12 +89,22 @@ func isMetalink(u string) bool {
 	return strings.Contains(u, "metalink")
 }
 
-// installerSetup makes a runtime root with anaconda start it (lorax's
-// runtime-postinstall, the essential part).
-func (b *build) installerSetup(root string) error {
+// runtimeRoot installs an installer's runtime package set into root (the
+// packages stage), makes anaconda start in it where it is installed
+// (lorax's runtime-postinstall, the essential part), and writes the
+// /.buildstamp anaconda and dracut read.
+func (b *build) runtimeRoot(ctx context.Context, repos []kickstart.Repo, pkgs kickstart.Packages, proxy, root string, st image.Stamp) error {
+	if err := b.stage("packages", func() (string, error) {
+		return b.install(ctx, repos, pkgs, b.releasever, proxy, root)
+	}); err != nil {
+		return err
+	}
 	done, err := image.InstallerSetup(root)
 	for _, d := range done {
 		b.log.Printf("installer setup: %s", d)
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(root, ".buildstamp"), []byte(st.BuildStamp()), 0o644)
 }

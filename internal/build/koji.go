@@ -36,6 +36,14 @@ func (b *build) kojiRefs() []any {
 	return refs
 }
 
+// kojiStage runs the koji stage when the request names Koji builds.
+func (b *build) kojiStage(ctx context.Context, proxy string) error {
+	if len(b.kojiRefs()) == 0 {
+		return nil
+	}
+	return b.stage("koji", func() (string, error) { return b.sideRepo(ctx, proxy) })
+}
+
 // sideRepo fetches the Koji builds (cached by NVR) and makes the side repo.
 // It runs before any image work, so a bad NVR fails the build at once.
 func (b *build) sideRepo(ctx context.Context, proxy string) (string, error) {

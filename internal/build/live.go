@@ -45,14 +45,10 @@ func (b *build) live(ctx context.Context, target stage.Target) ([]Artifact, erro
 	if err := b.stage("post", func() (string, error) { return b.post(ctx, ks, root) }); err != nil {
 		return nil, err
 	}
-	timeout := ks.Bootloader.Timeout
-	if timeout < 0 {
-		timeout = 60 // lorax's templates
-	}
 	return b.media(ctx, target, root, medium{
 		rootImage: "LiveOS/squashfs.img",
 		dracut:    image.DracutArgs,
-		menu:      image.LiveMenu(l.Label, l.Title, ks.Bootloader.Append, timeout),
+		menu:      image.LiveMenu(l.Label, l.Title, ks.Bootloader.Append, menuTimeout(ks)),
 		repos:     ks.Repos,
 		pkgsPos:   ks.Packages.Pos,
 		ksPath:    ksPath,
@@ -64,10 +60,10 @@ func (b *build) live(ctx context.Context, target stage.Target) ([]Artifact, erro
 // 2012 service added one.
 func (b *build) writeKickstart(ctx context.Context, ks *kickstart.Kickstart, path string) error {
 	lines := ks.Lines
-	if len(b.kojiRefs()) > 0 {
-		if err := b.stage("koji", func() (string, error) { return b.sideRepo(ctx, "") }); err != nil {
-			return err
-		}
+	if err := b.kojiStage(ctx, ""); err != nil {
+		return err
+	}
+	if b.side != nil {
 		r := b.side.repo
 		lines = append(lines, kickstart.Line{Text: fmt.Sprintf("repo --name=%s --baseurl=%s --cost=%d", r.Name, r.BaseURL, r.Cost)})
 	}

@@ -21,6 +21,18 @@ import (
 	"fbs/internal/stage"
 )
 
+// loraxTimeout is the GRUB menu timeout of lorax's templates, in seconds.
+const loraxTimeout = 60
+
+// menuTimeout is the GRUB menu timeout for a kickstart's bootloader
+// --timeout, lorax's when it has none (-1).
+func menuTimeout(ks *kickstart.Kickstart) int {
+	if ks.Bootloader.Timeout < 0 {
+		return loraxTimeout
+	}
+	return ks.Bootloader.Timeout
+}
+
 // medium is what sets the image types apart once their root is installed.
 type medium struct {
 	rootImage string                          // where the root's squashfs goes on the ISO
