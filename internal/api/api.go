@@ -1,5 +1,7 @@
-// Package api is fbs's REST API (/api/v1): builds are submitted, listed,
-// read, cancelled, their logs followed and their artifacts downloaded.
+// Package api is fbs's REST API: under /api/v1 builds are submitted,
+// listed, read, cancelled, their logs followed and their artifacts
+// downloaded, and workers listed; under /api/worker/v1 remote workers
+// claim builds and report on them.
 package api
 
 import (
@@ -16,6 +18,8 @@ import (
 	"strconv"
 	"strings"
 
+	"fbs/internal/metrics"
+	"fbs/internal/queue"
 	"fbs/internal/spec"
 	"fbs/internal/store"
 )
@@ -23,14 +27,16 @@ import (
 // MaxBody bounds a request body: a spec and its kickstart are a few KiB.
 const MaxBody = 1 << 20
 
-// Server serves the API over a store. Data is where builds keep their
-// logs and artifacts (Data/builds/<id>/…).
+// Server serves the API over a store and its queue. Data is where builds
+// keep their logs and artifacts (Data/builds/<id>/…).
 type Server struct {
 	Store store.Store
+	Queue *queue.Service
 	Data  string
 	Log   *slog.Logger
-	// Submitted, if set, hears of each new build (to wake a worker).
-	Submitted func(id string)
+	// UserAuth makes the user API take only requests with a user token.
+	UserAuth bool
+	Metrics  *metrics.Metrics // nil: no /metrics
 }
 
 // routes are the API's endpoints; openapi.json describes each (tested).
@@ -43,21 +49,29 @@ func (s *Server) routes() map[string]http.HandlerFunc {
 		"GET /api/v1/builds/{id}/log":              s.log,
 		"GET /api/v1/builds/{id}/artifacts/{name}": s.artifact,
 		"GET /api/v1/openapi.json":                 serveOpenAPI,
+		"GET /api/v1/workers":                      s.workers,
 		"POST /rest":                               s.submit(parseSeedREST),
+
+		"POST /api/worker/v1/claim":                       s.claim,
+		"POST /api/worker/v1/builds/{id}/heartbeat":       s.heartbeat,
+		"POST /api/worker/v1/builds/{id}/log":             s.appendLog,
+		"PUT /api/worker/v1/builds/{id}/artifacts/{name}": s.putArtifact,
+		"POST /api/worker/v1/builds/{id}/finish":          s.finish,
+		"POST /api/worker/v1/builds/{id}/release":         s.release,
 	}
 }
 
-// Handler returns the API.
+// Handler returns the API, and /metrics when there are metrics.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	for pattern, h := range s.routes() {
-		mux.HandleFunc(pattern, h)
+		mux.HandleFunc(pattern, s.authed(pattern, h))
+	}
+	if s.Metrics != nil {
+		mux.Handle("GET /metrics", s.Metrics.Handler())
 	}
 	return mux
 }
-
-// BuildDir is where a build's log and artifacts live.
-func BuildDir(data, id string) string { return filepath.Join(data, "builds", id) }
 
 // apiError is every error the API answers with.
 type apiError struct {
@@ -129,14 +143,15 @@ func (s *Server) file(w http.ResponseWriter, r *http.Request, req *spec.Request)
 		return
 	}
 	b := &store.Build{Request: body, Type: req.Type, Arch: req.Arch, Release: req.Release}
+	if t := tokenOf(r); t != nil {
+		b.Requester = t.Name
+	}
 	if err := s.Store.Create(r.Context(), b); err != nil {
 		fail(w, http.StatusInternalServerError, err)
 		return
 	}
-	s.Log.Info("build submitted", "build", b.ID, "type", b.Type, "arch", b.Arch, "release", b.Release)
-	if s.Submitted != nil {
-		s.Submitted(b.ID)
-	}
+	s.Log.Info("build submitted", "build", b.ID, "type", b.Type, "arch", b.Arch, "release", b.Release, "requester", b.Requester)
+	s.waiting(r.Context(), b)
 	w.Header().Set("Location", "/api/v1/builds/"+b.ID)
 	writeJSON(w, http.StatusCreated, b)
 }
@@ -243,6 +258,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 	if builds == nil {
 		builds = []*store.Build{}
 	}
+	s.waiting(r.Context(), builds...)
 	writeJSON(w, http.StatusOK, map[string]any{"builds": builds})
 }
 
@@ -267,6 +283,7 @@ func (s *Server) build(w http.ResponseWriter, r *http.Request) (*store.Build, bo
 
 func (s *Server) get(w http.ResponseWriter, r *http.Request) {
 	if b, ok := s.build(w, r); ok {
+		s.waiting(r.Context(), b)
 		writeJSON(w, http.StatusOK, b)
 	}
 }
@@ -298,7 +315,7 @@ func (s *Server) artifact(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusNotFound, fmt.Errorf("no artifact %q", name))
 		return
 	}
-	f, err := os.Open(filepath.Join(BuildDir(s.Data, b.ID), "artifacts", name))
+	f, err := os.Open(filepath.Join(queue.Dir(s.Data, b.ID), "artifacts", name))
 	if err != nil {
 		fail(w, http.StatusNotFound, fmt.Errorf("build %s has no artifact %q", b.ID, name))
 		return

@@ -16,20 +16,28 @@ import (
 	"testing"
 	"time"
 
+	"fbs/internal/queue"
 	"fbs/internal/store"
 )
 
 const liveJSON = `{"type":"live","arch":"x86_64","release":"40","live":{"kickstart":"repo --name=x --baseurl=http://x/\n"}}`
 
-func server(t *testing.T) (*Server, *httptest.Server) {
-	t.Helper()
-	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "fbs.db"))
+// newServer is a server on a fresh SQLite store.
+func newServer(tb testing.TB) *Server {
+	tb.Helper()
+	st, err := store.OpenSQLite(context.Background(), filepath.Join(tb.TempDir(), "fbs.db"))
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	s := &Server{Store: st, Data: t.TempDir(), Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	tb.Cleanup(func() { st.Close() })
+	data, log := tb.TempDir(), slog.New(slog.NewTextHandler(io.Discard, nil))
+	return &Server{Store: st, Queue: &queue.Service{Store: st, Data: data, Lease: time.Minute, Log: log}, Data: data, Log: log}
+}
+
+func server(tb testing.TB) (*Server, *httptest.Server) {
+	s := newServer(tb)
 	h := httptest.NewServer(s.Handler())
-	t.Cleanup(func() { h.Close(); st.Close() })
+	tb.Cleanup(h.Close)
 	return s, h
 }
 
@@ -112,7 +120,7 @@ func TestBuildLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := BuildDir(s.Data, id)
+	dir := queue.Dir(s.Data, id)
 	os.MkdirAll(filepath.Join(dir, "artifacts"), 0o755)
 	os.WriteFile(filepath.Join(dir, "build.log"), []byte("line 1\nline 2\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "artifacts", "x.iso"), []byte("0123456789"), 0o644)
@@ -254,13 +262,7 @@ func FuzzSubmit(f *testing.F) {
 	f.Add("text/plain", "[DEFAULT]\ntype=boot\narch=x86_64\nrelease=40\n[boot]\n40_url=http://x/\n")
 	f.Add("application/json", `{"type":"dvd","arch":"x86_64","release":"40","dvd":{"kickstart":"%packages\n%end\n"}}`)
 	f.Add("multipart/form-data; boundary=x", "--x\r\nContent-Disposition: form-data; name=\"spec\"\r\n\r\n[DEFAULT]\r\n--x--\r\n")
-	st, err := store.OpenSQLite(context.Background(), filepath.Join(f.TempDir(), "fbs.db"))
-	if err != nil {
-		f.Fatal(err)
-	}
-	defer st.Close()
-	s := &Server{Store: st, Data: f.TempDir(), Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	h := s.Handler()
+	h := newServer(f).Handler()
 	f.Fuzz(func(t *testing.T, ctype, body string) {
 		for _, path := range []string{"/api/v1/builds", "/rest"} {
 			req := httptest.NewRequest("POST", path, strings.NewReader(body))
@@ -280,7 +282,7 @@ func FuzzSubmit(f *testing.F) {
 
 // BenchmarkSubmit and BenchmarkGet measure the API on SQLite over loopback.
 func BenchmarkSubmit(b *testing.B) {
-	_, h := benchServer(b)
+	_, h := server(b)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			resp, err := http.Post(h.URL+"/api/v1/builds", "application/json", strings.NewReader(liveJSON))
@@ -294,7 +296,7 @@ func BenchmarkSubmit(b *testing.B) {
 }
 
 func BenchmarkGet(b *testing.B) {
-	_, h := benchServer(b)
+	_, h := server(b)
 	resp, _ := http.Post(h.URL+"/api/v1/builds", "application/json", strings.NewReader(liveJSON))
 	var out map[string]any
 	json.NewDecoder(resp.Body).Decode(&out)
@@ -310,15 +312,4 @@ func BenchmarkGet(b *testing.B) {
 			resp.Body.Close()
 		}
 	})
-}
-
-func benchServer(b *testing.B) (*Server, *httptest.Server) {
-	st, err := store.OpenSQLite(context.Background(), filepath.Join(b.TempDir(), "fbs.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	s := &Server{Store: st, Data: b.TempDir(), Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	h := httptest.NewServer(s.Handler())
-	b.Cleanup(func() { h.Close(); st.Close() })
-	return s, h
 }

@@ -3,13 +3,15 @@ package api
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
 	"time"
+
+	"fbs/internal/queue"
 )
 
 // pollEvery is how often a followed log is checked for new lines.
@@ -23,7 +25,7 @@ func (s *Server) log(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	path := filepath.Join(BuildDir(s.Data, b.ID), "build.log")
+	path := queue.LogPath(s.Data, b.ID)
 	if r.Header.Get("Accept") != "text/event-stream" {
 		f, err := os.Open(path)
 		if err != nil {
@@ -47,6 +49,7 @@ func (s *Server) log(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)
+	waiting := ""
 	for {
 		n, err := sendLines(w, path, offset)
 		offset += n
@@ -59,6 +62,11 @@ func (s *Server) log(w http.ResponseWriter, r *http.Request) {
 		cur, err := s.Store.Get(r.Context(), b.ID)
 		if err != nil {
 			return
+		}
+		if s.waiting(r.Context(), cur); cur.Waiting != waiting {
+			// Not a log line: no id, so a resumed stream says it again.
+			waiting = cur.Waiting
+			fmt.Fprintf(w, "event: status\ndata: %s\n\n", cmp.Or(waiting, "a worker took the build"))
 		}
 		if cur.State.Done() {
 			// One last read: lines written just before the end.

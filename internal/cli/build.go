@@ -19,14 +19,33 @@ import (
 )
 
 type buildFlags struct {
-	cache, work string
+	builderFlags
+	work        string
 	backend     string
-	kojiHub     string
-	kojiTopURL  string
 	keep        bool
-	rootCache   int
 	compression string
 	boot        bootFlags
+}
+
+// builderFlags are what every command that builds takes: build, demo,
+// serve (its own slots) and worker.
+type builderFlags struct {
+	cache      string
+	kojiHub    string
+	kojiTopURL string
+	rootCache  int
+}
+
+func (f *builderFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.cache, "cache", defaultCache, "package cache shared by builds")
+	fl.StringVar(&f.kojiHub, "koji-hub", cmp.Or(os.Getenv("FBS_KOJI_HUB"), koji.DefaultHub), "Koji hub for nvr= and bid= ($FBS_KOJI_HUB)")
+	fl.StringVar(&f.kojiTopURL, "koji-topurl", cmp.Or(os.Getenv("FBS_KOJI_TOPURL"), koji.DefaultTopURL), "where Koji's packages are downloaded from ($FBS_KOJI_TOPURL)")
+	fl.IntVar(&f.rootCache, "root-cache", 3, "installed roots kept for rebuilds of the same package set (0: none)")
+}
+
+func (f *builderFlags) options() build.Options {
+	return build.Options{CacheDir: f.cache, RootCache: f.rootCache, KojiHub: f.kojiHub, KojiTopURL: f.kojiTopURL}
 }
 
 // bootFlags are the boot test options shared by build, demo and boot-test.
@@ -50,14 +69,11 @@ func (f *bootFlags) options() ([]bootcheck.Options, error) {
 }
 
 func (f *buildFlags) register(cmd *cobra.Command) {
+	f.builderFlags.register(cmd)
 	fl := cmd.Flags()
-	fl.StringVar(&f.cache, "cache", defaultCache, "package cache shared by builds")
 	fl.StringVar(&f.work, "work", defaultWork, "where each build gets its work dir (the request's tmpdir= wins)")
 	fl.BoolVar(&f.keep, "keep", false, "keep the work dir, image root included")
 	fl.StringVar(&f.backend, "backend", "native", "builder: native, or Fedora's lorax (boot), livemedia-creator (live), pungi (dvd), kiwi")
-	fl.StringVar(&f.kojiHub, "koji-hub", cmp.Or(os.Getenv("FBS_KOJI_HUB"), koji.DefaultHub), "Koji hub for nvr= and bid= ($FBS_KOJI_HUB)")
-	fl.StringVar(&f.kojiTopURL, "koji-topurl", cmp.Or(os.Getenv("FBS_KOJI_TOPURL"), koji.DefaultTopURL), "where Koji's packages are downloaded from ($FBS_KOJI_TOPURL)")
-	fl.IntVar(&f.rootCache, "root-cache", 3, "installed roots kept for rebuilds of the same package set (0: none)")
 	fl.StringVar(&f.compression, "compression", "", "squashfs compressor, overriding the request's (xz, zstd, gzip, lz4, lzo)")
 	fl.StringVar(&f.boot.firmware, "boot-test", "", "boot the ISO in QEMU after building: bios, uefi or bios,uefi")
 	fl.Lookup("boot-test").NoOptDefVal = "bios,uefi"
@@ -118,14 +134,13 @@ func runBuild(ctx context.Context, cmd *cobra.Command, req *spec.Request, f buil
 	out := newTerminal(cmd.OutOrStdout())
 	build.FBSVersion = versionString()
 	start := time.Now()
-	res, err := build.Run(ctx, req, build.Options{
-		WorkDir: f.work, CacheDir: f.cache, Keep: f.keep, RootCache: f.rootCache, Reporter: out, BootTests: boots,
-		KojiHub: f.kojiHub, KojiTopURL: f.kojiTopURL, Backend: f.backend,
-		Started: func(id, log string) {
-			out.Printf("fbs: build %s (%s %s, release %s)", id, req.Type, req.Arch, req.Release)
-			out.Printf("fbs: log %s", log)
-		},
-	})
+	opts := f.builderFlags.options()
+	opts.WorkDir, opts.Keep, opts.Reporter, opts.BootTests, opts.Backend = f.work, f.keep, out, boots, f.backend
+	opts.Started = func(id, log string) {
+		out.Printf("fbs: build %s (%s %s, release %s)", id, req.Type, req.Arch, req.Release)
+		out.Printf("fbs: log %s", log)
+	}
+	res, err := build.Run(ctx, req, opts)
 	if err != nil {
 		if res != nil {
 			out.Printf("fbs: build failed after %s; log %s", time.Since(start).Round(100*time.Millisecond), res.Log)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -20,7 +22,7 @@ func statusCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "status ID", Short: "Show a build on the server", Args: exactArgs(1)}
 	server := serverFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		b, err := newClient(*server).build(cmd.Context(), args[0])
+		b, err := newClient(server).build(cmd.Context(), args[0])
 		if err != nil {
 			return err
 		}
@@ -42,7 +44,7 @@ func listCmd() *cobra.Command {
 			q.Set("state", *state)
 		}
 		var res struct{ Builds []*store.Build }
-		if err := newClient(*server).do(cmd.Context(), "GET", "/api/v1/builds?"+q.Encode(), "", nil, &res); err != nil {
+		if err := newClient(server).do(cmd.Context(), "GET", "/api/v1/builds?"+q.Encode(), "", nil, &res); err != nil {
 			return err
 		}
 		w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
@@ -60,7 +62,7 @@ func cancelCmd() *cobra.Command {
 	server := serverFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		var b store.Build
-		if err := newClient(*server).do(cmd.Context(), "POST", "/api/v1/builds/"+args[0]+"/cancel", "", nil, &b); err != nil {
+		if err := newClient(server).do(cmd.Context(), "POST", "/api/v1/builds/"+args[0]+"/cancel", "", nil, &b); err != nil {
 			return err
 		}
 		fmt.Fprintf(cmd.OutOrStdout(), "fbs: build %s %s (cancel asked)\n", b.ID, b.State)
@@ -74,7 +76,7 @@ func logsCmd() *cobra.Command {
 	server := serverFlag(cmd)
 	follow := cmd.Flags().BoolP("follow", "f", false, "follow the log until the build ends")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		c := newClient(*server)
+		c := newClient(server)
 		if *follow {
 			state, err := c.follow(cmd.Context(), args[0], cmd.OutOrStdout())
 			if err == nil {
@@ -82,7 +84,7 @@ func logsCmd() *cobra.Command {
 			}
 			return err
 		}
-		req, err := http.NewRequestWithContext(cmd.Context(), "GET", c.base+"/api/v1/builds/"+args[0]+"/log", nil)
+		req, err := c.request(cmd.Context(), "GET", "/api/v1/builds/"+args[0]+"/log", nil)
 		if err != nil {
 			return err
 		}
@@ -105,7 +107,7 @@ func downloadCmd() *cobra.Command {
 	server := serverFlag(cmd)
 	dir := cmd.Flags().String("dir", ".", "where the files go")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		c := newClient(*server)
+		c := newClient(server)
 		b, err := c.build(cmd.Context(), args[0])
 		if err != nil {
 			return err
@@ -147,7 +149,7 @@ func (c *client) fetch(cmd *cobra.Command, url, dst string) error {
 	}
 	defer f.Close()
 	st, _ := f.Stat()
-	req, err := http.NewRequestWithContext(cmd.Context(), "GET", c.base+url, nil)
+	req, err := c.request(cmd.Context(), "GET", url, nil)
 	if err != nil {
 		return err
 	}
@@ -175,4 +177,24 @@ func (c *client) fetch(cmd *cobra.Command, url, dst string) error {
 		return err
 	}
 	return os.Rename(part, dst)
+}
+
+func workersCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "workers", Short: "List the server's workers: what they build, their state and counts", Args: exactArgs(0)}
+	server := serverFlag(cmd)
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		var res struct{ Workers []*store.Worker }
+		if err := newClient(server).do(cmd.Context(), "GET", "/api/v1/workers", "", nil, &res); err != nil {
+			return err
+		}
+		orAny := func(l []string) string { return cmp.Or(strings.Join(l, ","), "any") }
+		w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
+		fmt.Fprintln(w, "NAME\tSTATE\tARCHES\tRELEASES\tTYPES\tSLOTS\tRUNNING\tSUCCEEDED\tFAILED\tLAST SEEN\tVERSION")
+		for _, wk := range res.Workers {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s ago\t%s\n", wk.Name, wk.State, orAny(wk.Arches), orAny(wk.Releases), orAny(wk.Types),
+				wk.Slots, wk.Running, wk.Succeeded, wk.Failed, time.Since(wk.LastSeen).Round(time.Second), wk.Version)
+		}
+		return w.Flush()
+	}
+	return cmd
 }

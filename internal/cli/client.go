@@ -19,18 +19,53 @@ import (
 
 // client talks to fbs serve's API.
 type client struct {
-	base string
-	http *http.Client
+	base  string
+	token string
+	http  *http.Client
+	err   error // reading the token
 }
 
-func serverFlag(cmd *cobra.Command) *string {
-	var s string
-	cmd.Flags().StringVar(&s, "server", cmp.Or(os.Getenv("FBS_SERVER"), "http://127.0.0.1:8080"), "the fbs server ($FBS_SERVER)")
-	return &s
+// serverFlags say which server, and the user token to show it.
+type serverFlags struct{ server, tokenFile string }
+
+func serverFlag(cmd *cobra.Command) *serverFlags {
+	var f serverFlags
+	cmd.Flags().StringVar(&f.server, "server", cmp.Or(os.Getenv("FBS_SERVER"), "http://127.0.0.1:8080"), "the fbs server ($FBS_SERVER)")
+	cmd.Flags().StringVar(&f.tokenFile, "token-file", os.Getenv("FBS_TOKEN_FILE"), "file with a user token, for a server that asks for one ($FBS_TOKEN_FILE, or the token in $FBS_TOKEN)")
+	return &f
 }
 
-func newClient(server string) *client {
-	return &client{base: strings.TrimSuffix(server, "/"), http: &http.Client{}}
+func newClient(f *serverFlags) *client {
+	c := &client{base: strings.TrimSuffix(f.server, "/"), http: &http.Client{}, token: os.Getenv("FBS_TOKEN")}
+	if f.tokenFile != "" {
+		c.token, c.err = readToken(f.tokenFile)
+	}
+	return c
+}
+
+// readToken reads a token file: the token, with space around it ignored.
+func readToken(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("token file: %w", err)
+	}
+	t := strings.TrimSpace(string(data))
+	if t == "" {
+		return "", fmt.Errorf("token file %s is empty", path)
+	}
+	return t, nil
+}
+
+// request makes a request to the server, with the token.
+func (c *client) request(ctx context.Context, method, path string, body io.Reader) (*http.Request, error) {
+	if c.err != nil {
+		return nil, c.err
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err == nil && c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	return req, err
 }
 
 // serverError is the API saying no; a 4xx is the caller's to fix.
@@ -44,7 +79,7 @@ func (e *serverError) Error() string  { return "server: " + e.Msg }
 func (e *serverError) BadInput() bool { return e.Status >= 400 && e.Status < 500 }
 
 func (c *client) do(ctx context.Context, method, path, ctype string, body io.Reader, out any) error {
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	req, err := c.request(ctx, method, path, body)
 	if err != nil {
 		return err
 	}
@@ -79,7 +114,7 @@ func (c *client) build(ctx context.Context, id string) (*store.Build, error) {
 func (c *client) follow(ctx context.Context, id string, out io.Writer) (store.State, error) {
 	last := ""
 	for {
-		req, err := http.NewRequestWithContext(ctx, "GET", c.base+"/api/v1/builds/"+id+"/log", nil)
+		req, err := c.request(ctx, "GET", "/api/v1/builds/"+id+"/log", nil)
 		if err != nil {
 			return "", err
 		}
@@ -105,11 +140,15 @@ func (c *client) follow(ctx context.Context, id string, out io.Writer) (store.St
 					last = strings.TrimPrefix(line, "id: ")
 				case strings.HasPrefix(line, "data: "):
 					data := strings.TrimPrefix(line, "data: ")
-					if event == "end" {
+					switch event {
+					case "end":
 						resp.Body.Close()
 						return store.State(data), nil
+					case "status":
+						fmt.Fprintln(out, "fbs: "+data)
+					default:
+						fmt.Fprintln(out, data)
 					}
-					fmt.Fprintln(out, data)
 				case line == "":
 					event = ""
 				}

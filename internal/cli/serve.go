@@ -14,97 +14,105 @@ import (
 	"github.com/spf13/cobra"
 
 	"fbs/internal/api"
-	"fbs/internal/build"
+	"fbs/internal/metrics"
+	"fbs/internal/queue"
 	"fbs/internal/store"
 	"fbs/internal/worker"
 )
 
+// storeFlags say where the store is: SQLite in the data dir, or PostgreSQL.
+type storeFlags struct{ data, db string }
+
+func (f *storeFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.data, "data", "/var/lib/fbs", "data dir: the store (SQLite), build logs and artifacts")
+	cmd.Flags().StringVar(&f.db, "db", os.Getenv("FBS_DB"), "PostgreSQL (postgres://… or key=value) instead of SQLite in the data dir ($FBS_DB)")
+}
+
+func (f *storeFlags) open(ctx context.Context) (*store.DB, error) {
+	if f.db != "" {
+		return store.OpenPostgres(ctx, f.db)
+	}
+	if err := os.MkdirAll(f.data, 0o755); err != nil {
+		return nil, err
+	}
+	return store.OpenSQLite(ctx, filepath.Join(f.data, "fbs.db"))
+}
+
+type serveFlags struct {
+	builderFlags
+	store       storeFlags
+	listen      string
+	workers     int
+	lease       time.Duration
+	maxAttempts int
+	open        bool
+}
+
 func serveCmd() *cobra.Command {
-	var (
-		listen, data, cache string
-		db                  string
-		workers, rootCache  int
-		lease               time.Duration
-		maxAttempts         int
-	)
+	var f serveFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Run the build service: REST API, queue and store, embedded worker",
+		Short: "Run the build service: REST and worker APIs, queue and store, its own build slots",
 		Long: `Serves the REST API under /api/v1 (the OpenAPI document is /api/v1/openapi.json),
-keeps builds in a SQLite store in the data dir (or PostgreSQL with --db), and builds them with --workers
-slots in this process. A build whose worker goes silent for --lease goes back to
-the queue (up to --max-attempts). SIGTERM hands running builds back to the queue.`,
+the worker API under /api/worker/v1 for fbs worker, and /metrics for Prometheus. Builds are kept in
+a SQLite store in the data dir, or in PostgreSQL with --db (then several servers can share the
+database; they must share the data dir too, where logs and artifacts are kept). --workers slots
+build in this process; --workers 0 leaves the building to remote workers.
+
+A build whose worker goes silent for --lease goes back to the queue (up to --max-attempts).
+SIGTERM hands this process's running builds back to the queue. On a loopback address the user
+API is open; elsewhere it takes user tokens (fbs token create --user NAME) unless --open.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if workers > 0 {
+			if f.workers > 0 {
 				if done, err := privateMounts(cmd); done {
 					return err
 				}
 			}
-			return serve(cmd, listen, data, cache, db, workers, rootCache, lease, maxAttempts)
+			return serve(cmd, &f)
 		},
 	}
+	f.builderFlags.register(cmd)
+	f.store.register(cmd)
 	fl := cmd.Flags()
-	fl.StringVar(&listen, "listen", "127.0.0.1:8080", "address to listen on (port 0 picks a free one; the address is printed)")
-	fl.StringVar(&data, "data", "/var/lib/fbs", "data dir: the store, build logs and artifacts")
-	fl.StringVar(&cache, "cache", defaultCache, "package cache shared by the builds")
-	fl.StringVar(&db, "db", "", "PostgreSQL (postgres://… or key=value) instead of SQLite in the data dir")
-	fl.IntVar(&workers, "workers", 1, "build slots in this process (0: none)")
-	fl.IntVar(&rootCache, "root-cache", 3, "installed roots kept for rebuilds of the same package set")
-	fl.DurationVar(&lease, "lease", 30*time.Second, "how long a build's worker may go silent before the build is requeued")
-	fl.IntVar(&maxAttempts, "max-attempts", 3, "how often a build is tried before it fails for good")
+	fl.StringVar(&f.listen, "listen", "127.0.0.1:8080", "address to listen on (port 0 picks a free one; the address is printed)")
+	fl.IntVar(&f.workers, "workers", 1, "build slots in this process (0: none, remote workers build)")
+	fl.DurationVar(&f.lease, "lease", 30*time.Second, "how long a build's worker may go silent before the build is requeued")
+	fl.IntVar(&f.maxAttempts, "max-attempts", 3, "how often a build is tried before it fails for good")
+	fl.BoolVar(&f.open, "open", false, "take user API calls without a token on a non-loopback address too")
 	return cmd
 }
 
-func serve(cmd *cobra.Command, listen, data, cache, db string, workers, rootCache int, lease time.Duration, maxAttempts int) error {
+func serve(cmd *cobra.Command, f *serveFlags) error {
 	ctx := cmd.Context()
 	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
-	if err := os.MkdirAll(data, 0o755); err != nil {
-		return err
-	}
-	var st *store.DB
-	var err error
-	if db != "" {
-		st, err = store.OpenPostgres(ctx, db)
-	} else {
-		st, err = store.OpenSQLite(ctx, filepath.Join(data, "fbs.db"))
-	}
+	st, err := f.store.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	wake := make(chan struct{}, workers)
-	srv := &api.Server{Store: st, Data: data, Log: log, Submitted: func(string) {
-		select {
-		case wake <- struct{}{}:
-		default:
-		}
-	}}
-	ln, err := net.Listen("tcp", listen)
+	ln, err := net.Listen("tcp", f.listen)
 	if err != nil {
 		return err
 	}
+	m := metrics.New(st, f.lease, log)
+	q := &queue.Service{Store: st, Data: f.store.data, Lease: f.lease, Metrics: m, Log: log}
+	srv := &api.Server{Store: st, Queue: q, Data: f.store.data, Log: log, Metrics: m, UserAuth: !f.open && !loopback(ln.Addr())}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(cmd.OutOrStdout(), "fbs: listening on http://%s\n", ln.Addr())
-	log.Info("serving", "addr", ln.Addr().String(), "data", data, "workers", workers)
+	log.Info("serving", "addr", ln.Addr().String(), "data", f.store.data, "postgres", f.store.db != "", "workers", f.workers, "user_tokens", srv.UserAuth)
 
-	// Work dirs left by a server that was killed: nothing of this process
-	// uses them, and their mounts died with their namespaces.
-	work := filepath.Join(data, "work")
-	if left, _ := os.ReadDir(work); len(left) > 0 {
-		log.Info("removing work dirs of an earlier run", "count", len(left))
-		os.RemoveAll(work)
-	}
 	workCtx, stopWork := context.WithCancel(context.Background())
+	go q.Run(workCtx, f.maxAttempts)
 	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		host, _ := os.Hostname()
-		w := &worker.Worker{Store: st, Data: data, Work: work, Cache: cache, Name: host,
-			Slots: workers, Lease: lease, Log: log, Wake: wake, Options: build.Options{RootCache: rootCache}}
-		w.Run(workCtx)
-	}()
-	go expire(workCtx, st, lease, maxAttempts, log)
+	if f.workers > 0 {
+		go func() {
+			defer close(done)
+			ownWorker(f, q, log).Run(workCtx)
+		}()
+	} else {
+		close(done)
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -124,25 +132,23 @@ func serve(cmd *cobra.Command, listen, data, cache, db string, workers, rootCach
 	return err
 }
 
-// expire requeues the builds whose worker went silent.
-func expire(ctx context.Context, st store.Store, lease time.Duration, maxAttempts int, log *slog.Logger) {
-	tick := time.NewTicker(max(lease/4, time.Second))
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-			requeued, failed, err := st.Expire(ctx, time.Now(), maxAttempts)
-			if err != nil {
-				log.Error("lease expiry", "err", err)
-			}
-			for _, id := range requeued {
-				log.Warn("worker went silent; build back in the queue", "build", id)
-			}
-			for _, id := range failed {
-				log.Error("worker went silent too often; build failed", "build", id)
-			}
-		}
+// ownWorker is the server's own build slots, on the server's queue.
+func ownWorker(f *serveFlags, q *queue.Service, log *slog.Logger) *worker.Worker {
+	// Work dirs left by a server that was killed: nothing of this process
+	// uses them, and their mounts died with their namespaces.
+	work := filepath.Join(f.store.data, "work")
+	if left, _ := os.ReadDir(work); len(left) > 0 {
+		log.Info("removing work dirs of an earlier run", "count", len(left))
+		os.RemoveAll(work)
 	}
+	host, _ := os.Hostname()
+	opts := f.builderFlags.options()
+	opts.WorkDir = work
+	return &worker.Worker{Queue: q, Dir: f.store.data, Log: log, Options: opts, Wait: time.Minute,
+		Info: store.Worker{Name: host + "-serve", Arches: []string{hostArch()}, Slots: f.workers, Version: versionString()}}
+}
+
+func loopback(a net.Addr) bool {
+	t, ok := a.(*net.TCPAddr)
+	return ok && t.IP.IsLoopback()
 }

@@ -37,7 +37,7 @@ follows the build log and exits 0 if the build succeeded, 1 if not.`,
 		if err != nil {
 			return err
 		}
-		c := newClient(*server)
+		c := newClient(server)
 		var b store.Build
 		if err := c.do(cmd.Context(), "POST", "/api/v1/builds", "application/json", bytes.NewReader(body), &b); err != nil {
 			return err

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the PostgreSQL driver
@@ -27,6 +28,10 @@ var migrations embed.FS
 type DB struct {
 	db       *sql.DB
 	postgres bool
+	dsn      string // PostgreSQL's, for the LISTEN connection
+
+	mu    sync.Mutex
+	hooks []func() // SQLite's listeners
 }
 
 // OpenSQLite opens (creating and migrating) the database at path.
@@ -49,7 +54,7 @@ func OpenPostgres(ctx context.Context, dsn string) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	return migrate(ctx, &DB{db: db, postgres: true}, goose.DialectPostgres, "postgres")
+	return migrate(ctx, &DB{db: db, postgres: true, dsn: dsn}, goose.DialectPostgres, "postgres")
 }
 
 func migrate(ctx context.Context, s *DB, dialect goose.Dialect, name string) (*DB, error) {
@@ -110,6 +115,7 @@ func (s *DB) Create(ctx context.Context, b *Build) error {
 	if err != nil {
 		return fmt.Errorf("store: create %s: %w", b.ID, err)
 	}
+	s.queued(ctx)
 	return nil
 }
 
@@ -246,6 +252,7 @@ func (s *DB) Heartbeat(ctx context.Context, l *Lease, stage string, d time.Durat
 		return false, err
 	}
 	l.Expires = expires
+	s.db.ExecContext(ctx, s.q(`UPDATE workers SET last_seen = ? WHERE name = ?`), time.Now().UTC().UnixNano(), l.Worker)
 	return cancel != 0, nil
 }
 
@@ -273,7 +280,17 @@ func (s *DB) Release(ctx context.Context, l *Lease) error {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("build %s: %w", l.BuildID, ErrLeaseLost)
 	}
+	s.queued(ctx)
 	return nil
+}
+
+func (s *DB) Holds(ctx context.Context, l *Lease) error {
+	var n int
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM builds WHERE id = ? AND lease_token = ? AND state = ?`), l.BuildID, l.Token, Running).Scan(&n)
+	if err == nil && n == 0 {
+		err = fmt.Errorf("build %s: %w", l.BuildID, ErrLeaseLost)
+	}
+	return err
 }
 
 func (s *DB) Cancel(ctx context.Context, id string) (*Build, error) {
@@ -349,5 +366,11 @@ func (s *DB) Expire(ctx context.Context, now time.Time, maxAttempts int) (requeu
 			return nil, nil, err
 		}
 	}
-	return requeued, failed, tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return nil, nil, err
+	}
+	if len(requeued) > 0 {
+		s.queued(ctx)
+	}
+	return requeued, failed, nil
 }

@@ -1,7 +1,8 @@
 // Package store keeps builds and their queue: what was asked, its state,
 // who builds it under which lease, and what came out. One interface, with
-// SQLite for local mode (and PostgreSQL to come for the distributed mode);
-// storetest holds the suite every implementation passes.
+// SQLite for local mode and PostgreSQL for the distributed mode; it also
+// knows the workers and the API tokens. storetest holds the suite every
+// implementation passes.
 package store
 
 import (
@@ -31,6 +32,7 @@ var (
 	ErrNoJob     = errors.New("no queued build matches")
 	ErrLeaseLost = errors.New("the lease is no longer held")
 	ErrFinished  = errors.New("the build has finished")
+	ErrBadToken  = errors.New("unknown or revoked token")
 )
 
 // Build is one build request and its fate.
@@ -51,15 +53,91 @@ type Build struct {
 	Started   *time.Time      `json:"started,omitempty"`
 	Finished  *time.Time      `json:"finished,omitempty"`
 	Artifacts json.RawMessage `json:"artifacts,omitempty"`
+	// Waiting says why a queued build is not taken (the API fills it in).
+	Waiting string `json:"waiting,omitempty"`
+}
+
+// Worker is a build worker as the store last heard of it; the counts
+// come from the builds it ran.
+type Worker struct {
+	Name      string    `json:"name"`
+	Arches    []string  `json:"arches"`
+	Releases  []string  `json:"releases"`
+	Types     []string  `json:"types"`
+	Slots     int       `json:"slots"`
+	Version   string    `json:"version"`
+	Draining  bool      `json:"draining,omitempty"`
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
+	Running   int       `json:"running"`
+	Succeeded int       `json:"succeeded"`
+	Failed    int       `json:"failed"`
+	// State is idle, busy, draining or lost (see Status).
+	State string `json:"state,omitempty"`
+}
+
+// Status is what the worker is doing: lost when it has not called for
+// silent (its leases are lapsing), else draining, busy or idle.
+func (w *Worker) Status(now time.Time, silent time.Duration) string {
+	switch {
+	case now.Sub(w.LastSeen) > silent:
+		return "lost"
+	case w.Draining:
+		return "draining"
+	case w.Running > 0:
+		return "busy"
+	}
+	return "idle"
+}
+
+// Serves reports whether the worker takes builds of this kind (an empty
+// list takes any).
+func (w *Worker) Serves(typ, arch, release string) bool {
+	return anyOf(w.Types, typ) && anyOf(w.Arches, arch) && anyOf(w.Releases, release)
+}
+
+func anyOf(list []string, v string) bool {
+	if len(list) == 0 {
+		return true
+	}
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Token kinds: a worker token calls only the worker API, a user token
+// only the user API.
+const (
+	WorkerToken = "worker"
+	UserToken   = "user"
+)
+
+// Token is an API token; the store keeps only its secret's hash.
+type Token struct {
+	ID      string     `json:"id"`
+	Kind    string     `json:"kind"`
+	Name    string     `json:"name"`
+	Created time.Time  `json:"created"`
+	Revoked *time.Time `json:"revoked,omitempty"`
+}
+
+// Count is how many builds of a kind are in a state.
+type Count struct {
+	Type, Arch, Release string
+	State               State
+	N                   int
 }
 
 // Lease is a worker's hold on a running build; it lapses at Expires
 // unless renewed by Heartbeat.
 type Lease struct {
-	BuildID string
-	Worker  string
-	Token   string
-	Expires time.Time
+	BuildID string    `json:"build_id"`
+	Worker  string    `json:"worker"`
+	Token   string    `json:"token"`
+	Expires time.Time `json:"expires"`
 }
 
 // Claim is what a worker can build.
@@ -97,5 +175,25 @@ type Store interface {
 	// Expire puts the running builds whose lease lapsed before now back in
 	// the queue, or fails those that have had maxAttempts already.
 	Expire(ctx context.Context, now time.Time, maxAttempts int) (requeued, failed []string, err error)
+	// Holds reports ErrLeaseLost unless the lease still holds its build.
+	Holds(ctx context.Context, l *Lease) error
+	// Counts counts the builds by type, arch, release and state.
+	Counts(ctx context.Context) ([]Count, error)
+	// Listen calls fn whenever builds may have been queued (by any
+	// server on the same database), and once after each (re)connection.
+	Listen(ctx context.Context, fn func(), errs func(error))
+
+	// SeenWorker records that a worker called, with what it serves.
+	SeenWorker(ctx context.Context, w *Worker) error
+	Workers(ctx context.Context) ([]*Worker, error)
+
+	// CreateToken makes a token and returns its secret, shown only now.
+	CreateToken(ctx context.Context, kind, name string) (string, *Token, error)
+	// Authenticate finds the live token with this secret, or ErrBadToken.
+	Authenticate(ctx context.Context, secret string) (*Token, error)
+	Tokens(ctx context.Context) ([]*Token, error)
+	// RevokeToken revokes the token with this id, or every token of this
+	// name, and says how many.
+	RevokeToken(ctx context.Context, idOrName string) (int, error)
 	Close() error
 }

@@ -1,11 +1,11 @@
-// Package worker runs queued builds: it claims a build from the store,
-// builds it under a lease it keeps renewing, and reports the outcome. The
-// embedded worker of fbs serve is one; remote workers come later.
+// Package worker runs queued builds: it claims a build from a queue,
+// builds it under a lease it keeps renewing, and reports the outcome.
+// fbs serve's own slots use the server's queue directly; fbs worker uses
+// Remote, the worker API of one or more servers.
 package worker
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,58 +14,76 @@ import (
 	"sync"
 	"time"
 
-	"fbs/internal/api"
 	"fbs/internal/build"
+	"fbs/internal/queue"
 	"fbs/internal/spec"
 	"fbs/internal/store"
 )
 
-// Worker builds what it claims, Slots builds at a time.
+// Queue is where a worker gets builds and reports on them.
+type Queue interface {
+	// Claim waits up to wait for a build w serves; store.ErrNoJob if none.
+	Claim(ctx context.Context, w *store.Worker, wait time.Duration) (*queue.Job, error)
+	Heartbeat(ctx context.Context, l *store.Lease, stage string) (cancel bool, err error)
+	Release(ctx context.Context, l *store.Lease) error
+	// Follow passes on the log the build writes at path until stop,
+	// which returns once all of it was passed on (or could not be).
+	Follow(ctx context.Context, job *queue.Job, path string) (stop func())
+	Finish(ctx context.Context, l *store.Lease, o queue.Outcome) error
+}
+
+// Worker builds what it claims, Info.Slots builds at a time.
 type Worker struct {
-	Store       store.Store
-	Data        string // the service's data dir: builds/<id>/{build.log,artifacts/}
-	Work, Cache string
-	Name        string
-	Slots       int
-	Lease       time.Duration
-	Log         *slog.Logger
-	// Wake nudges idle slots when a build is submitted.
-	Wake chan struct{}
-	// Options adds the server's settings (Koji hub, root cache …) to each build.
+	Queue Queue
+	// Dir holds builds/<id>/{build.log,artifacts/}: the server's data dir
+	// for fbs serve's own slots, the worker's own for a remote worker.
+	Dir string
+	// Clean removes a build's dir in Dir once reported (the server has it).
+	Clean bool
+	// Info is what the worker announces: name, arches, releases, types, slots.
+	Info store.Worker
+	Log  *slog.Logger
+	// Options are the worker's settings for each build (work and cache
+	// dirs, Koji hub, root cache …).
 	Options build.Options
+	// Build builds; nil is build.Run.
+	Build func(context.Context, *spec.Request, build.Options) (*build.Result, error)
+	// Wait is how long one claim waits for a build.
+	Wait time.Duration
 }
 
 var (
 	errCancelled = errors.New("cancelled on request")
-	errShutdown  = errors.New("the server is shutting down")
+	errShutdown  = errors.New("the worker is shutting down")
 	errLeaseLost = errors.New("the lease on the build was lost")
 )
 
 // Run works until ctx ends; builds running then go back to the queue.
 func (w *Worker) Run(ctx context.Context) {
 	var wg sync.WaitGroup
-	for i := 0; i < w.Slots; i++ {
-		name := fmt.Sprintf("%s/%d", w.Name, i+1)
-		wg.Go(func() { w.slot(ctx, name) })
+	for i := 0; i < max(w.Info.Slots, 1); i++ {
+		wg.Go(func() { w.slot(ctx, i+1) })
 	}
 	wg.Wait()
 }
 
-func (w *Worker) slot(ctx context.Context, name string) {
+func (w *Worker) slot(ctx context.Context, n int) {
+	pause := time.Second
 	for ctx.Err() == nil {
-		b, lease, err := w.Store.Claim(ctx, store.Claim{Worker: name, For: w.Lease})
-		if err != nil {
-			if !errors.Is(err, store.ErrNoJob) && ctx.Err() == nil {
-				w.Log.Error("claim", "worker", name, "err", err)
-			}
+		job, err := w.Queue.Claim(ctx, &w.Info, w.Wait)
+		switch {
+		case err == nil:
+			pause = time.Second
+			w.run(ctx, n, job)
+		case errors.Is(err, store.ErrNoJob) || ctx.Err() != nil:
+		default:
+			w.Log.Error("claim", "slot", n, "err", err, "retry in", pause)
 			select {
 			case <-ctx.Done():
-			case <-w.Wake:
-			case <-time.After(2 * time.Second):
+			case <-time.After(pause):
 			}
-			continue
+			pause = min(2*pause, 30*time.Second)
 		}
-		w.run(ctx, name, b, lease)
 	}
 }
 
@@ -80,59 +98,62 @@ func (r *stageReporter) StageProgress(string, string, int, int)         {}
 func (r *stageReporter) StageDone(string, time.Duration, string, error) {}
 func (r *stageReporter) current() string                                { r.mu.Lock(); defer r.mu.Unlock(); return r.stage }
 
-// artifact is what the API shows of an artifact.
-type artifact struct {
-	Name   string `json:"name"`
-	Size   int64  `json:"size"`
-	SHA256 string `json:"sha256,omitempty"`
-	URL    string `json:"url"`
-}
-
-func (w *Worker) run(ctx context.Context, name string, b *store.Build, lease *store.Lease) {
-	log := w.Log.With("build", b.ID, "worker", name)
+func (w *Worker) run(ctx context.Context, slot int, job *queue.Job) {
+	b, lease := job.Build, job.Lease
+	log := w.Log.With("build", b.ID, "slot", slot)
 	log.Info("build started", "attempt", b.Attempts)
+	dir := queue.Dir(w.Dir, b.ID)
+	if w.Clean {
+		os.RemoveAll(dir) // an earlier attempt's
+		defer os.RemoveAll(dir)
+	}
 	buildCtx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 	rep := &stageReporter{}
 	done := make(chan struct{})
 	defer close(done)
-	go w.heartbeat(ctx, lease, rep, cancel, done, log)
+	go w.heartbeat(ctx, job, rep, cancel, done, log)
 
-	dir := api.BuildDir(w.Data, b.ID)
-	res, err := w.build(buildCtx, b, dir, rep)
+	res, err := w.build(buildCtx, b, dir, rep, w.Queue.Follow(ctx, job, filepath.Join(dir, "build.log")))
 	cause := context.Cause(buildCtx)
-	state, msg := store.Succeeded, ""
+	o := queue.Outcome{State: store.Succeeded}
 	switch {
 	case errors.Is(cause, errLeaseLost):
 		log.Warn("build abandoned: its lease was lost")
 		return
 	case errors.Is(cause, errShutdown):
-		if err := w.Store.Release(context.Background(), lease); err != nil {
+		rctx, stop := context.WithTimeout(context.Background(), 10*time.Second)
+		defer stop()
+		if err := w.Queue.Release(rctx, lease); err != nil {
 			log.Error("release", "err", err)
 		}
 		log.Info("build handed back to the queue")
 		return
 	case errors.Is(cause, errCancelled):
-		state, msg = store.Cancelled, "cancelled on request"
+		o.State, o.Error = store.Cancelled, "cancelled on request"
 	case err != nil:
-		state, msg = store.Failed, err.Error()
+		o.State, o.Error = store.Failed, err.Error()
 	}
-	var arts []artifact
 	if res != nil {
+		o.Stages = map[string]float64{}
+		for _, st := range res.Stages {
+			o.Stages[st.Name] = st.Seconds
+		}
 		for _, a := range res.Artifacts {
-			arts = append(arts, artifact{Name: filepath.Base(a.Path), Size: a.Size, SHA256: a.SHA256,
-				URL: "/api/v1/builds/" + b.ID + "/artifacts/" + filepath.Base(a.Path)})
+			o.Artifacts = append(o.Artifacts, queue.Artifact{Name: filepath.Base(a.Path), Size: a.Size, SHA256: a.SHA256, Path: a.Path})
 		}
 	}
-	data, _ := json.Marshal(arts)
-	if err := w.Store.Finish(context.Background(), lease, state, msg, data); err != nil {
+	if err := w.Queue.Finish(context.Background(), lease, o); err != nil {
 		log.Error("finish", "err", err)
 		return
 	}
-	log.Info("build finished", "state", state)
+	log.Info("build finished", "state", o.State)
 }
 
-func (w *Worker) build(ctx context.Context, b *store.Build, dir string, rep build.Reporter) (*build.Result, error) {
+// build runs the build with its log and artifacts in dir; follow stops
+// passing the log on once the build is over.
+func (w *Worker) build(ctx context.Context, b *store.Build, dir string, rep build.Reporter, follow func()) (*build.Result, error) {
+	defer follow()
 	req, err := spec.ParseJSON("request", b.Request)
 	if err != nil {
 		return nil, err
@@ -142,16 +163,21 @@ func (w *Worker) build(ctx context.Context, b *store.Build, dir string, rep buil
 	}
 	req.Staging = "file://" + filepath.Join(dir, "artifacts")
 	opts := w.Options
-	opts.WorkDir, opts.CacheDir, opts.LogFile, opts.Service, opts.Reporter = w.Work, w.Cache, filepath.Join(dir, "build.log"), true, rep
-	return build.Run(ctx, req, opts)
+	opts.LogFile, opts.Service, opts.Reporter = filepath.Join(dir, "build.log"), true, rep
+	run := w.Build
+	if run == nil {
+		run = build.Run
+	}
+	return run(ctx, req, opts)
 }
 
 // heartbeat renews the lease until done, and stops the build when a cancel
 // is asked, the lease is lost, or the worker shuts down.
-func (w *Worker) heartbeat(ctx context.Context, lease *store.Lease, rep *stageReporter, cancel context.CancelCauseFunc, done <-chan struct{}, log *slog.Logger) {
+func (w *Worker) heartbeat(ctx context.Context, job *queue.Job, rep *stageReporter, cancel context.CancelCauseFunc, done <-chan struct{}, log *slog.Logger) {
 	// Often enough that a cancel stops the build within seconds.
-	tick := time.NewTicker(min(w.Lease/3, 2*time.Second))
+	tick := time.NewTicker(min(job.LeaseFor/3, 2*time.Second))
 	defer tick.Stop()
+	heard := time.Now()
 	for {
 		select {
 		case <-done:
@@ -160,15 +186,23 @@ func (w *Worker) heartbeat(ctx context.Context, lease *store.Lease, rep *stageRe
 			cancel(errShutdown)
 			return
 		case <-tick.C:
-			stop, err := w.Store.Heartbeat(ctx, lease, rep.current(), w.Lease)
+			stop, err := w.Queue.Heartbeat(ctx, job.Lease, rep.current())
 			switch {
 			case errors.Is(err, store.ErrLeaseLost):
 				cancel(errLeaseLost)
 				return
+			case err != nil && time.Since(heard) > job.LeaseFor:
+				// The server has requeued the build by now: another worker has it.
+				log.Error("no heartbeat got through for longer than the lease; stopping the build", "err", err)
+				cancel(fmt.Errorf("%w: %v", errLeaseLost, err))
+				return
 			case err != nil:
-				log.Warn("heartbeat", "err", err) // the store may be back before the lease lapses
+				log.Warn("heartbeat", "err", err) // the server may be back before the lease lapses
 			case stop:
+				heard = time.Now()
 				cancel(errCancelled)
+			default:
+				heard = time.Now()
 			}
 		}
 	}

@@ -24,6 +24,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"expiry requeues":        expiry,
 		"release requeues":       release,
 		"concurrent claimers":    concurrentClaimers,
+		"workers":                workers,
+		"tokens":                 tokens,
+		"counts":                 counts,
+		"listen":                 listen,
 	}
 	for name, test := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -215,5 +219,112 @@ func concurrentClaimers(t *testing.T, s store.Store) {
 		if n != 1 {
 			t.Errorf("build %s claimed %d times", id, n)
 		}
+	}
+}
+
+func workers(t *testing.T, s store.Store) {
+	w := &store.Worker{Name: "b1", Arches: []string{"x86_64"}, Releases: []string{"40", "rawhide"}, Slots: 2, Version: "v1"}
+	if err := s.SeenWorker(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	w.Slots = 3
+	if err := s.SeenWorker(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	create(t, s, "live", "x86_64", "40")
+	create(t, s, "live", "x86_64", "40")
+	_, l, _ := s.Claim(ctx, store.Claim{Worker: "b1", For: time.Minute})
+	s.Finish(ctx, l, store.Failed, "broke", nil)
+	_, l, _ = s.Claim(ctx, store.Claim{Worker: "b1", For: time.Minute})
+	before := time.Now()
+	s.Heartbeat(ctx, l, "packages", time.Minute)
+	all, err := s.Workers(ctx)
+	if err != nil || len(all) != 1 {
+		t.Fatalf("workers %v %v", all, err)
+	}
+	got := all[0]
+	if got.Slots != 3 || got.Running != 1 || got.Failed != 1 || got.Succeeded != 0 || len(got.Types) != 0 || got.LastSeen.Before(before.Add(-time.Second)) {
+		t.Errorf("worker %+v", got)
+	}
+	if !got.Serves("live", "x86_64", "rawhide") || got.Serves("live", "aarch64", "40") || got.Serves("boot", "x86_64", "39") {
+		t.Errorf("Serves is wrong for %+v", got)
+	}
+}
+
+func tokens(t *testing.T, s store.Store) {
+	secret, tok, err := s.CreateToken(ctx, store.WorkerToken, "b1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.CreateToken(ctx, "admin", "x"); err == nil {
+		t.Error("a token of an unknown kind")
+	}
+	got, err := s.Authenticate(ctx, secret)
+	if err != nil || got.ID != tok.ID || got.Kind != store.WorkerToken || got.Name != "b1" {
+		t.Fatalf("authenticate: %+v %v", got, err)
+	}
+	if _, err := s.Authenticate(ctx, secret+"x"); !errors.Is(err, store.ErrBadToken) {
+		t.Errorf("a wrong secret: %v", err)
+	}
+	s.CreateToken(ctx, store.UserToken, "qa")
+	if n, err := s.RevokeToken(ctx, "b1"); n != 1 || err != nil {
+		t.Errorf("revoke by name: %d %v", n, err)
+	}
+	if _, err := s.Authenticate(ctx, secret); !errors.Is(err, store.ErrBadToken) {
+		t.Errorf("a revoked token: %v", err)
+	}
+	all, _ := s.Tokens(ctx)
+	if len(all) != 2 || all[0].Revoked == nil || all[1].Revoked != nil {
+		t.Errorf("tokens %+v", all)
+	}
+}
+
+func counts(t *testing.T, s store.Store) {
+	create(t, s, "live", "x86_64", "40")
+	create(t, s, "live", "x86_64", "40")
+	create(t, s, "boot", "aarch64", "rawhide")
+	b, l, _ := s.Claim(ctx, store.Claim{Worker: "w", Types: []string{"boot"}, For: time.Minute})
+	if err := s.Holds(ctx, l); err != nil {
+		t.Errorf("holds %s: %v", b.ID, err)
+	}
+	s.Finish(ctx, l, store.Succeeded, "", nil)
+	if err := s.Holds(ctx, l); !errors.Is(err, store.ErrLeaseLost) {
+		t.Errorf("holds a finished build: %v", err)
+	}
+	all, err := s.Counts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, c := range all {
+		got[fmt.Sprintf("%s/%s/%s/%s", c.Type, c.Arch, c.Release, c.State)] = c.N
+	}
+	want := map[string]int{"live/x86_64/40/queued": 2, "boot/aarch64/rawhide/succeeded": 1}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("counts %v, want %v", got, want)
+	}
+}
+
+// listen: a listener hears of builds queued after it started.
+func listen(t *testing.T, s store.Store) {
+	lctx, stop := context.WithCancel(ctx)
+	defer stop()
+	heard := make(chan struct{}, 10)
+	s.Listen(lctx, func() { heard <- struct{}{} }, func(err error) { t.Log("listen:", err) })
+	drain := func() {
+		for {
+			select {
+			case <-heard:
+			case <-time.After(300 * time.Millisecond):
+				return
+			}
+		}
+	}
+	drain() // the wake-up after connecting
+	create(t, s, "live", "x86_64", "40")
+	select {
+	case <-heard:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no notification for a queued build")
 	}
 }

@@ -1,0 +1,52 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"fbs/internal/store"
+)
+
+// waiting says, for each queued build, why no worker takes it: none
+// serves its type, arch and release, or those that do are lost.
+func (s *Server) waiting(ctx context.Context, builds ...*store.Build) {
+	var queued []*store.Build
+	for _, b := range builds {
+		if b.State == store.Queued {
+			queued = append(queued, b)
+		}
+	}
+	if len(queued) == 0 || s.Queue == nil {
+		return
+	}
+	workers, err := s.Store.Workers(ctx)
+	if err != nil {
+		return // a status without the reason is better than none
+	}
+	now := time.Now()
+	for _, b := range queued {
+		var lost []string
+		serving := false
+		for _, w := range workers {
+			if !w.Serves(b.Type, b.Arch, b.Release) {
+				continue
+			}
+			switch w.Status(now, s.Queue.Lease) {
+			case "lost":
+				lost = append(lost, w.Name)
+			case "draining":
+			default:
+				serving = true
+			}
+		}
+		switch {
+		case serving:
+		case len(lost) > 0:
+			b.Waiting = fmt.Sprintf("waiting: the workers that serve %s %s for release %s are lost (%s)", b.Arch, b.Type, b.Release, strings.Join(lost, ", "))
+		default:
+			b.Waiting = fmt.Sprintf("waiting: no worker serves %s %s builds for release %s", b.Arch, b.Type, b.Release)
+		}
+	}
+}

@@ -1,0 +1,141 @@
+package api
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"fbs/internal/store"
+)
+
+func call(t *testing.T, method, url, token string, header map[string]string, body string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(out)
+}
+
+// TestAuth: each API takes only its own kind of token.
+func TestAuth(t *testing.T) {
+	s, h := server(t)
+	ctx := context.Background()
+	wtok, _, _ := s.Store.CreateToken(ctx, store.WorkerToken, "b1")
+	utok, _, _ := s.Store.CreateToken(ctx, store.UserToken, "qa")
+	revoked, _, _ := s.Store.CreateToken(ctx, store.UserToken, "gone")
+	s.Store.RevokeToken(ctx, "gone")
+	closed := newServer(t)
+	closed.UserAuth = true
+	ch := httptest.NewServer(closed.Handler())
+	defer ch.Close()
+	cutok, _, _ := closed.Store.CreateToken(ctx, store.UserToken, "qa")
+	claim := `{"arches":["s390x"],"wait_seconds":0}` // nothing to build: 204
+	tests := map[string]struct {
+		method, url, token, body string
+		code                     int
+		want                     string
+	}{
+		"worker api, no token":        {"POST", h.URL + "/api/worker/v1/claim", "", claim, 401, "needs a worker token"},
+		"worker api, user token":      {"POST", h.URL + "/api/worker/v1/claim", utok, claim, 403, "a user token cannot call the worker API"},
+		"worker api, bad token":       {"POST", h.URL + "/api/worker/v1/claim", "fbsw_nope", claim, 401, "unknown or revoked"},
+		"worker api, worker token":    {"POST", h.URL + "/api/worker/v1/claim", wtok, claim, 204, ""},
+		"worker api, other name":      {"POST", h.URL + "/api/worker/v1/claim", wtok, `{"name":"b2"}`, 403, "worker b1's, not b2's"},
+		"open user api, no token":     {"POST", h.URL + "/api/v1/builds", "", liveJSON, 201, `"state":"queued"`},
+		"open user api, user token":   {"POST", h.URL + "/api/v1/builds", utok, liveJSON, 201, `"requester":"qa"`},
+		"open user api, worker token": {"POST", h.URL + "/api/v1/builds", wtok, liveJSON, 403, "a worker token cannot call the user API"},
+		"open user api, revoked":      {"GET", h.URL + "/api/v1/builds", revoked, "", 401, "unknown or revoked"},
+		"closed user api, no token":   {"GET", ch.URL + "/api/v1/builds", "", "", 401, "needs a user token"},
+		"closed user api, user token": {"GET", ch.URL + "/api/v1/builds", cutok, "", 200, `"builds"`},
+		"closed openapi, no token":    {"GET", ch.URL + "/api/v1/openapi.json", "", "", 200, "openapi"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			code, out := call(t, tc.method, tc.url, tc.token, map[string]string{"Content-Type": "application/json"}, tc.body)
+			if code != tc.code || !strings.Contains(out, tc.want) {
+				t.Errorf("%d %s, want %d with %q", code, out, tc.code, tc.want)
+			}
+			if tc.token == "" && tc.code == 201 && strings.Contains(out, `"requester"`) {
+				t.Errorf("an anonymous build has a requester: %s", out)
+			}
+		})
+	}
+}
+
+// TestWorkerUploads: log appends are taken once and in order, uploads are
+// checked, and nothing is taken without the lease.
+func TestWorkerUploads(t *testing.T) {
+	s, h := server(t)
+	ctx := context.Background()
+	tok, _, _ := s.Store.CreateToken(ctx, store.WorkerToken, "b1")
+	do(t, "POST", h.URL+"/api/v1/builds", "application/json", liveJSON)
+	code, out := call(t, "POST", h.URL+"/api/worker/v1/claim", tok, nil, `{"wait_seconds":1}`)
+	if code != 200 {
+		t.Fatalf("claim %d %s", code, out)
+	}
+	var job struct {
+		Build     store.Build
+		Lease     store.Lease
+		LogOffset int64 `json:"log_offset"`
+	}
+	json.Unmarshal([]byte(out), &job)
+	base := h.URL + "/api/worker/v1/builds/" + job.Build.ID
+	lease := map[string]string{LeaseHeader: job.Lease.Token}
+	off := func(n int64) string { return fmt.Sprintf("?offset=%d", job.LogOffset+n) }
+	data := "iso content"
+	sum := sha256.Sum256([]byte(data))
+	hexSum := hex.EncodeToString(sum[:])
+	tests := []struct {
+		name, method, path string
+		header             map[string]string
+		body               string
+		code               int
+		want               string
+	}{
+		{"append", "POST", "/log" + off(0), lease, "one\n", 200, ""},
+		{"append again", "POST", "/log" + off(0), lease, "one\n", 200, ""},
+		{"append overlapping", "POST", "/log" + off(2), lease, "e\ntwo\n", 200, ""},
+		{"append past the end", "POST", "/log" + off(100), lease, "x\n", 416, `"size"`},
+		{"append without lease", "POST", "/log" + off(8), nil, "x\n", 410, "no longer held"},
+		{"append, no offset", "POST", "/log", lease, "x\n", 400, "offset"},
+		{"upload", "PUT", "/artifacts/x.iso", map[string]string{LeaseHeader: job.Lease.Token, SHA256Header: hexSum}, data, 201, ""},
+		{"upload again", "PUT", "/artifacts/x.iso", map[string]string{LeaseHeader: job.Lease.Token, SHA256Header: hexSum}, data, 201, ""},
+		{"upload other content", "PUT", "/artifacts/x.iso", map[string]string{LeaseHeader: job.Lease.Token, SHA256Header: hexSum}, "other", 400, "does not match"},
+		{"upload bad name", "PUT", "/artifacts/..x", map[string]string{LeaseHeader: job.Lease.Token, SHA256Header: hexSum}, data, 400, "plain file name"},
+		{"finish, missing artifact", "POST", "/finish", lease, `{"state":"succeeded","artifacts":[{"name":"y.iso","size":3}]}`, 400, "not uploaded"},
+		{"finish, not final", "POST", "/finish", lease, `{"state":"running"}`, 400, "not a final state"},
+		{"heartbeat", "POST", "/heartbeat", lease, `{"stage":"squashfs"}`, 200, `"cancel":false`},
+		{"finish", "POST", "/finish", lease, `{"state":"succeeded","artifacts":[{"name":"x.iso","size":11,"sha256":"` + hexSum + `"}]}`, 204, ""},
+		{"heartbeat after finish", "POST", "/heartbeat", lease, `{}`, 410, "no longer held"},
+	}
+	for _, tc := range tests {
+		code, out := call(t, tc.method, base+tc.path, tok, tc.header, tc.body)
+		if code != tc.code || !strings.Contains(out, tc.want) {
+			t.Errorf("%s: %d %s, want %d with %q", tc.name, code, out, tc.code, tc.want)
+		}
+	}
+	_, logText := call(t, "GET", h.URL+"/api/v1/builds/"+job.Build.ID+"/log", "", nil, "")
+	if !strings.HasSuffix(logText, "took the build\none\ntwo\n") {
+		t.Errorf("log %q", logText)
+	}
+	b, _ := s.Store.Get(ctx, job.Build.ID)
+	if b.State != store.Succeeded || !strings.Contains(string(b.Artifacts), "/api/v1/builds/"+b.ID+"/artifacts/x.iso") {
+		t.Errorf("build %+v", b)
+	}
+}

@@ -1,0 +1,203 @@
+// Package queue is the server's side of building: it hands queued builds
+// to workers under leases, and takes their logs, artifacts and results
+// into the server's data dir and store. fbs serve's own worker slots call
+// it directly; remote workers reach it through the worker API.
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"fbs/internal/buildlog"
+	"fbs/internal/metrics"
+	"fbs/internal/store"
+)
+
+// Service is the queue over a store and a data dir.
+type Service struct {
+	Store store.Store
+	Data  string
+	// Lease is how long a worker may go silent before its build is requeued.
+	Lease   time.Duration
+	Metrics *metrics.Metrics // nil: none kept
+	Log     *slog.Logger
+
+	bell bell
+	mu   sync.Mutex // orders log writes: attempt headers and appends
+}
+
+// Job is a claimed build: its lease, and where the worker's log lines
+// begin in the server's log (after the lines of earlier attempts).
+type Job struct {
+	Build     *store.Build `json:"build"`
+	Lease     *store.Lease `json:"lease"`
+	LogOffset int64        `json:"log_offset"`
+	// LeaseFor is the server's lease: the worker heartbeats well within it.
+	LeaseFor time.Duration `json:"lease_for"`
+}
+
+// Outcome is how a build ended, as its worker reports it.
+type Outcome struct {
+	State     store.State        `json:"state"`
+	Error     string             `json:"error,omitempty"`
+	Artifacts []Artifact         `json:"artifacts,omitempty"`
+	Stages    map[string]float64 `json:"stages,omitempty"` // seconds
+}
+
+// Artifact is one output file of a build.
+type Artifact struct {
+	Name   string `json:"name"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256,omitempty"`
+	URL    string `json:"url,omitempty"`
+	Path   string `json:"-"` // where the worker has it
+}
+
+// Dir is where a build's log and artifacts live on the server.
+func Dir(data, id string) string { return filepath.Join(data, "builds", id) }
+
+// LogPath is the build's log on the server.
+func LogPath(data, id string) string { return filepath.Join(Dir(data, id), "build.log") }
+
+// Run wakes claimers when builds are queued (on any server of the
+// database) and requeues the builds of silent workers, until ctx ends.
+func (s *Service) Run(ctx context.Context, maxAttempts int) {
+	s.Store.Listen(ctx, s.bell.ring, func(err error) { s.Log.Warn("queue notifications: reconnecting", "err", err) })
+	tick := time.NewTicker(max(s.Lease/4, time.Second))
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		requeued, failed, err := s.Store.Expire(ctx, time.Now(), maxAttempts)
+		if err != nil {
+			s.Log.Error("lease expiry", "err", err)
+			continue
+		}
+		for _, id := range requeued {
+			s.Log.Warn("worker went silent; build back in the queue", "build", id)
+			s.note(id, "fbs: the worker went silent for %s; the build goes back to the queue", s.Lease)
+		}
+		for _, id := range failed {
+			s.Log.Error("worker went silent too often; build failed", "build", id)
+			s.note(id, "fbs: the worker went silent for %s again; the build failed after %d attempts", s.Lease, maxAttempts)
+		}
+		if s.Metrics != nil {
+			s.Metrics.Expired(len(requeued) + len(failed))
+		}
+	}
+}
+
+// Claim gives w the oldest queued build it serves, waiting up to wait
+// for one; store.ErrNoJob when none came.
+func (s *Service) Claim(ctx context.Context, w *store.Worker, wait time.Duration) (*Job, error) {
+	if err := s.Store.SeenWorker(ctx, w); err != nil {
+		return nil, fmt.Errorf("register worker %s: %w", w.Name, err)
+	}
+	c := store.Claim{Worker: w.Name, Types: w.Types, Arches: w.Arches, Releases: w.Releases, For: s.Lease}
+	deadline := time.Now().Add(wait)
+	for {
+		rang := s.bell.wait() // before trying, so a build queued meanwhile is not missed
+		b, l, err := s.Store.Claim(ctx, c)
+		if err == nil {
+			off, err := s.attempt(b, l)
+			return &Job{Build: b, Lease: l, LogOffset: off, LeaseFor: s.Lease}, err
+		}
+		left := time.Until(deadline)
+		if !errors.Is(err, store.ErrNoJob) || left <= 0 {
+			return nil, err
+		}
+		// A notification lost while reconnecting costs at most 10 s.
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-rang:
+		case <-time.After(min(left, 10*time.Second)):
+		}
+	}
+}
+
+// attempt starts the attempt's part of the log and says where it ends.
+func (s *Service) attempt(b *store.Build, l *store.Lease) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	path := LogPath(s.Data, b.ID)
+	if err := os.MkdirAll(filepath.Join(filepath.Dir(path), "artifacts"), 0o755); err != nil {
+		return 0, err
+	}
+	log, err := buildlog.Create(path)
+	if err != nil {
+		return 0, err
+	}
+	log.Printf("fbs: attempt %d: worker %s took the build", b.Attempts, l.Worker)
+	log.Close()
+	st, err := os.Stat(path)
+	if err != nil {
+		return 0, err
+	}
+	return st.Size(), nil
+}
+
+// note adds a line of the server's to a build's log.
+func (s *Service) note(id, format string, args ...any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if log, err := buildlog.Create(LogPath(s.Data, id)); err == nil {
+		log.Printf(format, args...)
+		log.Close()
+	}
+}
+
+// Heartbeat renews the lease and says whether a cancel was asked.
+func (s *Service) Heartbeat(ctx context.Context, l *store.Lease, stage string) (bool, error) {
+	return s.Store.Heartbeat(ctx, l, stage, s.Lease)
+}
+
+// Release hands the build back to the queue.
+func (s *Service) Release(ctx context.Context, l *store.Lease) error {
+	if err := s.Store.Release(ctx, l); err != nil {
+		return err
+	}
+	s.note(l.BuildID, "fbs: worker %s stopped; the build goes back to the queue", l.Worker)
+	return nil
+}
+
+// Follow is nothing to do here: a worker of this server writes its log
+// where the server reads it.
+func (s *Service) Follow(context.Context, *Job, string) func() { return func() {} }
+
+// Finish records the outcome; the artifacts must be in the build's
+// artifacts dir with the sizes the worker reports.
+func (s *Service) Finish(ctx context.Context, l *store.Lease, o Outcome) error {
+	b, err := s.Store.Get(ctx, l.BuildID)
+	if err != nil {
+		return err
+	}
+	arts := make([]Artifact, 0, len(o.Artifacts))
+	for _, a := range o.Artifacts {
+		if err := checkName(a.Name); err != nil {
+			return err
+		}
+		st, err := os.Stat(filepath.Join(Dir(s.Data, b.ID), "artifacts", a.Name))
+		if err != nil || st.Size() != a.Size {
+			return fmt.Errorf("artifact %s: %w", a.Name, ErrMissing)
+		}
+		a.URL = "/api/v1/builds/" + b.ID + "/artifacts/" + a.Name
+		arts = append(arts, a)
+	}
+	if err := s.Store.Finish(ctx, l, o.State, o.Error, marshal(arts)); err != nil {
+		return err
+	}
+	if s.Metrics != nil && b.Started != nil {
+		s.Metrics.Finished(b.Type, o.State, time.Since(*b.Started), o.Stages)
+	}
+	return nil
+}

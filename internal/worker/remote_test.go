@@ -1,0 +1,192 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fbs/internal/api"
+	"fbs/internal/queue"
+	"fbs/internal/store"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// farm is a server on SQLite with its worker API over HTTP.
+type farm struct {
+	st   store.Store
+	q    *queue.Service
+	url  string
+	data string
+}
+
+func newFarm(t *testing.T, lease time.Duration) *farm {
+	t.Helper()
+	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "fbs.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := t.TempDir()
+	q := &queue.Service{Store: st, Data: data, Lease: lease, Log: quiet}
+	ctx, stop := context.WithCancel(context.Background())
+	go q.Run(ctx, 3)
+	h := httptest.NewServer((&api.Server{Store: st, Queue: q, Data: data, Log: quiet}).Handler())
+	t.Cleanup(func() { stop(); h.Close(); st.Close() })
+	return &farm{st: st, q: q, url: h.URL, data: data}
+}
+
+func (f *farm) submit(t *testing.T, arch string) string {
+	t.Helper()
+	req := `{"type":"live","arch":"` + arch + `","release":"40","live":{"kickstart":"repo --name=x --baseurl=http://x/\n"}}`
+	resp, err := http.Post(f.url+"/api/v1/builds", "application/json", strings.NewReader(req))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b store.Build
+	json.NewDecoder(resp.Body).Decode(&b)
+	if resp.StatusCode != 201 {
+		t.Fatalf("submit: %d", resp.StatusCode)
+	}
+	return b.ID
+}
+
+func (f *farm) worker(t *testing.T, name string, slots int, d time.Duration) *Worker {
+	t.Helper()
+	secret, _, err := f.st.CreateToken(context.Background(), store.WorkerToken, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Worker{
+		Queue: &Remote{Servers: []string{f.url}, Token: secret, Client: &http.Client{}, Log: quiet},
+		Dir:   t.TempDir(), Clean: true, Log: quiet, Build: Simulate(d), Wait: 5 * time.Second,
+		Info: store.Worker{Name: name, Arches: []string{"x86_64"}, Slots: slots},
+	}
+}
+
+func (f *farm) wait(t *testing.T, id string, within time.Duration) *store.Build {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		b, err := f.st.Get(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b.State.Done() {
+			return b
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("build %s still %s after %s", id, b.State, within)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestRemoteWorkers: two remote workers build 12 builds over HTTP; each
+// is built once, its log and artifact reach the server, and the build
+// for an arch no worker serves waits and says why.
+func TestRemoteWorkers(t *testing.T) {
+	f := newFarm(t, 10*time.Second)
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	var wg sync.WaitGroup
+	for _, name := range []string{"b1", "b2"} {
+		w := f.worker(t, name, 2, 100*time.Millisecond)
+		wg.Go(func() { w.Run(ctx) })
+	}
+	var ids []string
+	for range 12 {
+		ids = append(ids, f.submit(t, "x86_64"))
+	}
+	odd := f.submit(t, "aarch64")
+	for _, id := range ids {
+		b := f.wait(t, id, 30*time.Second)
+		if b.State != store.Succeeded || b.Attempts != 1 || (b.Worker != "b1" && b.Worker != "b2") {
+			t.Errorf("build %s: %+v", id, b)
+		}
+		var arts []queue.Artifact
+		json.Unmarshal(b.Artifacts, &arts)
+		if len(arts) != 1 {
+			t.Fatalf("build %s artifacts %s", id, b.Artifacts)
+		}
+		got, err := os.ReadFile(filepath.Join(queue.Dir(f.data, id), "artifacts", arts[0].Name))
+		if err != nil || !strings.Contains(string(got), "simulated live image") {
+			t.Errorf("artifact on the server: %q %v", got, err)
+		}
+		log, _ := os.ReadFile(queue.LogPath(f.data, id))
+		if !strings.Contains(string(log), "attempt 1: worker b") || !strings.Contains(string(log), "stage image done (2 of 2)") {
+			t.Errorf("log on the server:\n%s", log)
+		}
+	}
+	resp, _ := http.Get(f.url + "/api/v1/builds/" + odd)
+	var b store.Build
+	json.NewDecoder(resp.Body).Decode(&b)
+	resp.Body.Close()
+	if b.State != store.Queued || !strings.Contains(b.Waiting, "no worker serves aarch64 live builds for release 40") {
+		t.Errorf("aarch64 build: %s, waiting %q", b.State, b.Waiting)
+	}
+	resp, _ = http.Get(f.url + "/api/v1/workers")
+	var ws struct{ Workers []*store.Worker }
+	json.NewDecoder(resp.Body).Decode(&ws)
+	resp.Body.Close()
+	done := 0
+	for _, w := range ws.Workers {
+		done += w.Succeeded
+		if w.State != "idle" && w.State != "busy" {
+			t.Errorf("worker %s is %s", w.Name, w.State)
+		}
+	}
+	if len(ws.Workers) != 2 || done != 12 {
+		t.Errorf("workers %+v", ws.Workers)
+	}
+	stop()
+	wg.Wait()
+}
+
+// TestRemoteLeaseLost: a worker whose build was requeued while it was
+// away hears so at its next call and stops it, reporting nothing; its
+// log appends are refused.
+func TestRemoteLeaseLost(t *testing.T) {
+	f := newFarm(t, time.Second)
+	w := f.worker(t, "b1", 1, time.Hour)
+	id := f.submit(t, "x86_64")
+	ctx := context.Background()
+	job, err := w.Queue.Claim(ctx, &w.Info, time.Second)
+	if err != nil || job.Build.ID != id {
+		t.Fatalf("claim %v %v", job, err)
+	}
+	for b, _ := f.st.Get(ctx, id); b.State == store.Running; b, _ = f.st.Get(ctx, id) {
+		time.Sleep(100 * time.Millisecond) // until the server requeues it
+	}
+	if _, err := w.Queue.Heartbeat(ctx, job.Lease, "packages"); !errors.Is(err, store.ErrLeaseLost) {
+		t.Errorf("heartbeat after expiry: %v", err)
+	}
+	if err := w.Queue.Finish(ctx, job.Lease, queue.Outcome{State: store.Succeeded}); !errors.Is(err, store.ErrLeaseLost) {
+		t.Errorf("finish after expiry: %v", err)
+	}
+	// A second worker takes it; the first one's log is refused.
+	w2 := f.worker(t, "b2", 1, time.Hour)
+	job2, err := w2.Queue.Claim(ctx, &w2.Info, time.Second)
+	if err != nil || job2.Build.Attempts != 2 {
+		t.Fatalf("second claim %+v %v", job2, err)
+	}
+	if _, err := f.q.AppendLog(ctx, job.Lease, job2.LogOffset, []byte("stale\n")); !errors.Is(err, store.ErrLeaseLost) {
+		t.Errorf("a stale append: %v", err)
+	}
+	log, _ := os.ReadFile(queue.LogPath(f.data, id))
+	for _, want := range []string{"attempt 1: worker b1", "went silent", "attempt 2: worker b2"} {
+		if !strings.Contains(string(log), want) {
+			t.Errorf("log lacks %q:\n%s", want, log)
+		}
+	}
+}
