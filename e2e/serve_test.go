@@ -12,8 +12,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"fbs/internal/fbstest"
 )
 
 // server is a running fbs serve.
@@ -168,20 +166,5 @@ func TestServe(t *testing.T) {
 	b = waitFor(t, s3.url, id, 3*time.Minute, func(b map[string]any) bool { return b["state"] == "succeeded" || b["state"] == "failed" })
 	if b["state"] != "succeeded" || b["attempts"].(float64) != 1 {
 		t.Errorf("after SIGTERM and a restart: %v", b)
-	}
-}
-
-// TestServePostgres: the same service on PostgreSQL (started from Debian's
-// packages for the test) builds what is submitted.
-func TestServePostgres(t *testing.T) {
-	dsn := fbstest.Postgres(t)
-	s := startServer(t, filepath.Join(t.TempDir(), "data"), "--db", dsn)
-	res := fbs(t, "submit", request(t, "file://"+demoDir, "true", ""), "--server", s.url, "--wait")
-	if res.code != 0 {
-		t.Fatalf("submit --wait on PostgreSQL: exit %d", res.code)
-	}
-	mustContain(t, "output", res.out, "succeeded")
-	if res := fbs(t, "list", "--server", s.url); !strings.Contains(res.out, "succeeded") {
-		t.Error("the list lacks the build")
 	}
 }

@@ -11,11 +11,20 @@ import (
 	"testing"
 )
 
+// PG is a PostgreSQL server a test started.
+type PG struct {
+	DSN string
+	ctl func(t testing.TB, args ...string)
+}
+
+// Restart stops the server (closing every connection) and starts it again.
+func (p *PG) Restart(t testing.TB) { p.ctl(t, "-m", "fast", "restart") }
+
 // Postgres starts a PostgreSQL server from Debian's packages in a fresh
-// directory, reached over a unix socket there, and returns its DSN. It
-// runs as the postgres user when the test runs as root (initdb refuses
-// root), and is stopped when the test ends.
-func Postgres(t testing.TB) string {
+// directory, reached over a unix socket there. It runs as the postgres
+// user when the test runs as root (initdb refuses root), and is stopped
+// when the test ends.
+func Postgres(t testing.TB) *PG {
 	t.Helper()
 	bins, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
 	sort.Strings(bins)
@@ -42,7 +51,7 @@ func Postgres(t testing.TB) string {
 		}
 		wrap = []string{"runuser", "-u", "postgres", "--"}
 	}
-	run := func(args ...string) {
+	run := func(t testing.TB, args ...string) {
 		t.Helper()
 		full := append(append([]string{}, wrap...), args...)
 		out, err := exec.Command(full[0], full[1:]...).CombinedOutput()
@@ -51,12 +60,15 @@ func Postgres(t testing.TB) string {
 		}
 	}
 	data := filepath.Join(dir, "data")
-	run(filepath.Join(bin, "initdb"), "-D", data, "-A", "trust", "-U", "fbs", "--no-sync", "-E", "UTF8")
-	run(filepath.Join(bin, "pg_ctl"), "-D", data, "-l", filepath.Join(dir, "log"), "-w", "start",
-		"-o", fmt.Sprintf("-k %s -c listen_addresses='' -F", dir))
+	run(t, filepath.Join(bin, "initdb"), "-D", data, "-A", "trust", "-U", "fbs", "--no-sync", "-E", "UTF8")
+	ctl := func(t testing.TB, args ...string) {
+		run(t, append([]string{filepath.Join(bin, "pg_ctl"), "-D", data, "-l", filepath.Join(dir, "log"), "-w",
+			"-o", fmt.Sprintf("-k %s -c listen_addresses='' -F", dir)}, args...)...)
+	}
+	ctl(t, "start")
 	t.Cleanup(func() {
 		full := append(append([]string{}, wrap...), filepath.Join(bin, "pg_ctl"), "-D", data, "-m", "immediate", "stop")
 		exec.Command(full[0], full[1:]...).Run()
 	})
-	return fmt.Sprintf("host=%s user=fbs dbname=postgres sslmode=disable", dir)
+	return &PG{DSN: fmt.Sprintf("host=%s user=fbs dbname=postgres sslmode=disable", dir), ctl: ctl}
 }

@@ -109,7 +109,7 @@ func (s *Service) PutArtifact(ctx context.Context, l *store.Lease, name string, 
 	}
 	final := filepath.Join(dir, name)
 	if err := os.Link(tmp, final); errors.Is(err, os.ErrExist) {
-		if same, _ := sameSum(final, got); same {
+		if have, _ := FileSHA256(final); have == got {
 			return nil // a retried upload
 		}
 		return fmt.Errorf("artifact %s: %w", name, ErrExists)
@@ -119,15 +119,16 @@ func (s *Service) PutArtifact(ctx context.Context, l *store.Lease, name string, 
 	return nil
 }
 
-func sameSum(path, sum string) (bool, error) {
+// FileSHA256 is the file's sha256, in hex.
+func FileSHA256(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return false, err
+		return "", err
 	}
 	defer f.Close()
 	h := sha256.New()
 	if _, err := io.Copy(h, f); err != nil {
-		return false, err
+		return "", err
 	}
-	return hex.EncodeToString(h.Sum(nil)) == sum, nil
+	return hex.EncodeToString(h.Sum(nil)), nil
 }

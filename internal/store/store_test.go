@@ -45,7 +45,7 @@ func TestSQLiteReopen(t *testing.T) {
 }
 
 func TestPostgres(t *testing.T) {
-	dsn := fbstest.Postgres(t)
+	dsn := fbstest.Postgres(t).DSN
 	admin, err := sql.Open("pgx", dsn)
 	if err != nil {
 		t.Fatal(err)

@@ -184,6 +184,13 @@ func (r *Remote) Release(ctx context.Context, l *store.Lease) error {
 // trying through server restarts for a while, not past a lost lease.
 func (r *Remote) Finish(ctx context.Context, l *store.Lease, o queue.Outcome) error {
 	for _, a := range o.Artifacts {
+		if a.SHA256 == "" {
+			sum, err := queue.FileSHA256(a.Path)
+			if err != nil {
+				return fmt.Errorf("artifact %s: %w", a.Name, err)
+			}
+			a.SHA256 = sum
+		}
 		h := leaseHeader(l)
 		h.Set(api.SHA256Header, a.SHA256)
 		h.Set("Content-Type", "application/octet-stream")

@@ -143,7 +143,15 @@ func (w *Worker) run(ctx context.Context, slot int, job *queue.Job) {
 			o.Artifacts = append(o.Artifacts, queue.Artifact{Name: filepath.Base(a.Path), Size: a.Size, SHA256: a.SHA256, Path: a.Path})
 		}
 	}
-	if err := w.Queue.Finish(context.Background(), lease, o); err != nil {
+	err = w.Queue.Finish(context.Background(), lease, o)
+	if err != nil && !errors.Is(err, store.ErrLeaseLost) {
+		// The build is over either way: say why it has no result, rather
+		// than leave it to run out its lease and be built again.
+		log.Error("finish", "err", err)
+		o = queue.Outcome{State: store.Failed, Error: "reporting the result: " + err.Error(), Stages: o.Stages}
+		err = w.Queue.Finish(context.Background(), lease, o)
+	}
+	if err != nil {
 		log.Error("finish", "err", err)
 		return
 	}
