@@ -51,6 +51,7 @@ test: deps unit fuzz e2e
 bench: deps build
 	bench/live.sh
 	bench/types.sh
+	bench/queue.sh
 
 clean:
 	rm -rf bin

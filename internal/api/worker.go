@@ -88,7 +88,8 @@ func (s *Server) claim(w http.ResponseWriter, r *http.Request) {
 	}
 	info := &store.Worker{Name: tokenOf(r).Name, Arches: c.Arches, Releases: c.Releases, Types: c.Types,
 		Slots: max(c.Slots, 1), Version: c.Version, Draining: c.Draining}
-	wait := min(time.Duration(c.Wait*float64(time.Second)), MaxClaimWait)
+	// Within half a lease the worker calls again, so it is never taken for lost.
+	wait := min(time.Duration(c.Wait*float64(time.Second)), MaxClaimWait, s.Queue.Lease/2)
 	if c.Draining {
 		wait = 0
 	}

@@ -11,7 +11,9 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
+	"fbs/internal/metrics"
 	"fbs/internal/store"
 )
 
@@ -137,5 +139,21 @@ func TestWorkerUploads(t *testing.T) {
 	b, _ := s.Store.Get(ctx, job.Build.ID)
 	if b.State != store.Succeeded || !strings.Contains(string(b.Artifacts), "/api/v1/builds/"+b.ID+"/artifacts/x.iso") {
 		t.Errorf("build %+v", b)
+	}
+}
+
+// TestMetrics: /metrics speaks Prometheus's format with the queue as the
+// store has it.
+func TestMetrics(t *testing.T) {
+	s := newServer(t)
+	s.Metrics = metrics.New(s.Store, time.Minute, s.Log)
+	h := httptest.NewServer(s.Handler())
+	defer h.Close()
+	do(t, "POST", h.URL+"/api/v1/builds", "application/json", liveJSON)
+	code, out := call(t, "GET", h.URL+"/metrics", "", nil, "")
+	for _, want := range []string{`fbs_queue_depth{arch="x86_64",release="40",type="live"} 1`, `fbs_builds{state="queued"} 1`, `fbs_workers{state="lost"} 0`, "fbs_lease_expiries_total 0"} {
+		if code != 200 || !strings.Contains(out, want) {
+			t.Errorf("/metrics %d lacks %q", code, want)
+		}
 	}
 }

@@ -38,9 +38,12 @@ type Job struct {
 	Build     *store.Build `json:"build"`
 	Lease     *store.Lease `json:"lease"`
 	LogOffset int64        `json:"log_offset"`
-	// LeaseFor is the server's lease: the worker heartbeats well within it.
-	LeaseFor time.Duration `json:"lease_for"`
+	// LeaseSeconds is the server's lease: the worker heartbeats well within it.
+	LeaseSeconds float64 `json:"lease_seconds"`
 }
+
+// LeaseFor is the lease as a duration.
+func (j *Job) LeaseFor() time.Duration { return time.Duration(j.LeaseSeconds * float64(time.Second)) }
 
 // Outcome is how a build ended, as its worker reports it.
 type Outcome struct {
@@ -109,7 +112,7 @@ func (s *Service) Claim(ctx context.Context, w *store.Worker, wait time.Duration
 		b, l, err := s.Store.Claim(ctx, c)
 		if err == nil {
 			off, err := s.attempt(b, l)
-			return &Job{Build: b, Lease: l, LogOffset: off, LeaseFor: s.Lease}, err
+			return &Job{Build: b, Lease: l, LogOffset: off, LeaseSeconds: s.Lease.Seconds()}, err
 		}
 		left := time.Until(deadline)
 		if !errors.Is(err, store.ErrNoJob) || left <= 0 {

@@ -46,6 +46,9 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	return migrate(ctx, &DB{db: db}, goose.DialectSQLite3, path)
 }
 
+// maxConns bounds a server's PostgreSQL connections.
+const maxConns = 24
+
 // OpenPostgres connects to PostgreSQL (a postgres:// URL or key=value
 // string) and migrates its schema; servers starting at once are safe, as
 // goose takes a session lock.
@@ -54,6 +57,12 @@ func OpenPostgres(ctx context.Context, dsn string) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Connections are kept, not made anew per query (database/sql keeps 2
+	// idle by default: under load each claim would fork a backend), and
+	// bounded well below PostgreSQL's 100, which several servers share.
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(maxConns)
+	db.SetConnMaxIdleTime(5 * time.Minute)
 	return migrate(ctx, &DB{db: db, postgres: true, dsn: dsn}, goose.DialectPostgres, "postgres")
 }
 

@@ -5,8 +5,10 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"fbs/internal/fbstest"
 	"fbs/internal/store"
@@ -65,4 +67,34 @@ func TestPostgres(t *testing.T) {
 		}
 		return s
 	})
+}
+
+// BenchmarkClaimPostgres: claims per second with 100 claimers at once on
+// PostgreSQL (SKIP LOCKED), each claim followed by its finish.
+func BenchmarkClaimPostgres(b *testing.B) {
+	ctx := context.Background()
+	s, err := store.OpenPostgres(ctx, fbstest.Postgres(b).DSN)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	for range b.N {
+		if err := s.Create(ctx, &store.Build{Request: []byte(`{}`), Type: "live", Arch: "x86_64", Release: "40"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetParallelism(max(1, 100/runtime.GOMAXPROCS(0)))
+	start := time.Now()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			_, l, err := s.Claim(ctx, store.Claim{Worker: "w", For: time.Minute})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			s.Finish(ctx, l, store.Succeeded, "", nil)
+		}
+	})
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "claims/s")
 }

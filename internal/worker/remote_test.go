@@ -30,12 +30,17 @@ type farm struct {
 	data string
 }
 
-func newFarm(t *testing.T, lease time.Duration) *farm {
+func newFarm(t testing.TB, lease time.Duration) *farm {
 	t.Helper()
 	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "fbs.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return farmOn(t, st, lease)
+}
+
+// farmOn is a farm on st, which it closes at the end.
+func farmOn(t testing.TB, st store.Store, lease time.Duration) *farm {
 	data := t.TempDir()
 	q := &queue.Service{Store: st, Data: data, Lease: lease, Log: quiet}
 	ctx, stop := context.WithCancel(context.Background())
@@ -45,7 +50,7 @@ func newFarm(t *testing.T, lease time.Duration) *farm {
 	return &farm{st: st, q: q, url: h.URL, data: data}
 }
 
-func (f *farm) submit(t *testing.T, arch string) string {
+func (f *farm) submit(t testing.TB, arch string) string {
 	t.Helper()
 	req := `{"type":"live","arch":"` + arch + `","release":"40","live":{"kickstart":"repo --name=x --baseurl=http://x/\n"}}`
 	resp, err := http.Post(f.url+"/api/v1/builds", "application/json", strings.NewReader(req))
@@ -61,7 +66,7 @@ func (f *farm) submit(t *testing.T, arch string) string {
 	return b.ID
 }
 
-func (f *farm) worker(t *testing.T, name string, slots int, d time.Duration) *Worker {
+func (f *farm) worker(t testing.TB, name string, slots int, d time.Duration) *Worker {
 	t.Helper()
 	secret, _, err := f.st.CreateToken(context.Background(), store.WorkerToken, name)
 	if err != nil {

@@ -183,7 +183,7 @@ func (w *Worker) build(ctx context.Context, b *store.Build, dir string, rep buil
 // is asked, the lease is lost, or the worker shuts down.
 func (w *Worker) heartbeat(ctx context.Context, job *queue.Job, rep *stageReporter, cancel context.CancelCauseFunc, done <-chan struct{}, log *slog.Logger) {
 	// Often enough that a cancel stops the build within seconds.
-	tick := time.NewTicker(min(job.LeaseFor/3, 2*time.Second))
+	tick := time.NewTicker(min(job.LeaseFor()/3, 2*time.Second))
 	defer tick.Stop()
 	heard := time.Now()
 	for {
@@ -199,7 +199,7 @@ func (w *Worker) heartbeat(ctx context.Context, job *queue.Job, rep *stageReport
 			case errors.Is(err, store.ErrLeaseLost):
 				cancel(errLeaseLost)
 				return
-			case err != nil && time.Since(heard) > job.LeaseFor:
+			case err != nil && time.Since(heard) > job.LeaseFor():
 				// The server has requeued the build by now: another worker has it.
 				log.Error("no heartbeat got through for longer than the lease; stopping the build", "err", err)
 				cancel(fmt.Errorf("%w: %v", errLeaseLost, err))
