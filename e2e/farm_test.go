@@ -141,17 +141,7 @@ func TestFarm(t *testing.T) {
 	if b := status(t, s.url, id); b["worker"] != "builder1" {
 		t.Errorf("built by %v", b["worker"])
 	}
-	dl := t.TempDir()
-	if res := fbs(t, "download", id, "--server", s.url, "--dir", dl); res.code != 0 {
-		t.Fatalf("download: exit %d", res.code)
-	}
-	isos, _ := filepath.Glob(filepath.Join(dl, "FBS-Test-*.iso"))
-	sums, _ := filepath.Glob(filepath.Join(dl, "FBS-Test-*-CHECKSUM"))
-	if len(isos) != 1 || len(sums) != 1 {
-		t.Fatalf("downloaded %v %v", isos, sums)
-	}
-	sum, _ := os.ReadFile(sums[0])
-	mustContain(t, "CHECKSUM", string(sum), sha256File(t, isos[0]))
+	download(t, s.url, id)
 
 	mustContain(t, "status of the aarch64 build", fmt.Sprint(status(t, s.url, odd)), "no worker serves aarch64 live builds for release 1")
 	res = fbs(t, "workers", "--server", s.url)

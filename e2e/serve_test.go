@@ -75,6 +75,23 @@ func waitFor(t *testing.T, url, id string, within time.Duration, cond func(map[s
 	}
 }
 
+// download fetches the build's artifacts with fbs download and checks
+// the ISO against the CHECKSUM file.
+func download(t *testing.T, url, id string) {
+	t.Helper()
+	dl := t.TempDir()
+	if res := fbs(t, "download", id, "--server", url, "--dir", dl); res.code != 0 {
+		t.Fatalf("download: exit %d", res.code)
+	}
+	isos, _ := filepath.Glob(filepath.Join(dl, "FBS-Test-*.iso"))
+	sums, _ := filepath.Glob(filepath.Join(dl, "FBS-Test-*-CHECKSUM"))
+	if len(isos) != 1 || len(sums) != 1 {
+		t.Fatalf("downloaded %v %v", isos, sums)
+	}
+	sum, _ := os.ReadFile(sums[0])
+	mustContain(t, "CHECKSUM", string(sum), sha256File(t, isos[0]))
+}
+
 func submitted(t *testing.T, out string) string {
 	t.Helper()
 	for _, line := range strings.Split(out, "\n") {
@@ -104,17 +121,7 @@ func TestServe(t *testing.T) {
 	}
 	mustContain(t, "submit output", res.out, "=== stage squashfs", "succeeded")
 	id := submitted(t, res.out)
-	dl := t.TempDir()
-	if res := fbs(t, "download", id, "--server", s.url, "--dir", dl); res.code != 0 {
-		t.Fatalf("download: exit %d", res.code)
-	}
-	isos, _ := filepath.Glob(filepath.Join(dl, "FBS-Test-*.iso"))
-	sums, _ := filepath.Glob(filepath.Join(dl, "FBS-Test-*-CHECKSUM"))
-	if len(isos) != 1 || len(sums) != 1 {
-		t.Fatalf("downloaded %v %v", isos, sums)
-	}
-	sum, _ := os.ReadFile(sums[0])
-	mustContain(t, "CHECKSUM", string(sum), sha256File(t, isos[0]))
+	download(t, s.url, id)
 
 	// Cancel a build while its %post sleeps.
 	res = fbs(t, "submit", request(t, "file://"+demoDir, "sleep 1001", ""), "--server", s.url)

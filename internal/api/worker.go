@@ -19,16 +19,11 @@ const MaxClaimWait = 30 * time.Second
 // maxLogChunk bounds one log append.
 const maxLogChunk = 4 << 20
 
-// ClaimRequest is what a worker serves and how long it waits for a build.
+// ClaimRequest is what a worker serves (its name, when given, must be its
+// token's) and how long it waits for a build.
 type ClaimRequest struct {
-	Name     string   `json:"name"` // must be its token's, when given
-	Arches   []string `json:"arches"`
-	Releases []string `json:"releases"`
-	Types    []string `json:"types"`
-	Slots    int      `json:"slots"`
-	Version  string   `json:"version"`
-	Draining bool     `json:"draining,omitempty"`
-	Wait     float64  `json:"wait_seconds"`
+	store.Worker
+	Wait float64 `json:"wait_seconds"`
 }
 
 // HeartbeatRequest and HeartbeatReply renew a lease.
@@ -86,8 +81,8 @@ func (s *Server) claim(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusForbidden, fmt.Errorf("this token is worker %s's, not %s's (fbs token create --worker %s makes one)", t.Name, c.Name, c.Name))
 		return
 	}
-	info := &store.Worker{Name: tokenOf(r).Name, Arches: c.Arches, Releases: c.Releases, Types: c.Types,
-		Slots: max(c.Slots, 1), Version: c.Version, Draining: c.Draining}
+	info := &c.Worker
+	info.Name, info.Slots = tokenOf(r).Name, max(c.Slots, 1)
 	// Within half a lease the worker calls again, so it is never taken for lost.
 	wait := min(time.Duration(c.Wait*float64(time.Second)), MaxClaimWait, s.Queue.Lease/2)
 	if c.Draining {

@@ -38,6 +38,16 @@ func (f *storeFlags) open(ctx context.Context) (*store.DB, error) {
 	return store.OpenSQLite(ctx, filepath.Join(f.data, "fbs.db"))
 }
 
+// with runs fn on the store, closing it after.
+func (f *storeFlags) with(ctx context.Context, fn func(store.Store) error) error {
+	st, err := f.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return fn(st)
+}
+
 type serveFlags struct {
 	builderFlags
 	store       storeFlags

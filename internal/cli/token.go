@@ -37,18 +37,15 @@ func tokenCreateCmd() *cobra.Command {
 			case user != "":
 				kind, name = store.UserToken, user
 			}
-			st, err := sf.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			secret, t, err := st.CreateToken(cmd.Context(), kind, name)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(cmd.OutOrStdout(), secret)
-			fmt.Fprintf(cmd.ErrOrStderr(), "fbs: %s token %s for %s; it is shown only now: keep it in a file only its user can read\n", kind, t.ID, name)
-			return nil
+			return sf.with(cmd.Context(), func(st store.Store) error {
+				secret, t, err := st.CreateToken(cmd.Context(), kind, name)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), secret)
+				fmt.Fprintf(cmd.ErrOrStderr(), "fbs: %s token %s for %s; it is shown only now: keep it in a file only its user can read\n", kind, t.ID, name)
+				return nil
+			})
 		},
 	}
 	sf.register(cmd)
@@ -64,12 +61,11 @@ func tokenListCmd() *cobra.Command {
 		Short: "List tokens (never their secrets)",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := sf.open(cmd.Context())
-			if err != nil {
+			var all []*store.Token
+			err := sf.with(cmd.Context(), func(st store.Store) (err error) {
+				all, err = st.Tokens(cmd.Context())
 				return err
-			}
-			defer st.Close()
-			all, err := st.Tokens(cmd.Context())
+			})
 			if err != nil {
 				return err
 			}
@@ -96,12 +92,11 @@ func tokenRevokeCmd() *cobra.Command {
 		Short: "Revoke a token by id, or every token of a worker or user",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := sf.open(cmd.Context())
-			if err != nil {
+			var n int
+			err := sf.with(cmd.Context(), func(st store.Store) (err error) {
+				n, err = st.RevokeToken(cmd.Context(), args[0])
 				return err
-			}
-			defer st.Close()
-			n, err := st.RevokeToken(cmd.Context(), args[0])
+			})
 			if err != nil {
 				return err
 			}

@@ -153,10 +153,7 @@ func buildPath(l *store.Lease, rest string) string {
 
 func (r *Remote) Claim(ctx context.Context, w *store.Worker, wait time.Duration) (*queue.Job, error) {
 	var job queue.Job
-	code, err := r.call(ctx, "POST", "/api/worker/v1/claim", nil, jsonBody(api.ClaimRequest{
-		Name: w.Name, Arches: w.Arches, Releases: w.Releases, Types: w.Types, Slots: w.Slots,
-		Version: w.Version, Draining: w.Draining, Wait: wait.Seconds(),
-	}), &job)
+	code, err := r.call(ctx, "POST", "/api/worker/v1/claim", nil, jsonBody(api.ClaimRequest{Worker: *w, Wait: wait.Seconds()}), &job)
 	switch {
 	case err != nil:
 		return nil, err
