@@ -61,6 +61,14 @@ type Options struct {
 	Service bool
 	// Started receives the build's id and log path as soon as they exist.
 	Started func(id, logPath string)
+	// Limits bound the build's time, memory, processes and disk.
+	Limits Limits
+	// Unconfined runs the build's commands on the host as it is (for
+	// debugging, and for measuring what confinement costs).
+	Unconfined bool
+	// Hidden are host paths the build's commands must not see, besides
+	// HiddenPaths (the service's data dir, its config).
+	Hidden []string
 }
 
 // Result is a finished build.
@@ -107,8 +115,12 @@ type build struct {
 	// another dnf runs).
 	tools chan map[string]string
 	side  *side // the Koji builds' repo, when the request names builds
-	// release undoes what the build holds: the overlay on a cached root.
+	// release undoes what the build holds: the overlay on a cached root,
+	// its cgroup, its work dir's filesystem (in reverse order).
 	release []func()
+	// limits say whether a limit was hit (see runner.Runner.Limits).
+	limits []func(failed bool) error
+	disk   string // the work dir's filesystem image, under a disk limit
 }
 
 // nativeTools are the host programs every native build runs.
@@ -157,6 +169,13 @@ func Run(ctx context.Context, req *spec.Request, opts Options) (*Result, error) 
 	if err := os.MkdirAll(b.work, 0o755); err != nil {
 		return nil, fmt.Errorf("work dir: %w", err)
 	}
+	defer b.dropDisk()
+	if opts.Limits.Disk > 0 {
+		// Before anything is written there, the build log included.
+		if err := b.ownDisk(ctx, opts.Limits.Disk); err != nil {
+			return nil, err
+		}
+	}
 	logPath := filepath.Join(b.work, "build.log")
 	if logFile != "" {
 		logPath = logFile
@@ -181,6 +200,11 @@ func Run(ctx context.Context, req *spec.Request, opts Options) (*Result, error) 
 		b.log.Printf("ignored: email=%s (fbs build notifies nobody; the service does)", strings.Join(req.Email, ","))
 	}
 	res := &Result{ID: b.id, WorkDir: b.work, Log: logPath}
+	defer b.releaseAll()
+	if ctx, err = b.limit(ctx); err != nil {
+		b.log.Printf("build failed: %v", err)
+		return res, err
+	}
 	var arts []Artifact
 	switch {
 	case !native:
@@ -282,9 +306,7 @@ func (b *build) stagedName(suffix string) string {
 // large and its mounts died with their namespaces), the rest once the
 // artifacts are staged. --keep keeps everything.
 func (b *build) cleanup(staged bool) {
-	for _, f := range b.release {
-		f()
-	}
+	b.releaseAll()
 	if b.opts.Keep {
 		b.log.Printf("work dir kept: %s", b.work)
 		return
@@ -295,8 +317,17 @@ func (b *build) cleanup(staged bool) {
 		}
 	}
 	if staged && b.stagedAway() {
+		b.dropDisk()
 		os.RemoveAll(b.work)
 	}
+}
+
+// releaseAll undoes what the build holds, newest first, once.
+func (b *build) releaseAll() {
+	for i := len(b.release) - 1; i >= 0; i-- {
+		b.release[i]()
+	}
+	b.release = nil
 }
 
 // stagedAway reports whether the work dir holds nothing but emptied parts.

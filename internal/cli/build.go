@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
 
 	"fbs/internal/backend"
@@ -34,6 +35,9 @@ type builderFlags struct {
 	kojiHub    string
 	kojiTopURL string
 	rootCache  int
+	limits     build.Limits
+	confine    bool
+	hide       []string
 }
 
 func (f *builderFlags) register(cmd *cobra.Command) {
@@ -42,10 +46,31 @@ func (f *builderFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.kojiHub, "koji-hub", cmp.Or(os.Getenv("FBS_KOJI_HUB"), koji.DefaultHub), "Koji hub for nvr= and bid= ($FBS_KOJI_HUB)")
 	fl.StringVar(&f.kojiTopURL, "koji-topurl", cmp.Or(os.Getenv("FBS_KOJI_TOPURL"), koji.DefaultTopURL), "where Koji's packages are downloaded from ($FBS_KOJI_TOPURL)")
 	fl.IntVar(&f.rootCache, "root-cache", 3, "installed roots kept for rebuilds of the same package set (0: none)")
+	fl.DurationVar(&f.limits.Timeout, "timeout", 0, "wall-clock limit of a build (0: by image type: boot 1h, live 2h, dvd 3h)")
+	fl.Var((*byteSize)(&f.limits.Memory), "memory", "memory limit of a build's processes together, e.g. 4G (0: none; needs cgroups)")
+	fl.IntVar(&f.limits.Procs, "max-procs", 0, "processes a build may run at once (0: none; needs cgroups)")
+	fl.Var((*byteSize)(&f.limits.Disk), "disk-limit", "disk a build may use in its work dir, e.g. 20G (0: none); the work dir gets a filesystem of its own")
+	fl.BoolVar(&f.confine, "confine", true, "confine build commands: host read-only but for the work dir and cache, secrets hidden, no mounting")
+	fl.StringSliceVar(&f.hide, "hide", nil, "more host paths build commands must not see (besides /root, /home, /etc/shadow, /etc/ssh, /etc/fbs …)")
 }
 
 func (f *builderFlags) options() build.Options {
-	return build.Options{CacheDir: f.cache, RootCache: f.rootCache, KojiHub: f.kojiHub, KojiTopURL: f.kojiTopURL}
+	return build.Options{CacheDir: f.cache, RootCache: f.rootCache, KojiHub: f.kojiHub, KojiTopURL: f.kojiTopURL,
+		Limits: f.limits, Unconfined: !f.confine, Hidden: f.hide}
+}
+
+// byteSize is a size flag: 512M, 4G, 4GiB or bytes.
+type byteSize int64
+
+func (b *byteSize) String() string { return humanize.IBytes(uint64(*b)) }
+func (b *byteSize) Type() string   { return "size" }
+func (b *byteSize) Set(s string) error {
+	n, err := humanize.ParseBytes(s)
+	if err != nil {
+		return err
+	}
+	*b = byteSize(n)
+	return nil
 }
 
 // bootFlags are the boot test options shared by build, demo and boot-test.

@@ -153,7 +153,7 @@ func ownWorker(f *serveFlags, q *queue.Service, log *slog.Logger) *worker.Worker
 	}
 	host, _ := os.Hostname()
 	opts := f.builderFlags.options()
-	opts.WorkDir = work
+	opts.WorkDir, opts.Hidden = work, append(opts.Hidden, f.store.data)
 	return &worker.Worker{Queue: q, Dir: f.store.data, Log: log, Options: opts, Wait: time.Minute,
 		Info: store.Worker{Name: host + "-serve", Arches: []string{hostArch()}, Slots: f.workers, Version: versionString()}}
 }

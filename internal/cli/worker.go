@@ -112,7 +112,7 @@ func runWorker(cmd *cobra.Command, f *workerFlags) error {
 	work := filepath.Join(f.data, "work")
 	os.RemoveAll(work) // a killed worker's; its mounts died with it
 	opts := f.builderFlags.options()
-	opts.WorkDir = work
+	opts.WorkDir, opts.Hidden = work, append(opts.Hidden, f.data, f.tokenFile)
 	w := &worker.Worker{
 		Queue: &worker.Remote{Servers: f.servers, Token: token, Client: &http.Client{}, Log: log},
 		Dir:   f.data, Clean: true, Log: log, Options: opts, Wait: 20 * time.Second,

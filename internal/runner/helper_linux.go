@@ -5,63 +5,151 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"syscall"
 )
 
 // helperArg is the hidden first argument with which fbs re-executes itself
-// as the namespace helper: "fbs __fbs_ns ROOT [SRC:DST…] -- CMD ARGS…".
-// ROOT may be empty (a sandboxed command on the host filesystem); each
-// SRC:DST bind-mounts a host directory into the root.
+// as the namespace helper: "fbs __fbs_ns [OPTION VALUE…] -- CMD ARGS…",
+// the options being those of helperSpec.args.
 const helperArg = "__fbs_ns"
+
+// helperSpec is what the helper sets up before it execs the command.
+type helperSpec struct {
+	root    string   // chroot (pivot_root when confined) into this image root
+	binds   []string // SRC:DST host dirs mounted into the root
+	confine bool     // host read-only but for writable, hidden paths masked, capabilities dropped
+	rw      []string
+	hide    []string
+	cgroups []string // cgroup dirs to join first
+}
+
+func (s *helperSpec) args() []string {
+	var a []string
+	add := func(opt string, vals ...string) {
+		for _, v := range vals {
+			a = append(a, opt, v)
+		}
+	}
+	if s.root != "" {
+		add("-root", s.root)
+	}
+	add("-bind", s.binds...)
+	if s.confine {
+		add("-confine", "1")
+	}
+	add("-rw", s.rw...)
+	add("-hide", s.hide...)
+	add("-cgroup", s.cgroups...)
+	return append(a, "--")
+}
+
+func parseHelper(args []string) (*helperSpec, []string, error) {
+	s := &helperSpec{}
+	for len(args) >= 2 && args[0] != "--" {
+		v := args[1]
+		switch args[0] {
+		case "-root":
+			s.root = v
+		case "-bind":
+			s.binds = append(s.binds, v)
+		case "-confine":
+			s.confine = true
+		case "-rw":
+			s.rw = append(s.rw, v)
+		case "-hide":
+			s.hide = append(s.hide, v)
+		case "-cgroup":
+			s.cgroups = append(s.cgroups, v)
+		default:
+			return nil, nil, fmt.Errorf("namespace helper: unknown option %s", args[0])
+		}
+		args = args[2:]
+	}
+	if len(args) < 2 || args[0] != "--" {
+		return nil, nil, fmt.Errorf("namespace helper: no command")
+	}
+	return s, args[1:], nil
+}
 
 // Init runs the namespace helper when this process was started as one, and
 // never returns then. main (and a TestMain that runs builds) calls it first.
 func Init() {
-	if len(os.Args) < 4 || os.Args[1] != helperArg {
+	if len(os.Args) < 3 || os.Args[1] != helperArg {
 		return
 	}
-	sep := slices.Index(os.Args, "--")
-	if sep < 3 {
-		return
+	spec, cmd, err := parseHelper(os.Args[2:])
+	if err == nil {
+		err = spec.run(cmd)
 	}
-	if err := helper(os.Args[2], os.Args[3:sep], os.Args[sep+1:]); err != nil {
-		fmt.Fprintf(os.Stderr, "fbs: %v\n", err)
-		os.Exit(127)
-	}
+	fmt.Fprintf(os.Stderr, "fbs: %v\n", err)
+	os.Exit(127)
 }
 
-// helper runs as PID 1 of fresh mount and PID namespaces: it keeps its
-// mounts from leaking to the host, mounts what a root needs, chroots, and
-// execs the command, which then dies with all its children when the build
-// is cancelled.
-func helper(root string, binds, args []string) error {
-	if len(args) == 0 {
-		return fmt.Errorf("namespace helper: no command")
+// run runs as PID 1 of fresh mount, PID, IPC and UTS namespaces: it joins
+// the build's cgroups, keeps its mounts from leaking to the host, confines
+// the view of the host, mounts what a root needs, enters the root, drops
+// the capabilities a build has no use for, and execs the command, which
+// then dies with all its children when the build is cancelled.
+func (s *helperSpec) run(args []string) error {
+	for _, cg := range s.cgroups {
+		if err := os.WriteFile(filepath.Join(cg, "cgroup.procs"), []byte("0"), 0); err != nil {
+			return fmt.Errorf("join cgroup %s: %w", cg, err)
+		}
 	}
 	if err := syscall.Mount("", "/", "", syscall.MS_REC|syscall.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("make mounts private: %w", err)
 	}
-	if root != "" {
-		if err := mountInto(root, binds); err != nil {
+	if s.confine {
+		if err := confineHost(s.rw, s.hide); err != nil {
 			return err
 		}
-		if err := syscall.Chroot(root); err != nil {
-			return fmt.Errorf("chroot %s: %w", root, err)
+	}
+	if s.root != "" {
+		if err := mountInto(s.root, s.binds); err != nil {
+			return err
 		}
-		if err := os.Chdir("/"); err != nil {
+		if err := enterRoot(s.root, s.confine); err != nil {
 			return err
 		}
 	} else if err := syscall.Mount("proc", "/proc", "proc", syscall.MS_NOSUID|syscall.MS_NODEV|syscall.MS_NOEXEC, ""); err != nil {
 		// A fresh /proc shows the new PID namespace, not the host's processes.
 		return fmt.Errorf("mount /proc: %w", err)
 	}
+	if s.confine {
+		if err := dropCapabilities(); err != nil {
+			return err
+		}
+	}
 	path, err := exec.LookPath(args[0])
 	if err != nil {
 		return err
 	}
 	return syscall.Exec(path, args, os.Environ())
+}
+
+// enterRoot makes root the command's /. Confined, it pivots into it and
+// lets go of the host's tree, so no chroot escape leads back to the host.
+func enterRoot(root string, pivot bool) error {
+	if !pivot {
+		if err := syscall.Chroot(root); err != nil {
+			return fmt.Errorf("chroot %s: %w", root, err)
+		}
+		return os.Chdir("/")
+	}
+	if err := syscall.Mount(root, root, "", syscall.MS_BIND|syscall.MS_REC, ""); err != nil {
+		return fmt.Errorf("bind %s on itself: %w", root, err)
+	}
+	if err := os.Chdir(root); err != nil {
+		return err
+	}
+	if err := syscall.PivotRoot(".", "."); err != nil {
+		return fmt.Errorf("pivot_root %s: %w", root, err)
+	}
+	if err := syscall.Unmount(".", syscall.MNT_DETACH); err != nil {
+		return fmt.Errorf("detach the host's tree: %w", err)
+	}
+	return os.Chdir("/")
 }
 
 func mountInto(root string, binds []string) error {

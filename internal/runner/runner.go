@@ -1,8 +1,10 @@
 // Package runner runs a build's tools. Every command line is logged before it
 // runs, its output streams into the build log, and a cancelled context stops
 // the whole process tree at once. Commands that run inside an image root do so
-// in their own mount, PID, IPC and UTS namespaces (see chroot_linux.go), so
-// nothing they mount or start outlives them.
+// in their own mount, PID, IPC and UTS namespaces (see helper_linux.go), so
+// nothing they mount or start outlives them; a confined build's commands
+// all do, on a read-only view of the host (confine_linux.go), counted in
+// the build's cgroups (cgroup_linux.go).
 package runner
 
 import (
@@ -47,6 +49,24 @@ type Runner struct {
 	Self string
 	// StopDelay is how long a cancelled tool has between SIGTERM and SIGKILL.
 	StopDelay time.Duration
+	// Confine, when set, confines every command (see Confinement).
+	Confine *Confinement
+	// Limits, when set, is asked after each command whether the build hit
+	// one of its limits (failed says whether the command failed); its
+	// error fails the command.
+	Limits func(failed bool) error
+}
+
+// Confinement is what a build's commands may do to the host: each runs in
+// its own mount, PID, IPC and UTS namespaces, sees the host's tree
+// read-only but for Writable (the work dir, the cache), does not see
+// Hidden at all (secrets, the service's data), has a /tmp of its own,
+// runs without the capabilities that could undo that (mounting, modules,
+// raw I/O, ptrace), and is counted in Cgroups (the build's limits).
+type Confinement struct {
+	Writable []string
+	Hidden   []string
+	Cgroups  []string
 }
 
 // New returns a runner that logs to log.
@@ -58,9 +78,13 @@ func New(log *buildlog.Log) *Runner {
 // command builds the exec.Cmd for c without running it.
 func (r *Runner) command(ctx context.Context, c Cmd) *exec.Cmd {
 	args := c.Args
-	if c.Root != "" || c.Sandbox {
-		args = append(append([]string{r.Self, helperArg, c.Root}, c.Binds...), "--")
-		args = append(args, c.Args...)
+	helped := c.Root != "" || c.Sandbox || r.Confine != nil
+	if helped {
+		spec := helperSpec{root: c.Root, binds: c.Binds}
+		if cf := r.Confine; cf != nil {
+			spec.confine, spec.rw, spec.hide, spec.cgroups = true, cf.Writable, cf.Hidden, cf.Cgroups
+		}
+		args = append(append([]string{r.Self, helperArg}, spec.args()...), c.Args...)
 	}
 	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
 	cmd.Dir = c.Dir
@@ -70,7 +94,7 @@ func (r *Runner) command(ctx context.Context, c Cmd) *exec.Cmd {
 		cmd.Env = append([]string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "LANG=C.UTF-8", "TERM=dumb"}, c.Env...)
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if c.Root != "" || c.Sandbox {
+	if helped {
 		cmd.SysProcAttr.Cloneflags = syscall.CLONE_NEWNS | syscall.CLONE_NEWPID | syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS
 	}
 	cmd.Cancel = func() error {
@@ -110,6 +134,12 @@ func (r *Runner) Run(ctx context.Context, c Cmd) error {
 	if ctx.Err() != nil {
 		r.Log.Printf("%s stopped: %v", tool, context.Cause(ctx))
 		return fmt.Errorf("%s: %w", tool, context.Cause(ctx))
+	}
+	if r.Limits != nil {
+		if lerr := r.Limits(err != nil); lerr != nil {
+			r.Log.Printf("%s: %v", tool, lerr)
+			return fmt.Errorf("%s: %w", tool, lerr)
+		}
 	}
 	if err != nil {
 		var ee *exec.ExitError

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -152,4 +154,96 @@ func TestQuote(t *testing.T) {
 	if got != want {
 		t.Errorf("Quote = %s, want %s", got, want)
 	}
+}
+
+// TestConfined: a confined command sees the host read-only but for its
+// writable dirs, does not see hidden paths, has its own /tmp, cannot mount,
+// and cannot see or signal the host's processes.
+func TestConfined(t *testing.T) {
+	fbstest.NeedRoot(t)
+	work, secret := t.TempDir(), t.TempDir()
+	canary := filepath.Join(t.TempDir(), "canary")
+	os.WriteFile(canary, []byte("intact"), 0o644)
+	os.WriteFile(filepath.Join(secret, "key"), []byte("s3cret"), 0o600)
+	r, log := newRunner()
+	inner := filepath.Join(secret, "work") // a service's work dir within its hidden data dir
+	os.Mkdir(inner, 0o755)
+	r.Confine = &Confinement{Writable: []string{work, inner}, Hidden: []string{secret}}
+	tests := map[string]struct {
+		script string
+		ok     bool
+	}{
+		"write the work dir":    {"echo made > " + work + "/made", true},
+		"write within hidden":   {"echo made > " + inner + "/made && ! ls " + secret + "/key", true},
+		"write the host":        {"echo changed > " + canary, false},
+		"read a hidden file":    {"cat " + secret + "/key", false},
+		"remount read-write":    {"mount -o remount,rw /", false},
+		"mount a tmpfs":         {"mount -t tmpfs none " + work, false},
+		"signal the parent":     {"kill -9 " + strconv.Itoa(os.Getpid()), false},
+		"its own tmp":           {"echo private > /tmp/fbs-confined-test && cat /tmp/fbs-confined-test", true},
+		"see the host's procs":  {"test $(ls /proc | grep -c '^[0-9]') -lt 5", true},
+		"load a kernel module":  {"modprobe -q dummy", false},
+		"write the host's /dev": {"touch /dev/fbs-confined-test", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			err := r.Run(context.Background(), Cmd{Args: []string{"sh", "-c", tc.script}})
+			if (err == nil) != tc.ok {
+				t.Errorf("error %v, want ok=%v\n%s", err, tc.ok, log)
+			}
+		})
+	}
+	if b, _ := os.ReadFile(canary); string(b) != "intact" {
+		t.Errorf("the canary reads %q", b)
+	}
+	if strings.Contains(log.String(), "s3cret") {
+		t.Error("the hidden file was read")
+	}
+	if _, err := os.Stat("/tmp/fbs-confined-test"); err == nil {
+		t.Error("/tmp was the host's")
+	}
+}
+
+// TestProcessLimit: a command that forks past the build's process limit
+// is refused the forks, and the run says the limit was hit.
+func TestProcessLimit(t *testing.T) {
+	fbstest.NeedRoot(t)
+	cg, err := NewCgroup(fmt.Sprintf("test-%d", os.Getpid()), 0, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cg.Close()
+	r, _ := newRunner()
+	r.Confine = &Confinement{Writable: []string{t.TempDir()}, Cgroups: cg.Dirs}
+	r.Limits = func(bool) error { return cg.Hit() }
+	err = r.Run(context.Background(), Cmd{Args: []string{"sh", "-c", "for i in $(seq 100); do sleep 5 & done; exit 0"}})
+	var le *LimitError
+	if !errors.As(err, &le) || le.Limit != "processes" || !strings.Contains(err.Error(), "20 processes") {
+		t.Errorf("error %v, want the process limit", err)
+	}
+}
+
+// TestMemoryLimit: a command that takes more memory than the build may
+// is killed, and the run says the limit was hit.
+func TestMemoryLimit(t *testing.T) {
+	fbstest.NeedRoot(t)
+	fbstest.Need(t, hasPython(), "python3", "apt-get install python3")
+	cg, err := NewCgroup(fmt.Sprintf("test-mem-%d", os.Getpid()), 64<<20, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cg.Close()
+	r, _ := newRunner()
+	r.Confine = &Confinement{Writable: []string{t.TempDir()}, Cgroups: cg.Dirs}
+	r.Limits = func(bool) error { return cg.Hit() }
+	err = r.Run(context.Background(), Cmd{Args: []string{"python3", "-c", "x = bytearray(512 << 20); x[::4096] = b'x' * len(x[::4096])"}})
+	var le *LimitError
+	if !errors.As(err, &le) || le.Limit != "memory" || !strings.Contains(err.Error(), "64 MiB") {
+		t.Errorf("error %v, want the memory limit", err)
+	}
+}
+
+func hasPython() bool {
+	_, err := exec.LookPath("python3")
+	return err == nil
 }

@@ -1,0 +1,162 @@
+package build
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"fbs/internal/hosttool"
+	"fbs/internal/runner"
+)
+
+// Limits bound a build; zero is none, but for Timeout, which is then the
+// image type's default.
+type Limits struct {
+	Timeout time.Duration
+	Memory  int64 // bytes, for all its processes together
+	Procs   int   // processes at once
+	Disk    int64 // bytes in its work dir
+}
+
+// DefaultTimeouts are the wall-clock limits by image type.
+var DefaultTimeouts = map[string]time.Duration{"boot": time.Hour, "live": 2 * time.Hour, "dvd": 3 * time.Hour}
+
+// HiddenPaths are what no build command sees of the host: secrets and
+// the places a service keeps its own data.
+// (/run stays: resolv.conf often lives there, and repos need DNS.)
+var HiddenPaths = []string{
+	"/root", "/home", "/etc/shadow", "/etc/gshadow", "/etc/shadow-", "/etc/gshadow-", "/etc/sudoers", "/etc/sudoers.d",
+	"/etc/ssh", "/etc/fbs", "/var/lib/fbs", "/var/lib/fbs-worker", "/var/lib/postgresql", "/etc/postgresql",
+	"/run/postgresql", "/run/secrets", "/run/docker.sock", "/run/containerd", "/run/user", "/var/log",
+	"/etc/ssl/private", "/etc/pki/tls/private", "/etc/letsencrypt",
+}
+
+// limit sets the build's limits up: the timeout on ctx, a cgroup for
+// memory and processes, a filesystem of its own for the work dir, and the
+// confinement of its commands. The returned ctx carries the timeout.
+func (b *build) limit(ctx context.Context) (context.Context, error) {
+	l := b.opts.Limits
+	timeout := l.Timeout
+	if timeout == 0 {
+		timeout = DefaultTimeouts[b.req.Type]
+	}
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, timeout, &runner.LimitError{Limit: "time", Value: timeout.String(), Flag: "--timeout"})
+		b.release = append(b.release, cancel)
+	}
+	if b.disk != "" {
+		b.log.Printf("work dir: a filesystem of its own, %d MiB (the disk limit)", l.Disk>>20)
+		b.limits = append(b.limits, func(failed bool) error {
+			var st syscall.Statfs_t
+			if failed && syscall.Statfs(b.work, &st) == nil && st.Bavail*uint64(st.Bsize) < uint64(l.Disk)/100+(1<<20) {
+				return &runner.LimitError{Limit: "disk", Value: fmt.Sprintf("%d MiB in the work dir", l.Disk>>20), Flag: "--disk-limit"}
+			}
+			return nil
+		})
+	}
+	if b.opts.Unconfined {
+		b.log.Printf("confinement: off (--confine=false): commands see and may change the host as it is")
+		return ctx, nil
+	}
+	conf := &runner.Confinement{Writable: []string{b.work, b.opts.CacheDir}, Hidden: append(HiddenPaths, b.opts.Hidden...)}
+	if l.Memory > 0 || l.Procs > 0 {
+		cg, err := runner.NewCgroup(b.id, l.Memory, l.Procs)
+		if err != nil {
+			cg.Close()
+			return ctx, fmt.Errorf("memory and process limits need a writable cgroup filesystem (%w); build without them (--memory 0 --max-procs 0)", err)
+		}
+		b.release = append(b.release, func() { cg.Close() })
+		conf.Cgroups = cg.Dirs
+		b.limits = append(b.limits, func(bool) error { return cg.Hit() })
+	}
+	b.run.Confine = conf
+	b.run.Limits = func(failed bool) error {
+		for _, f := range b.limits {
+			if err := f(failed); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	b.log.Printf("confinement: host read-only but for %s; hidden: %s; limits: %s", strings.Join(conf.Writable, ", "), strings.Join(conf.Hidden, " "), b.opts.Limits.describe(timeout))
+	return ctx, nil
+}
+
+func (l Limits) describe(timeout time.Duration) string {
+	parts := []string{"time " + timeout.String()}
+	if l.Memory > 0 {
+		parts = append(parts, fmt.Sprintf("memory %d MiB", l.Memory>>20))
+	}
+	if l.Procs > 0 {
+		parts = append(parts, fmt.Sprintf("%d processes", l.Procs))
+	}
+	if l.Disk > 0 {
+		parts = append(parts, fmt.Sprintf("disk %d MiB", l.Disk>>20))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// ownDisk puts the work dir on a filesystem of its own, size bytes large
+// (a sparse file, loop-mounted): the kernel stops writes at the limit,
+// whatever writes them. The mount lives in this process's mount
+// namespace, so it goes with the process however it ends.
+func (b *build) ownDisk(ctx context.Context, size int64) error {
+	if !runner.HasPrivateMounts() {
+		return errors.New("disk limit: it needs the build in a mount namespace of its own (run fbs as root)")
+	}
+	img := b.work + ".img"
+	f, err := os.OpenFile(img, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("disk limit: %w", err)
+	}
+	err = f.Truncate(size)
+	f.Close()
+	b.disk = img
+	if err != nil {
+		return fmt.Errorf("disk limit: %w", err)
+	}
+	for _, args := range [][]string{
+		{hosttool.Path("mkfs.ext4"), "-q", "-F", "-m", "0", "-O", "^has_journal", "-E", "lazy_itable_init=1,nodiscard", img},
+		{hosttool.Path("mount"), "-o", "loop", img, b.work},
+	} {
+		if out, err := exec.CommandContext(ctx, args[0], args[1:]...).CombinedOutput(); err != nil {
+			return fmt.Errorf("disk limit: %s: %v: %s", filepath.Base(args[0]), err, strings.TrimSpace(string(out)))
+		}
+	}
+	return os.Remove(filepath.Join(b.work, "lost+found"))
+}
+
+// dropDisk unmounts the work dir's own filesystem; what the build left in
+// it (a kept work dir, the artifacts of a build that could not stage them)
+// is copied to a plain dir of the same name first.
+func (b *build) dropDisk() {
+	img := b.disk
+	if img == "" {
+		return
+	}
+	b.disk = ""
+	entries, _ := os.ReadDir(b.work)
+	kept := b.work + ".kept"
+	if len(entries) > 0 {
+		if out, err := exec.Command("cp", "-a", b.work, kept).CombinedOutput(); err != nil {
+			b.log.Printf("work dir: keeping what it holds: %v: %s (the filesystem image %s stays)", err, out, img)
+			syscall.Unmount(b.work, syscall.MNT_DETACH)
+			return
+		}
+	}
+	if err := syscall.Unmount(b.work, syscall.MNT_DETACH); err != nil {
+		b.log.Printf("work dir: unmount: %v", err)
+	}
+	os.Remove(img)
+	os.Remove(b.work)
+	if len(entries) > 0 {
+		os.Rename(kept, b.work)
+	}
+}

@@ -1,0 +1,111 @@
+package runner
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// confineHost makes the host's tree read-only but for the writable paths,
+// masks the hidden ones, and gives the command a /tmp of its own.
+func confineHost(writable, hidden []string) error {
+	// The writable trees are cloned as they are (writable) before the
+	// host turns read-only, and put back on top afterwards: above the
+	// private /tmp too, when they lie in it.
+	clones := make([]int, len(writable))
+	for i, p := range writable {
+		fd, err := unix.OpenTree(unix.AT_FDCWD, p, unix.OPEN_TREE_CLONE|unix.AT_RECURSIVE|unix.OPEN_TREE_CLOEXEC)
+		if err != nil {
+			return fmt.Errorf("clone %s: %w", p, err)
+		}
+		defer unix.Close(fd)
+		clones[i] = fd
+	}
+	if err := setattr("/", unix.MOUNT_ATTR_RDONLY, 0); err != nil {
+		return fmt.Errorf("make the host read-only: %w", err)
+	}
+	for _, dir := range []string{"/tmp", "/var/tmp", "/dev/shm"} {
+		if err := syscall.Mount("tmpfs", dir, "tmpfs", syscall.MS_NOSUID|syscall.MS_NODEV, "mode=1777"); err != nil && !errors.Is(err, syscall.ENOENT) {
+			return fmt.Errorf("a private %s: %w", dir, err)
+		}
+	}
+	for _, p := range hidden {
+		st, err := os.Stat(p)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			continue
+		case err != nil:
+			return err
+		case st.IsDir():
+			// Read-only once the writable paths within have their mount points.
+			err = syscall.Mount("tmpfs", p, "tmpfs", syscall.MS_NOSUID|syscall.MS_NODEV|syscall.MS_NOEXEC, "size=64k,mode=0755")
+			defer setattrOne(p, unix.MOUNT_ATTR_RDONLY)
+		default:
+			err = syscall.Mount("/dev/null", p, "", syscall.MS_BIND, "")
+		}
+		if err != nil {
+			return fmt.Errorf("hide %s: %w", p, err)
+		}
+	}
+	for i, p := range writable {
+		os.MkdirAll(p, 0o755) // in a private /tmp; elsewhere it is there
+		if err := unix.MoveMount(clones[i], "", unix.AT_FDCWD, p, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
+			return fmt.Errorf("make %s writable: %w", p, err)
+		}
+	}
+	return nil
+}
+
+func setattrOne(path string, set uint64) error {
+	return unix.MountSetattr(unix.AT_FDCWD, path, 0, &unix.MountAttr{Attr_set: set})
+}
+
+// setattr sets and clears mount attributes on the whole tree at path.
+func setattr(path string, set, clear uint64) error {
+	err := unix.MountSetattr(unix.AT_FDCWD, path, unix.AT_RECURSIVE, &unix.MountAttr{Attr_set: set, Attr_clr: clear})
+	if errors.Is(err, syscall.ENOSYS) {
+		return fmt.Errorf("%w (confinement needs Linux 5.12 or later)", err)
+	}
+	return err
+}
+
+// keptCapabilities are what building an image root needs: owning and
+// moding files as packages say, rpm's chroot for scriptlets, device nodes,
+// file capabilities, setuid for useradd's kin, signals within the build.
+// Gone are those that would undo the confinement or reach the host:
+// mounting (CAP_SYS_ADMIN), modules, raw I/O, ptrace, open_by_handle_at
+// (CAP_DAC_READ_SEARCH), the network's configuration, the clock, reboot.
+var keptCapabilities = []int{
+	unix.CAP_CHOWN, unix.CAP_DAC_OVERRIDE, unix.CAP_FOWNER, unix.CAP_FSETID, unix.CAP_KILL,
+	unix.CAP_SETGID, unix.CAP_SETUID, unix.CAP_SETPCAP, unix.CAP_NET_BIND_SERVICE, unix.CAP_NET_RAW,
+	unix.CAP_SYS_CHROOT, unix.CAP_MKNOD, unix.CAP_AUDIT_WRITE, unix.CAP_SETFCAP,
+}
+
+// dropCapabilities takes every other capability out of the bounding and
+// inheritable sets, so the command execs without them.
+func dropCapabilities() error {
+	keep := map[int]bool{}
+	for _, c := range keptCapabilities {
+		keep[c] = true
+	}
+	for c := 0; c <= unix.CAP_LAST_CAP; c++ {
+		if keep[c] {
+			continue
+		}
+		if err := unix.Prctl(unix.PR_CAPBSET_DROP, uintptr(c), 0, 0, 0); err != nil && !errors.Is(err, syscall.EINVAL) {
+			return fmt.Errorf("drop capability %d: %w", c, err)
+		}
+	}
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return err
+	}
+	for i := range data {
+		data[i].Inheritable = 0
+	}
+	return unix.Capset(&hdr, &data[0])
+}
