@@ -41,6 +41,10 @@ fuzz:
 	$(GO) test ./internal/kickstart -run '^$$' -fuzz '^FuzzKickstart$$' -fuzztime $(FUZZX)0000x
 	$(GO) test ./internal/kickstart -run '^$$' -fuzz '^FuzzSplitArgs$$' -fuzztime $(FUZZX)0000x
 	$(GO) test ./internal/api -run '^$$' -fuzz '^FuzzSubmit$$' -fuzztime $(FUZZX)000x
+	$(GO) test ./internal/koji -run '^$$' -fuzz '^FuzzHubAnswer$$' -fuzztime $(FUZZX)000x
+	$(GO) test ./internal/rpmrepo -run '^$$' -fuzz '^FuzzComps$$' -fuzztime $(FUZZX)00x
+	$(GO) test ./internal/rpmrepo -run '^$$' -fuzz '^FuzzPrimarySums$$' -fuzztime $(FUZZX)00x
+	$(GO) test ./internal/rpmrepo -run '^$$' -fuzz '^FuzzMetalink$$' -fuzztime $(FUZZX)000x
 
 e2e: deps
 	$(GO) test -tags e2e -count=1 -timeout 30m ./e2e

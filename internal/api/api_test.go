@@ -313,3 +313,26 @@ func BenchmarkGet(b *testing.B) {
 		}
 	})
 }
+
+// TestBuildPaths: ids and artifact names in URLs reach no file outside
+// the build's dir.
+func TestBuildPaths(t *testing.T) {
+	s, h := server(t)
+	_, out := do(t, "POST", h.URL+"/api/v1/builds", "application/json", liveJSON)
+	id := out["id"].(string)
+	os.WriteFile(filepath.Join(s.Data, "secret"), []byte("s3cret"), 0o600)
+	for _, path := range []string{
+		"/api/v1/builds/..%2Fsecret",
+		"/api/v1/builds/" + strings.Repeat("a", 65),
+		"/api/v1/builds/ID%00",
+		"/api/v1/builds/" + id + "/artifacts/..%2F..%2Fsecret",
+		"/api/v1/builds/" + id + "/artifacts/.hidden",
+		"/api/v1/builds/" + id + "/artifacts/%2Fetc%2Fpasswd",
+		"/api/v1/builds/" + id + "/log/../../secret",
+	} {
+		code, body := call(t, "GET", h.URL+path, "", nil, "")
+		if code < 400 || code >= 500 || strings.Contains(body, "s3cret") || strings.Contains(body, "root:") {
+			t.Errorf("GET %s: %d %q", path, code, body)
+		}
+	}
+}

@@ -82,7 +82,9 @@ func (b *build) kickstart(ctx context.Context) (*kickstart.Kickstart, error) {
 	}
 	loader := b.opts.Loader
 	if loader == nil {
-		loader = &kickstart.FileLoader{Dir: b.req.Dir}
+		// A service build reads no file of the server's: a %include of a
+		// path would put the server's files into the staged kickstart.
+		loader = &kickstart.FileLoader{Dir: b.req.Dir, NoLocal: b.opts.Service}
 	}
 	if text != "" {
 		ref = cmp.Or(ref, "request.ks")

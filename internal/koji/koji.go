@@ -120,6 +120,8 @@ func (c *Client) GetBuild(ctx context.Context, ref any) (Build, error) {
 		return b, &Error{Build: name, Msg: err.Error()}
 	case b.ID == 0:
 		return b, &Error{Build: name, Msg: "Koji knows no such build", Bad: true}
+	case plain(b.NVR) != nil || plain(b.Name) != nil || plain(b.Version) != nil || plain(b.Release) != nil:
+		return b, &Error{Build: name, Msg: fmt.Sprintf("the hub answered a build named %q (%q %q %q): not a plain file name", b.NVR, b.Name, b.Version, b.Release)}
 	case b.State != 1:
 		state := buildStates[b.State]
 		if state == "" {
@@ -143,6 +145,9 @@ func (c *Client) ListRPMs(ctx context.Context, b Build, arch string) ([]RPM, err
 	}
 	var rpms []RPM
 	for _, r := range all {
+		if err := plain(r.File()); err != nil || plain(r.Arch) != nil {
+			return nil, &Error{Build: b.NVR, Msg: fmt.Sprintf("listRPMs: the hub answered an RPM named %q (arch %q): not a plain file name", r.File(), r.Arch)}
+		}
 		if !r.Debuginfo() && (r.Arch == arch || r.Arch == "noarch") {
 			rpms = append(rpms, r)
 		}
@@ -151,6 +156,15 @@ func (c *Client) ListRPMs(ctx context.Context, b Build, arch string) ([]RPM, err
 		return nil, &Error{Build: b.NVR, Msg: fmt.Sprintf("has no RPM for %s or noarch", arch), Bad: true}
 	}
 	return rpms, nil
+}
+
+// plain checks a name the hub gave before it names a file here (the
+// cache is <NVR>/<RPM file>) or a path on the topurl.
+func plain(s string) error {
+	if s == "" || s == "." || s == ".." || len(s) > 255 || strings.HasPrefix(s, ".") || strings.ContainsAny(s, "/\\\x00") {
+		return fmt.Errorf("%q is not a plain file name", s)
+	}
+	return nil
 }
 
 // URL is where the RPM lies under topurl: the build's name, version and

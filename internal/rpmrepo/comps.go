@@ -40,6 +40,9 @@ func Comps(ctx context.Context, r kickstart.Repo, releasever, arch string) ([]by
 			if d.Type != want {
 				continue
 			}
+			if err := relative(d.Location.Href); err != nil {
+				return nil, fmt.Errorf("%s/repodata/repomd.xml: %s: %w", base, d.Type, err)
+			}
 			data, err := get(ctx, c, base+"/"+d.Location.Href)
 			if err != nil || want == "group" {
 				return data, err
@@ -52,4 +55,18 @@ func Comps(ctx context.Context, r kickstart.Repo, releasever, arch string) ([]by
 		}
 	}
 	return nil, nil
+}
+
+// relative checks a repomd location: a path within the repo, never one
+// that leaves it (.., an absolute path, another URL).
+func relative(href string) error {
+	if href == "" || strings.HasPrefix(href, "/") || strings.ContainsAny(href, ":\x00\\?#") {
+		return fmt.Errorf("location %q is not a path within the repo", href)
+	}
+	for _, seg := range strings.Split(href, "/") {
+		if seg == ".." {
+			return fmt.Errorf("location %q leaves the repo", href)
+		}
+	}
+	return nil
 }
