@@ -24,12 +24,20 @@ func confineHost(writable, hidden []string) error {
 		defer unix.Close(fd)
 		clones[i] = fd
 	}
+	tmps := map[string]int{}
+	for _, dir := range []string{"/tmp", "/var/tmp"} {
+		fd, err := unix.OpenTree(unix.AT_FDCWD, dir, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+		if err == nil {
+			defer unix.Close(fd)
+			tmps[dir] = fd
+		}
+	}
 	if err := setattr("/", unix.MOUNT_ATTR_RDONLY, 0); err != nil {
 		return fmt.Errorf("make the host read-only: %w", err)
 	}
 	for _, dir := range []string{"/tmp", "/var/tmp", "/dev/shm"} {
-		if err := syscall.Mount("tmpfs", dir, "tmpfs", syscall.MS_NOSUID|syscall.MS_NODEV, "mode=1777"); err != nil && !errors.Is(err, syscall.ENOENT) {
-			return fmt.Errorf("a private %s: %w", dir, err)
+		if err := privateTmp(dir, tmps[dir]); err != nil {
+			return err
 		}
 	}
 	for _, p := range hidden {
@@ -55,6 +63,38 @@ func confineHost(writable, hidden []string) error {
 		if err := unix.MoveMount(clones[i], "", unix.AT_FDCWD, p, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
 			return fmt.Errorf("make %s writable: %w", p, err)
 		}
+	}
+	return nil
+}
+
+// privateTmp gives dir a tmpfs of the command's own. With lower (a clone
+// of the host's dir, or 0), the host's files show through it read-only by
+// an overlay, so that repos and tools kept in /tmp still serve a build,
+// while what the command writes stays in its tmpfs.
+func privateTmp(dir string, lower int) error {
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", syscall.MS_NOSUID|syscall.MS_NODEV, "mode=1777"); err != nil {
+		if errors.Is(err, syscall.ENOENT) {
+			return nil
+		}
+		return fmt.Errorf("a private %s: %w", dir, err)
+	}
+	if lower == 0 {
+		return nil
+	}
+	l, u, w := dir+"/.fbs-lower", dir+"/.fbs-upper", dir+"/.fbs-work"
+	for _, d := range []string{l, u, w} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			return err
+		}
+	}
+	os.Chmod(u, 0o1777)
+	if err := unix.MoveMount(lower, "", unix.AT_FDCWD, l, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
+		return fmt.Errorf("a private %s: %w", dir, err)
+	}
+	opts := "lowerdir=" + l + ",upperdir=" + u + ",workdir=" + w
+	if err := syscall.Mount("overlay", dir, "overlay", syscall.MS_NOSUID|syscall.MS_NODEV, opts); err != nil {
+		// The host's files are then not seen; the command still has a /tmp.
+		fmt.Fprintf(os.Stderr, "fbs: %s: the host's files are not seen (overlay: %v)\n", dir, err)
 	}
 	return nil
 }

@@ -1,9 +1,11 @@
 package runner
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -125,7 +127,46 @@ func (s *helperSpec) run(args []string) error {
 	if err != nil {
 		return err
 	}
-	return syscall.Exec(path, args, os.Environ())
+	return initFor(path, args)
+}
+
+// initFor runs the command as the namespace's only child and stays its
+// init: it reaps what the command leaves orphaned, passes on SIGTERM and
+// SIGINT, and exits with the command's status. Staying (rather than
+// exec'ing the command) keeps the parent-death signal, which an exec that
+// drops capabilities clears: if fbs is killed, this init dies, and with
+// it every process of the namespace.
+func initFor(path string, args []string) error {
+	p, err := os.StartProcess(path, args, &os.ProcAttr{Env: os.Environ(), Files: []*os.File{os.Stdin, os.Stdout, os.Stderr}})
+	if err != nil {
+		return err
+	}
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	go func() {
+		for sig := range sigs {
+			p.Signal(sig)
+		}
+	}()
+	for {
+		var ws syscall.WaitStatus
+		pid, err := syscall.Wait4(-1, &ws, 0, nil)
+		if errors.Is(err, syscall.EINTR) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("wait for %s: %w", args[0], err)
+		}
+		if pid != p.Pid {
+			continue // an orphan, reaped
+		}
+		switch {
+		case ws.Exited():
+			os.Exit(ws.ExitStatus())
+		case ws.Signaled():
+			os.Exit(128 + int(ws.Signal()))
+		}
+	}
 }
 
 // enterRoot makes root the command's /. Confined, it pivots into it and
