@@ -179,6 +179,38 @@ func TestFarmWorkerKilled(t *testing.T) {
 		"attempt 2: worker "+b["worker"].(string), "stage image done (2 of 2)")
 }
 
+// TestFarmDrain: a drained worker finishes its build, takes no other,
+// and exits; the server shows it draining, and the build it left waits,
+// saying why.
+func TestFarmDrain(t *testing.T) {
+	f := newFarm(t)
+	s := f.server("--lease", "5s")
+	w := f.worker("drained", []*server{s}, "--simulate", "4s")
+	first, second := post(t, s.url, cheap("40")), post(t, s.url, cheap("40"))
+	waitFor(t, s.url, first, 30*time.Second, func(b map[string]any) bool { return b["stage"] == "packages" })
+	if res := fbs(t, "worker", "--drain", "--data", filepath.Join(f.dir, "drained")); res.code != 0 {
+		t.Fatalf("worker --drain: exit %d", res.code)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- w.Wait() }()
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("the drained worker: %v", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the drained worker did not exit")
+	}
+	if b := status(t, s.url, first); b["state"] != "succeeded" {
+		t.Errorf("the running build: %v", b)
+	}
+	b := status(t, s.url, second)
+	if b["state"] != "queued" || !strings.Contains(fmt.Sprint(b["waiting"]), "no worker serves x86_64 live builds for release 40") {
+		t.Errorf("the build left: %v", b)
+	}
+	mustContain(t, "fbs workers", fbs(t, "workers", "--server", s.url).out, "draining")
+}
+
 // TestFarmNetworkLost: a worker cut off from the server past its lease
 // stops its build and reports nothing; another worker builds it; the cut
 // off worker, back on the network, takes new work.

@@ -84,10 +84,15 @@ func (s *Server) claim(w http.ResponseWriter, r *http.Request) {
 	info := &c.Worker
 	info.Name, info.Slots = tokenOf(r).Name, max(c.Slots, 1)
 	// Within half a lease the worker calls again, so it is never taken for lost.
-	wait := min(time.Duration(c.Wait*float64(time.Second)), MaxClaimWait, s.Queue.Lease/2)
-	if c.Draining {
-		wait = 0
+	if c.Draining { // it takes nothing more; the call says so to the registry
+		if err := s.Store.SeenWorker(r.Context(), info); err != nil {
+			fail(w, http.StatusInternalServerError, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return
 	}
+	wait := min(time.Duration(c.Wait*float64(time.Second)), MaxClaimWait, s.Queue.Lease/2)
 	job, err := s.Queue.Claim(r.Context(), info, wait)
 	switch {
 	case errors.Is(err, store.ErrNoJob):

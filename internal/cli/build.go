@@ -62,8 +62,13 @@ func (f *builderFlags) options() build.Options {
 // byteSize is a size flag: 512M, 4G, 4GiB or bytes.
 type byteSize int64
 
-func (b *byteSize) String() string { return humanize.IBytes(uint64(*b)) }
-func (b *byteSize) Type() string   { return "size" }
+func (b *byteSize) String() string {
+	if *b == 0 {
+		return "0"
+	}
+	return humanize.IBytes(uint64(*b))
+}
+func (b *byteSize) Type() string { return "size" }
 func (b *byteSize) Set(s string) error {
 	n, err := humanize.ParseBytes(s)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"fbs/internal/api"
+	"fbs/internal/build"
 	"fbs/internal/metrics"
 	"fbs/internal/queue"
 	"fbs/internal/store"
@@ -21,14 +22,22 @@ import (
 )
 
 // storeFlags say where the store is: SQLite in the data dir, or PostgreSQL.
-type storeFlags struct{ data, db string }
+type storeFlags struct{ data, db, dbFile string }
 
 func (f *storeFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.data, "data", "/var/lib/fbs", "data dir: the store (SQLite), build logs and artifacts")
 	cmd.Flags().StringVar(&f.db, "db", os.Getenv("FBS_DB"), "PostgreSQL (postgres://… or key=value) instead of SQLite in the data dir ($FBS_DB)")
+	cmd.Flags().StringVar(&f.dbFile, "db-file", "", "file holding the PostgreSQL URL (one with a password belongs there)")
 }
 
 func (f *storeFlags) open(ctx context.Context) (*store.DB, error) {
+	if f.dbFile != "" {
+		dsn, err := readToken(f.dbFile)
+		if err != nil {
+			return nil, usageError{fmt.Errorf("--db-file: %w", err)}
+		}
+		f.db = dsn
+	}
 	if f.db != "" {
 		return store.OpenPostgres(ctx, f.db)
 	}
@@ -74,6 +83,9 @@ SIGTERM hands this process's running builds back to the queue. On a loopback add
 API is open; elsewhere it takes user tokens (fbs token create --user NAME) unless --open.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := loadConfig(cmd, "server"); err != nil {
+				return err
+			}
 			if f.workers > 0 {
 				if done, err := privateMounts(cmd); done {
 					return err
@@ -82,15 +94,20 @@ API is open; elsewhere it takes user tokens (fbs token create --user NAME) unles
 			return serve(cmd, &f)
 		},
 	}
+	f.register(cmd)
+	return cmd
+}
+
+func (f *serveFlags) register(cmd *cobra.Command) {
 	f.builderFlags.register(cmd)
 	f.store.register(cmd)
+	configFlag(cmd)
 	fl := cmd.Flags()
 	fl.StringVar(&f.listen, "listen", "127.0.0.1:8080", "address to listen on (port 0 picks a free one; the address is printed)")
 	fl.IntVar(&f.workers, "workers", 1, "build slots in this process (0: none, remote workers build)")
 	fl.DurationVar(&f.lease, "lease", 30*time.Second, "how long a build's worker may go silent before the build is requeued")
 	fl.IntVar(&f.maxAttempts, "max-attempts", 3, "how often a build is tried before it fails for good")
 	fl.BoolVar(&f.open, "open", false, "take user API calls without a token on a non-loopback address too")
-	return cmd
 }
 
 func serve(cmd *cobra.Command, f *serveFlags) error {
@@ -116,11 +133,29 @@ func serve(cmd *cobra.Command, f *serveFlags) error {
 	go q.Run(workCtx, f.maxAttempts)
 	done := make(chan struct{})
 	if f.workers > 0 {
+		w := ownWorker(f, q, log)
+		onHUP(workCtx, log, func() error {
+			var nf serveFlags
+			if err := reparse(nf.register, "server"); err != nil {
+				return err
+			}
+			nf.store.data, nf.workers = f.store.data, f.workers
+			w.Update(nf.slotSettings())
+			return nil
+		})
 		go func() {
 			defer close(done)
-			ownWorker(f, q, log).Run(workCtx)
+			w.Run(workCtx, nil)
 		}()
 	} else {
+		onHUP(workCtx, log, func() error {
+			var nf serveFlags
+			if err := reparse(nf.register, "server"); err != nil {
+				return err
+			}
+			log.Info("SIGHUP: a server without build slots has nothing to change while it runs; restart it for other settings")
+			return nil
+		})
 		close(done)
 	}
 
@@ -151,11 +186,18 @@ func ownWorker(f *serveFlags, q *queue.Service, log *slog.Logger) *worker.Worker
 		log.Info("removing work dirs of an earlier run", "count", len(left))
 		os.RemoveAll(work)
 	}
+	w := &worker.Worker{Queue: q, Dir: f.store.data, Log: log, Wait: time.Minute}
+	w.Info, w.Options = f.slotSettings()
+	return w
+}
+
+// slotSettings are what the server's own slots take from its flags, and
+// again on SIGHUP.
+func (f *serveFlags) slotSettings() (store.Worker, build.Options) {
 	host, _ := os.Hostname()
 	opts := f.builderFlags.options()
-	opts.WorkDir, opts.Hidden = work, append(opts.Hidden, f.store.data)
-	return &worker.Worker{Queue: q, Dir: f.store.data, Log: log, Options: opts, Wait: time.Minute,
-		Info: store.Worker{Name: host + "-serve", Arches: []string{hostArch()}, Slots: f.workers, Version: versionString()}}
+	opts.WorkDir, opts.Hidden = filepath.Join(f.store.data, "work"), append(opts.Hidden, f.store.data)
+	return store.Worker{Name: host + "-serve", Arches: []string{hostArch()}, Slots: f.workers, Version: versionString()}, opts
 }
 
 func loopback(a net.Addr) bool {

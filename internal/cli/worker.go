@@ -6,12 +6,17 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"fbs/internal/build"
+	"fbs/internal/config"
 	"fbs/internal/spec"
 	"fbs/internal/store"
 	"fbs/internal/worker"
@@ -23,6 +28,7 @@ type workerFlags struct {
 	tokenFile, name, data            string
 	slots                            int
 	simulate                         time.Duration
+	drain                            bool
 }
 
 func workerCmd() *cobra.Command {
@@ -37,6 +43,12 @@ The token comes from fbs token create --worker NAME on the server; NAME must be 
 defaults to this host's name. SIGTERM hands running builds back to the queue.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := loadConfig(cmd, "worker"); err != nil {
+				return err
+			}
+			if f.drain {
+				return drainWorker(cmd, f.data)
+			}
 			if err := f.check(); err != nil {
 				return err
 			}
@@ -48,20 +60,26 @@ defaults to this host's name. SIGTERM hands running builds back to the queue.`,
 			return runWorker(cmd, &f)
 		},
 	}
+	f.register(cmd)
+	return cmd
+}
+
+func (f *workerFlags) register(cmd *cobra.Command) {
 	f.builderFlags.register(cmd)
-	host, _ := os.Hostname()
+	configFlag(cmd)
 	fl := cmd.Flags()
 	fl.StringSliceVar(&f.servers, "server", splitList(os.Getenv("FBS_SERVER")), "fbs server URL; repeat or comma-separate for several ($FBS_SERVER)")
 	fl.StringVar(&f.tokenFile, "token-file", os.Getenv("FBS_TOKEN_FILE"), "file with this worker's token ($FBS_TOKEN_FILE)")
-	fl.StringVar(&f.name, "name", host, "worker name, as its token was made for")
-	fl.StringSliceVar(&f.arches, "arch", []string{hostArch()}, "architectures built here")
+	fl.StringVar(&f.name, "name", "", "worker name, as its token was made for (default: this host's name)")
+	fl.StringSliceVar(&f.arches, "arch", nil, "architectures built here (default: this host's)")
 	fl.StringSliceVar(&f.releases, "release", nil, "releases built here, e.g. 40,rawhide (default: any)")
 	fl.StringSliceVar(&f.types, "types", nil, "image types built here: boot, dvd, live (default: all)")
 	fl.IntVar(&f.slots, "slots", 1, "builds at once")
 	fl.StringVar(&f.data, "data", "/var/lib/fbs-worker", "where builds are made and kept until uploaded")
+	fl.BoolVar(&f.drain, "drain", false, "tell the worker running with this data dir to finish its builds, take no new ones, and exit")
+	fl.SetAnnotation("drain", config.NotSetting, nil)
 	fl.DurationVar(&f.simulate, "simulate", 0, "build nothing: each build takes this long and leaves a small file (queue load tests)")
 	fl.MarkHidden("simulate")
-	return cmd
 }
 
 func splitList(s string) []string {
@@ -72,6 +90,12 @@ func splitList(s string) []string {
 }
 
 func (f *workerFlags) check() error {
+	if f.name == "" {
+		f.name, _ = os.Hostname()
+	}
+	if len(f.arches) == 0 {
+		f.arches = []string{hostArch()}
+	}
 	if len(f.servers) == 0 {
 		return usageError{fmt.Errorf("--server: which fbs server to build for")}
 	}
@@ -103,27 +127,77 @@ func contains(list []string, v string) bool {
 	return false
 }
 
+// settings are what a worker takes from its flags, and again on SIGHUP.
+func (f *workerFlags) settings() (store.Worker, build.Options) {
+	opts := f.builderFlags.options()
+	opts.WorkDir, opts.Hidden = filepath.Join(f.data, "work"), append(opts.Hidden, f.data, f.tokenFile)
+	return store.Worker{Name: f.name, Arches: f.arches, Releases: f.releases, Types: f.types, Slots: f.slots, Version: versionString()}, opts
+}
+
 func runWorker(cmd *cobra.Command, f *workerFlags) error {
 	token, err := readToken(f.tokenFile)
 	if err != nil {
 		return usageError{err}
 	}
 	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil)).With("worker", f.name)
-	work := filepath.Join(f.data, "work")
-	os.RemoveAll(work) // a killed worker's; its mounts died with it
-	opts := f.builderFlags.options()
-	opts.WorkDir, opts.Hidden = work, append(opts.Hidden, f.data, f.tokenFile)
+	os.RemoveAll(filepath.Join(f.data, "work")) // a killed worker's; its mounts died with it
+	info, opts := f.settings()
 	w := &worker.Worker{
 		Queue: &worker.Remote{Servers: f.servers, Token: token, Client: &http.Client{}, Log: log},
-		Dir:   f.data, Clean: true, Log: log, Options: opts, Wait: 20 * time.Second,
-		Info: store.Worker{Name: f.name, Arches: f.arches, Releases: f.releases, Types: f.types, Slots: f.slots, Version: versionString()},
+		Dir:   f.data, Clean: true, Log: log, Options: opts, Wait: 20 * time.Second, Info: info,
 	}
+	onHUP(cmd.Context(), log, func() error {
+		var nf workerFlags
+		if err := reparse(nf.register, "worker"); err != nil {
+			return err
+		}
+		if err := nf.check(); err != nil {
+			return err
+		}
+		nf.name, nf.slots, nf.data, nf.tokenFile = f.name, f.slots, f.data, f.tokenFile
+		w.Update(nf.settings())
+		return nil
+	})
 	if f.simulate > 0 {
 		w.Build = worker.Simulate(f.simulate)
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "fbs: worker %s builds %s for releases %s (%s), %d at a time, for %s\n", f.name,
 		strings.Join(f.arches, ","), cmp.Or(strings.Join(f.releases, ","), "any"), cmp.Or(strings.Join(f.types, ","), "all types"), f.slots, strings.Join(f.servers, ", "))
-	w.Run(cmd.Context())
+	if err := os.MkdirAll(f.data, 0o755); err != nil {
+		return err
+	}
+	pidFile := filepath.Join(f.data, "worker.pid")
+	if err := os.WriteFile(pidFile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+		return err
+	}
+	defer os.Remove(pidFile)
+	drain := make(chan struct{})
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	defer signal.Stop(usr1)
+	go func() {
+		if _, ok := <-usr1; ok {
+			close(drain)
+		}
+	}()
+	w.Run(cmd.Context(), drain)
 	log.Info("worker stopped")
+	return nil
+}
+
+// drainWorker asks the worker that runs with data to drain (SIGUSR1).
+func drainWorker(cmd *cobra.Command, data string) error {
+	b, err := os.ReadFile(filepath.Join(data, "worker.pid"))
+	if err != nil {
+		return usageError{fmt.Errorf("no worker runs with --data %s: %w", data, err)}
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err == nil {
+		err = syscall.Kill(pid, syscall.SIGUSR1)
+	}
+	if err != nil {
+		return fmt.Errorf("drain the worker (pid file %s): %w", filepath.Join(data, "worker.pid"), err)
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "fbs: worker %d drains: its running builds finish, it takes no new ones, then it exits\n", pid)
 	return nil
 }

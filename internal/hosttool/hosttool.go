@@ -45,6 +45,8 @@ var Tools = []Tool{
 	{Name: "depmod", Package: "kmod", For: "demo kernel package", Version: []string{"--version"}},
 	{Name: "dpkg-deb", Package: "dpkg", For: "demo repo from Debian packages", Version: []string{"--version"}},
 	{Name: "apt-get", Package: "apt", For: "demo repo from Debian packages", Version: []string{"--version"}},
+	{Name: "mkfs.ext4", Package: "e2fsprogs", For: "a build's own disk (--disk-limit)", Version: []string{"-V"}, Optional: true},
+	{Name: "mount", Package: "mount", For: "a build's own disk (--disk-limit)", Version: []string{"--version"}, Optional: true},
 }
 
 // Firmware files the boot test needs.

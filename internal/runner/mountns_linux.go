@@ -41,9 +41,11 @@ func PrivateMounts() (reexeced bool, status int, err error) {
 		return false, 0, fmt.Errorf("start fbs in a mount namespace: %w", err)
 	}
 	// Ctrl-C reaches the child through the terminal's process group too; a
-	// signal sent to this process alone is passed on as it came.
+	// signal sent to this process alone is passed on as it came (SIGHUP
+	// re-reads the configuration, SIGUSR1 drains a worker: neither may end
+	// this process, which would take the child with it).
 	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGUSR1)
 	defer func() { signal.Stop(sigs); close(sigs) }()
 	go func() {
 		for s := range sigs {

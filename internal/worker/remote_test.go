@@ -107,7 +107,7 @@ func TestRemoteWorkers(t *testing.T) {
 	var wg sync.WaitGroup
 	for _, name := range []string{"b1", "b2"} {
 		w := f.worker(t, name, 2, 100*time.Millisecond)
-		wg.Go(func() { w.Run(ctx) })
+		wg.Go(func() { w.Run(ctx, nil) })
 	}
 	var ids []string
 	for range 12 {

@@ -50,6 +50,23 @@ type Worker struct {
 	Build func(context.Context, *spec.Request, build.Options) (*build.Result, error)
 	// Wait is how long one claim waits for a build.
 	Wait time.Duration
+
+	mu sync.Mutex // guards Info and Options against Update
+}
+
+// Update changes what the worker serves and how it builds, from the next
+// claim and the next build on (a configuration re-read).
+func (w *Worker) Update(info store.Worker, opts build.Options) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.Info.Arches, w.Info.Releases, w.Info.Types = info.Arches, info.Releases, info.Types
+	w.Options = opts
+}
+
+func (w *Worker) settings() (store.Worker, build.Options) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.Info, w.Options
 }
 
 var (
@@ -58,28 +75,49 @@ var (
 	errLeaseLost = errors.New("the lease on the build was lost")
 )
 
-// Run works until ctx ends; builds running then go back to the queue.
-func (w *Worker) Run(ctx context.Context) {
+// Run works until ctx ends, when builds running go back to the queue, or
+// until drain is closed and the running builds are done (nil: never).
+func (w *Worker) Run(ctx context.Context, drain <-chan struct{}) {
+	claims, stopClaims := context.WithCancel(ctx)
+	defer stopClaims()
+	go func() {
+		select {
+		case <-drain:
+			w.Log.Info("draining: running builds finish, no new ones are taken")
+			stopClaims()
+		case <-claims.Done():
+		}
+	}()
 	var wg sync.WaitGroup
 	for i := 0; i < max(w.Info.Slots, 1); i++ {
-		wg.Go(func() { w.slot(ctx, i+1) })
+		wg.Go(func() { w.slot(ctx, claims, i+1) })
 	}
 	wg.Wait()
+	if ctx.Err() == nil {
+		// Drained: the server shows this worker as draining, not lost.
+		info, _ := w.settings()
+		info.Draining = true
+		w.Queue.Claim(ctx, &info, 0)
+	}
 }
 
-func (w *Worker) slot(ctx context.Context, n int) {
+// slot claims builds while claims lasts and runs them while ctx does. A
+// claim under way when claims ends is let finish (within Wait): a build
+// the server handed out then is built, not left to its lease.
+func (w *Worker) slot(ctx, claims context.Context, n int) {
 	pause := time.Second
-	for ctx.Err() == nil {
-		job, err := w.Queue.Claim(ctx, &w.Info, w.Wait)
+	for claims.Err() == nil {
+		info, _ := w.settings()
+		job, err := w.Queue.Claim(ctx, &info, w.Wait)
 		switch {
 		case err == nil:
 			pause = time.Second
 			w.run(ctx, n, job)
-		case errors.Is(err, store.ErrNoJob) || ctx.Err() != nil:
+		case errors.Is(err, store.ErrNoJob) || claims.Err() != nil:
 		default:
 			w.Log.Error("claim", "slot", n, "err", err, "retry in", pause)
 			select {
-			case <-ctx.Done():
+			case <-claims.Done():
 			case <-time.After(pause):
 			}
 			pause = min(2*pause, 30*time.Second)
@@ -170,7 +208,7 @@ func (w *Worker) build(ctx context.Context, b *store.Build, dir string, rep buil
 		return nil, err
 	}
 	req.Staging = "file://" + filepath.Join(dir, "artifacts")
-	opts := w.Options
+	_, opts := w.settings()
 	opts.LogFile, opts.Service, opts.Reporter = filepath.Join(dir, "build.log"), true, rep
 	run := w.Build
 	if run == nil {
