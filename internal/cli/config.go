@@ -17,7 +17,7 @@ import (
 )
 
 func configFlag(cmd *cobra.Command) {
-	cmd.Flags().String("config", "", "configuration file (default "+config.DefaultPath+" when it exists)")
+	cmd.Flags().String("config", "", "configuration file ($FBS_CONFIG; default "+config.DefaultPath+" when it exists)")
 }
 
 // loadConfig fills the flags not given on the command line from the
@@ -25,6 +25,9 @@ func configFlag(cmd *cobra.Command) {
 func loadConfig(cmd *cobra.Command, section string) error {
 	path, _ := cmd.Flags().GetString("config")
 	var f *config.File
+	if path == "" {
+		path = os.Getenv("FBS_CONFIG")
+	}
 	if path == "" {
 		if _, err := os.Stat(config.DefaultPath); err == nil {
 			path = config.DefaultPath
