@@ -66,12 +66,17 @@ func (b *build) limit(ctx context.Context) (context.Context, error) {
 		return ctx, nil
 	}
 	conf := &runner.Confinement{Writable: []string{b.work, b.opts.CacheDir}, Hidden: append(HiddenPaths, b.opts.Hidden...)}
-	if l.Memory > 0 || l.Procs > 0 {
-		cg, err := runner.NewCgroup(b.id, l.Memory, l.Procs)
-		if err != nil {
-			cg.Close()
-			return ctx, fmt.Errorf("memory and process limits need a writable cgroup filesystem (%w); build without them (--memory 0 --max-procs 0)", err)
-		}
+	// A cgroup of its own holds all the build's processes (and what is
+	// left of them is killed at its end), limited or not.
+	cg, err := runner.NewCgroup(b.id, l.Memory, l.Procs)
+	switch {
+	case err != nil && (l.Memory > 0 || l.Procs > 0):
+		cg.Close()
+		return ctx, fmt.Errorf("memory and process limits need a writable cgroup filesystem (%w); build without them (--memory 0 --max-procs 0)", err)
+	case err != nil:
+		cg.Close()
+		b.log.Printf("confinement: no cgroup of its own (%v)", err)
+	default:
 		b.release = append(b.release, func() { cg.Close() })
 		conf.Cgroups = cg.Dirs
 		b.limits = append(b.limits, func(bool) error { return cg.Hit() })

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"cmp"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -25,22 +27,50 @@ type client struct {
 	err   error // reading the token
 }
 
-// serverFlags say which server, and the user token to show it.
-type serverFlags struct{ server, tokenFile string }
+// serverFlags say which server, the user token to show it, and the CA
+// that signed its certificate when it is not one the system trusts.
+type serverFlags struct{ server, tokenFile, caFile string }
 
 func serverFlag(cmd *cobra.Command) *serverFlags {
 	var f serverFlags
 	cmd.Flags().StringVar(&f.server, "server", cmp.Or(os.Getenv("FBS_SERVER"), "http://127.0.0.1:8080"), "the fbs server ($FBS_SERVER)")
+	caFlag(cmd, &f.caFile)
 	cmd.Flags().StringVar(&f.tokenFile, "token-file", os.Getenv("FBS_TOKEN_FILE"), "file with a user token, for a server that asks for one ($FBS_TOKEN_FILE, or the token in $FBS_TOKEN)")
 	return &f
 }
 
 func newClient(f *serverFlags) *client {
-	c := &client{base: strings.TrimSuffix(f.server, "/"), http: &http.Client{}, token: os.Getenv("FBS_TOKEN")}
-	if f.tokenFile != "" {
+	c := &client{base: strings.TrimSuffix(f.server, "/"), token: os.Getenv("FBS_TOKEN")}
+	c.http, c.err = httpClient(f.caFile)
+	if f.tokenFile != "" && c.err == nil {
 		c.token, c.err = readToken(f.tokenFile)
 	}
 	return c
+}
+
+func caFlag(cmd *cobra.Command, dst *string) {
+	cmd.Flags().StringVar(dst, "ca-file", os.Getenv("FBS_CA_FILE"), "PEM file of the CA that signed the server's certificate, if the system does not trust it ($FBS_CA_FILE)")
+}
+
+// httpClient trusts the system's CAs, and the one in caFile if given.
+func httpClient(caFile string) (*http.Client, error) {
+	if caFile == "" {
+		return &http.Client{}, nil
+	}
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("--ca-file: %w", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("--ca-file %s: no PEM certificate in it", caFile)
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{RootCAs: pool}
+	return &http.Client{Transport: tr}, nil
 }
 
 // readToken reads a token file: the token, with space around it ignored.

@@ -65,6 +65,8 @@ type serveFlags struct {
 	lease       time.Duration
 	maxAttempts int
 	open        bool
+	tlsCert     string
+	tlsKey      string
 }
 
 func serveCmd() *cobra.Command {
@@ -108,6 +110,8 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 	fl.DurationVar(&f.lease, "lease", 30*time.Second, "how long a build's worker may go silent before the build is requeued")
 	fl.IntVar(&f.maxAttempts, "max-attempts", 3, "how often a build is tried before it fails for good")
 	fl.BoolVar(&f.open, "open", false, "take user API calls without a token on a non-loopback address too")
+	fl.StringVar(&f.tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM; with --tls-key)")
+	fl.StringVar(&f.tlsKey, "tls-key", "", "the certificate's private key (PEM file)")
 }
 
 func serve(cmd *cobra.Command, f *serveFlags) error {
@@ -126,7 +130,14 @@ func serve(cmd *cobra.Command, f *serveFlags) error {
 	q := &queue.Service{Store: st, Data: f.store.data, Lease: f.lease, Metrics: m, Log: log}
 	srv := &api.Server{Store: st, Queue: q, Data: f.store.data, Log: log, Metrics: m, UserAuth: !f.open && !loopback(ln.Addr())}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(cmd.OutOrStdout(), "fbs: listening on http://%s\n", ln.Addr())
+	scheme := "http"
+	if f.tlsCert != "" || f.tlsKey != "" {
+		if f.tlsCert == "" || f.tlsKey == "" {
+			return usageError{fmt.Errorf("--tls-cert and --tls-key go together")}
+		}
+		scheme = "https"
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "fbs: listening on %s://%s\n", scheme, ln.Addr())
 	log.Info("serving", "addr", ln.Addr().String(), "data", f.store.data, "postgres", f.store.db != "", "workers", f.workers, "user_tokens", srv.UserAuth)
 
 	workCtx, stopWork := context.WithCancel(context.Background())
@@ -160,7 +171,13 @@ func serve(cmd *cobra.Command, f *serveFlags) error {
 	}
 
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() {
+		if scheme == "https" {
+			errc <- hs.ServeTLS(ln, f.tlsCert, f.tlsKey)
+			return
+		}
+		errc <- hs.Serve(ln)
+	}()
 	select {
 	case err = <-errc:
 	case <-ctx.Done():

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -25,7 +24,7 @@ import (
 type workerFlags struct {
 	builderFlags
 	servers, arches, releases, types []string
-	tokenFile, name, data            string
+	tokenFile, name, data, caFile    string
 	slots                            int
 	simulate                         time.Duration
 	drain                            bool
@@ -70,6 +69,7 @@ func (f *workerFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringSliceVar(&f.servers, "server", splitList(os.Getenv("FBS_SERVER")), "fbs server URL; repeat or comma-separate for several ($FBS_SERVER)")
 	fl.StringVar(&f.tokenFile, "token-file", os.Getenv("FBS_TOKEN_FILE"), "file with this worker's token ($FBS_TOKEN_FILE)")
+	caFlag(cmd, &f.caFile)
 	fl.StringVar(&f.name, "name", "", "worker name, as its token was made for (default: this host's name)")
 	fl.StringSliceVar(&f.arches, "arch", nil, "architectures built here (default: this host's)")
 	fl.StringSliceVar(&f.releases, "release", nil, "releases built here, e.g. 40,rawhide (default: any)")
@@ -140,10 +140,14 @@ func runWorker(cmd *cobra.Command, f *workerFlags) error {
 		return usageError{err}
 	}
 	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil)).With("worker", f.name)
+	hc, err := httpClient(f.caFile)
+	if err != nil {
+		return usageError{err}
+	}
 	os.RemoveAll(filepath.Join(f.data, "work")) // a killed worker's; its mounts died with it
 	info, opts := f.settings()
 	w := &worker.Worker{
-		Queue: &worker.Remote{Servers: f.servers, Token: token, Client: &http.Client{}, Log: log},
+		Queue: &worker.Remote{Servers: f.servers, Token: token, Client: hc, Log: log},
 		Dir:   f.data, Clean: true, Log: log, Options: opts, Wait: 20 * time.Second, Info: info,
 	}
 	onHUP(cmd.Context(), log, func() error {

@@ -88,14 +88,17 @@ func (c *Cgroup) makeV1(name string) error {
 		limit int64
 		file  string
 	}{{"memory", c.memory, "memory.limit_in_bytes"}, {"pids", int64(c.procs), "pids.max"}} {
-		if ctl.limit <= 0 {
-			continue
+		if ctl.limit <= 0 && ctl.name == "memory" {
+			continue // the pids group is made anyway: it holds all the build's processes
 		}
 		dir := filepath.Join(cgroupRoot, ctl.name, "fbs", name)
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return fmt.Errorf("cgroup: %w", err)
 		}
 		c.Dirs = append(c.Dirs, dir)
+		if ctl.limit <= 0 {
+			continue
+		}
 		if err := write(dir, ctl.file, strconv.FormatInt(ctl.limit, 10)); err != nil {
 			return err
 		}

@@ -214,46 +214,38 @@ func TestConfined(t *testing.T) {
 	}
 }
 
-// TestProcessLimit: a command that forks past the build's process limit
-// is refused the forks, and the run says the limit was hit.
-func TestProcessLimit(t *testing.T) {
+// TestCgroupLimits: a command that forks past the build's process limit
+// is refused the forks, one that takes more memory than it may is killed,
+// and the run says which limit was hit.
+func TestCgroupLimits(t *testing.T) {
 	fbstest.NeedRoot(t)
-	cg, err := NewCgroup(fmt.Sprintf("test-%d", os.Getpid()), 0, 20)
-	if err != nil {
-		t.Fatal(err)
+	tests := map[string]struct {
+		memory int64
+		procs  int
+		args   []string
+		limit  string
+		want   string
+	}{
+		"processes": {0, 20, []string{"sh", "-c", "for i in $(seq 100); do sleep 5 & done; exit 0"}, "processes", "20 processes"},
+		"memory":    {64 << 20, 0, []string{"python3", "-c", "x = bytearray(512 << 20); x[::4096] = b'x' * len(x[::4096])"}, "memory", "64 MiB"},
 	}
-	defer cg.Close()
-	r, _ := newRunner()
-	r.Confine = &Confinement{Writable: []string{t.TempDir()}, Cgroups: cg.Dirs}
-	r.Limits = func(bool) error { return cg.Hit() }
-	err = r.Run(context.Background(), Cmd{Args: []string{"sh", "-c", "for i in $(seq 100); do sleep 5 & done; exit 0"}})
-	var le *LimitError
-	if !errors.As(err, &le) || le.Limit != "processes" || !strings.Contains(err.Error(), "20 processes") {
-		t.Errorf("error %v, want the process limit", err)
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			_, err := exec.LookPath(tc.args[0])
+			fbstest.Need(t, err == nil, tc.args[0], "apt-get install "+tc.args[0])
+			cg, err := NewCgroup(fmt.Sprintf("test-%s-%d", name, os.Getpid()), tc.memory, tc.procs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cg.Close()
+			r, _ := newRunner()
+			r.Confine = &Confinement{Writable: []string{t.TempDir()}, Cgroups: cg.Dirs}
+			r.Limits = func(bool) error { return cg.Hit() }
+			err = r.Run(context.Background(), Cmd{Args: tc.args})
+			var le *LimitError
+			if !errors.As(err, &le) || le.Limit != tc.limit || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want the %s limit", err, tc.limit)
+			}
+		})
 	}
-}
-
-// TestMemoryLimit: a command that takes more memory than the build may
-// is killed, and the run says the limit was hit.
-func TestMemoryLimit(t *testing.T) {
-	fbstest.NeedRoot(t)
-	fbstest.Need(t, hasPython(), "python3", "apt-get install python3")
-	cg, err := NewCgroup(fmt.Sprintf("test-mem-%d", os.Getpid()), 64<<20, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cg.Close()
-	r, _ := newRunner()
-	r.Confine = &Confinement{Writable: []string{t.TempDir()}, Cgroups: cg.Dirs}
-	r.Limits = func(bool) error { return cg.Hit() }
-	err = r.Run(context.Background(), Cmd{Args: []string{"python3", "-c", "x = bytearray(512 << 20); x[::4096] = b'x' * len(x[::4096])"}})
-	var le *LimitError
-	if !errors.As(err, &le) || le.Limit != "memory" || !strings.Contains(err.Error(), "64 MiB") {
-		t.Errorf("error %v, want the memory limit", err)
-	}
-}
-
-func hasPython() bool {
-	_, err := exec.LookPath("python3")
-	return err == nil
 }
