@@ -3,7 +3,7 @@
 # Debian packages fbs runs (fbs doctor lists them with what each is for).
 PKGS := dnf rpm createrepo-c squashfs-tools xorriso grub-common mtools dosfstools postgresql \
 	qemu-system-x86 ovmf kmod busybox-static isomd5sum apt dpkg procps ca-certificates bc curl python3 \
-	e2fsprogs mount systemd
+	e2fsprogs mount systemd python3-pyftpdlib
 
 GO ?= go
 BIN := bin/fbs

@@ -47,9 +47,9 @@ func TestBadInput(t *testing.T) {
 			write(t, filepath.Join(filepath.Dir(p), "test.ks"), strings.Replace(string(text), "kernel\n", "kernel\nno-such-package\n", 1))
 			return p
 		}, `test.ks:3: %packages: no package or group "no-such-package" in the repos`},
-		"ftp staging": {func(t *testing.T, s string) string {
-			return request(t, repo, "true", "staging=ftp://ftp.example.org/incoming")
-		}, "staging=ftp://ftp.example.org/incoming: ftp staging: not yet supported"},
+		"staging scheme": {func(t *testing.T, s string) string {
+			return request(t, repo, "true", "staging=gopher://example.org/incoming")
+		}, `test.conf:5: staging: "gopher://example.org/incoming": scheme "gopher" not supported (file, ftp, ftps or s3)`},
 		"json unknown field": {func(t *testing.T, s string) string {
 			p := filepath.Join(t.TempDir(), "req.json")
 			write(t, p, `{"type":"live","arch":"x86_64","release":"1","live":{"config":"x.ks","size":"big"}}`)

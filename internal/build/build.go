@@ -85,6 +85,7 @@ type Result struct {
 type Artifact struct {
 	Name   string `json:"name"`
 	Path   string `json:"-"`
+	Remote string `json:"-"` // where it was staged, on an FTP server or in S3
 	Size   int64  `json:"size"`
 	SHA256 string `json:"sha256,omitempty"`
 }
@@ -224,7 +225,15 @@ func Run(ctx context.Context, req *spec.Request, opts Options) (*Result, error) 
 	}
 	res.Artifacts = arts
 	b.log.Printf("build %s succeeded in %s", b.id, time.Since(b.started).Round(time.Millisecond))
-	if target.Dir != "" {
+	switch {
+	case target.Remote != nil:
+		// Nothing more is written to the log while it goes up.
+		where, err := stage.Upload(ctx, target.Remote, stage.DefaultRetry, logPath, b.stagedName(".log"), func(string, ...any) {})
+		if err != nil {
+			return res, fmt.Errorf("stage the log: %w", err)
+		}
+		res.Log = where
+	case target.Dir != "":
 		put := stage.Put
 		if logFile != "" {
 			put = stage.Copy // the log stays where the request asked for it

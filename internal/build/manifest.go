@@ -57,7 +57,7 @@ var FBSVersion = "dev"
 // returns the artifacts to stage, named as they will be staged.
 func (b *build) manifest(ctx context.Context, m medium, root string, target stage.Target, isoPath string) ([]Artifact, error) {
 	name := func(plain, suffix string) string {
-		if target.Dir == "" {
+		if !target.Staged() {
 			return plain
 		}
 		return b.stagedName(suffix)

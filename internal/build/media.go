@@ -100,11 +100,9 @@ func (b *build) finish(ctx context.Context, target stage.Target, root string, m 
 	if err := b.bootTests(ctx, isoPath); err != nil {
 		return nil, err
 	}
-	if target.Dir != "" {
-		if _, err := os.Stat(filepath.Join(target.Dir, b.stagedName(".iso"))); err == nil {
-			// Same label in the same second: the build id keeps the names apart.
-			b.stamp = b.id
-		}
+	if b.nameTaken(ctx, target) {
+		// Same label in the same second: the build id keeps the names apart.
+		b.stamp = b.id
 	}
 	var arts []Artifact
 	if err := b.stage("manifest", func() (string, error) {
@@ -114,7 +112,10 @@ func (b *build) finish(ctx context.Context, target stage.Target, root string, m 
 	}); err != nil {
 		return nil, err
 	}
-	if target.Dir == "" {
+	switch {
+	case target.Remote != nil:
+		return arts, b.stage("stage", func() (string, error) { return b.upload(ctx, target.Remote, arts) })
+	case target.Dir == "":
 		return arts, nil
 	}
 	err := b.stage("stage", func() (string, error) {

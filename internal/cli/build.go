@@ -179,7 +179,7 @@ func runBuild(ctx context.Context, cmd *cobra.Command, req *spec.Request, f buil
 	}
 	out.Printf("fbs: build succeeded in %s", time.Since(start).Round(100*time.Millisecond))
 	for _, a := range res.Artifacts {
-		out.Printf("  %s (%s)", a.Path, humanSize(a.Size))
+		out.Printf("  %s (%s)", cmp.Or(a.Remote, a.Path), humanSize(a.Size))
 	}
 	out.Printf("  %s (build log)", res.Log)
 	return res, nil

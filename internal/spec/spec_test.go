@@ -93,7 +93,7 @@ func TestBadInput(t *testing.T) {
 		"bad compression":         {live + "compression=brotli\n", "r.conf:7: compression: unknown compressor \"brotli\" (one of xz, zstd, gzip, lz4, lzo)"},
 		"bad bid":                 {live + "bid=12;abc\n", "r.conf:7: bid: build id \"abc\" is not a positive number"},
 		"bad email":               {strings.Replace(live, "release=40", "release=40\nemail=not-an-address", 1), "r.conf:5: email: \"not-an-address\" is not an email address"},
-		"bad staging":             {strings.Replace(live, "release=40", "release=40\nstaging=gopher://x/y", 1), "r.conf:5: staging: \"gopher://x/y\": scheme \"gopher\" not supported (file, ftp or s3)"},
+		"bad staging":             {strings.Replace(live, "release=40", "release=40\nstaging=gopher://x/y", 1), "r.conf:5: staging: \"gopher://x/y\": scheme \"gopher\" not supported (file, ftp, ftps or s3)"},
 		"relative staging":        {strings.Replace(live, "release=40", "release=40\nstaging=file://srv/x", 1), "r.conf:5: staging: \"file://srv/x\": a file URL needs an absolute path, as file:///srv/staging"},
 		"bad ks scheme":           {strings.Replace(live, "x.ks", "gopher://h/x.ks", 1), "r.conf:6: config: kickstart URL \"gopher://h/x.ks\": scheme \"gopher\" not supported (http, https, ftp or a path)"},
 		"boot without repo":       {"[DEFAULT]\ntype=boot\narch=x86_64\nrelease=40\n[boot]\nproduct=fedora\n", "r.conf:5: 40_url: the release repo needs 40_url or 40_mirror"},

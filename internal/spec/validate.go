@@ -187,7 +187,7 @@ func checkStaging(s string) error {
 			return fmt.Errorf("%q has no host (or bucket)", s)
 		}
 	default:
-		return fmt.Errorf("%q: scheme %q not supported (file, ftp or s3)", s, u.Scheme)
+		return fmt.Errorf("%q: scheme %q not supported (file, ftp, ftps or s3)", s, u.Scheme)
 	}
 	return nil
 }

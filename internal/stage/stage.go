@@ -1,6 +1,7 @@
 // Package stage puts a finished build's artifacts where the request asked:
-// a local folder today; FTP and object storage come later. Every staged name
-// carries the build's timestamp, and nothing is ever overwritten.
+// a local folder, an FTP server or an S3 bucket. Every staged name carries
+// the build's timestamp, an artifact takes its name only once complete, and
+// nothing is ever overwritten.
 package stage
 
 import (
@@ -14,22 +15,25 @@ import (
 	"syscall"
 )
 
-// ErrUnsupported is a staging target this fbs cannot write to yet.
-var ErrUnsupported = errors.New("not yet supported")
-
-// Target is where artifacts go.
+// Target is where artifacts go: a local directory, or a remote server.
 type Target struct {
-	Dir string // a local directory; "" keeps artifacts in the work dir
+	Dir    string // a local directory; "" with no Remote keeps artifacts in the work dir
+	Remote Remote // an FTP server or S3 bucket
 }
 
-// Parse checks a request's staging= value.
+// Parse checks a request's staging= value: file:///DIR, ftp://[user[:pass]@]host[:port]/dir
+// (ftps:// for TLS), a bare host (anonymous FTP, as the 2012 service had it),
+// or s3://bucket/prefix.
 func Parse(staging string) (Target, error) {
 	if staging == "" {
 		return Target{}, nil
 	}
+	if !strings.Contains(staging, "://") {
+		staging = "ftp://" + staging
+	}
 	u, err := url.Parse(staging)
-	if err != nil || !strings.Contains(staging, "://") {
-		return Target{}, &Error{Staging: staging, Err: fmt.Errorf("anonymous FTP staging (a bare host): %w; use file:///DIR", ErrUnsupported)}
+	if err != nil {
+		return Target{}, &Error{Staging: staging, Err: err}
 	}
 	switch u.Scheme {
 	case "file":
@@ -37,10 +41,22 @@ func Parse(staging string) (Target, error) {
 			return Target{}, &Error{Staging: staging, Err: errors.New("a file URL needs an absolute path, as file:///srv/staging")}
 		}
 		return Target{Dir: filepath.Clean(u.Path)}, nil
-	case "ftp", "ftps", "s3":
-		return Target{}, &Error{Staging: staging, Err: fmt.Errorf("%s staging: %w; use file:///DIR", u.Scheme, ErrUnsupported)}
+	case "ftp", "ftps":
+		if u.Hostname() == "" {
+			return Target{}, &Error{Staging: staging, Err: errors.New("an FTP target needs a host")}
+		}
+		return Target{Remote: newFTP(u)}, nil
+	case "s3":
+		if u.Host == "" {
+			return Target{}, &Error{Staging: staging, Err: errors.New("an S3 target needs a bucket, as s3://bucket/prefix")}
+		}
+		s, err := newS3(u)
+		if err != nil {
+			return Target{}, &Error{Staging: staging, Err: err}
+		}
+		return Target{Remote: s}, nil
 	}
-	return Target{}, &Error{Staging: staging, Err: fmt.Errorf("scheme %q is not a staging target (file, ftp or s3)", u.Scheme)}
+	return Target{}, &Error{Staging: staging, Err: fmt.Errorf("scheme %q is not a staging target (file, ftp, ftps or s3)", u.Scheme)}
 }
 
 // Error is a staging= value fbs cannot use.

@@ -1,7 +1,7 @@
 package stage
 
 import (
-	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -9,32 +9,36 @@ import (
 
 func TestParse(t *testing.T) {
 	tests := map[string]struct {
-		dir         string
-		unsupported bool
-		bad         bool
+		want string // the local dir, or the remote target
+		bad  bool
 	}{
-		"":                        {},
-		"file:///srv/staging":     {dir: "/srv/staging"},
-		"file:///srv/a/../b/":     {dir: "/srv/b"},
-		"ftp.example.org":         {unsupported: true},
-		"ftp://ftp.example.org/x": {unsupported: true},
-		"s3://bucket/prefix":      {unsupported: true},
-		"file://relative/x":       {bad: true},
-		"gopher://x/y":            {bad: true},
+		"":                                 {},
+		"file:///srv/staging":              {want: "/srv/staging"},
+		"file:///srv/a/../b/":              {want: "/srv/b"},
+		"ftp.example.org":                  {want: "ftp://ftp.example.org:21/"},
+		"10.0.0.27":                        {want: "ftp://10.0.0.27:21/"},
+		"ftp://ftp.example.org/incoming":   {want: "ftp://ftp.example.org:21/incoming"},
+		"ftp://u:p@ftp.example.org:2121/x": {want: "ftp://ftp.example.org:2121/x"},
+		"ftps://ftp.example.org/x/../y":    {want: "ftps://ftp.example.org:21/y"},
+		"s3://bucket/prefix/":              {want: "s3://bucket/prefix"},
+		"file://relative/x":                {bad: true},
+		"gopher://x/y":                     {bad: true},
+		"ftp:///nohost":                    {bad: true},
+		"s3:///nobucket":                   {bad: true},
 	}
 	for in, tc := range tests {
 		got, err := Parse(in)
+		where := got.Dir
+		if got.Remote != nil {
+			where = fmt.Sprint(got.Remote)
+		}
 		switch {
-		case tc.unsupported:
-			if !errors.Is(err, ErrUnsupported) {
-				t.Errorf("Parse(%q) error %v, want not yet supported", in, err)
-			}
 		case tc.bad:
-			if err == nil || errors.Is(err, ErrUnsupported) {
-				t.Errorf("Parse(%q) error %v, want a bad staging error", in, err)
+			if err == nil {
+				t.Errorf("Parse(%q) = %+v, want a bad staging error", in, got)
 			}
-		case err != nil || got.Dir != tc.dir:
-			t.Errorf("Parse(%q) = %+v, %v; want dir %q", in, got, err, tc.dir)
+		case err != nil || where != tc.want:
+			t.Errorf("Parse(%q) = %q, %v; want %q", in, where, err, tc.want)
 		}
 	}
 }
