@@ -21,6 +21,7 @@ import (
 	"fbs/internal/metrics"
 	"fbs/internal/queue"
 	"fbs/internal/spec"
+	"fbs/internal/stage"
 	"fbs/internal/store"
 )
 
@@ -36,7 +37,10 @@ type Server struct {
 	Log   *slog.Logger
 	// UserAuth makes the user API take only requests with a user token.
 	UserAuth bool
-	Metrics  *metrics.Metrics // nil: no /metrics
+	// StagingRoots are the local dirs a request may stage under (file://);
+	// FTP and S3 targets are always taken.
+	StagingRoots []string
+	Metrics      *metrics.Metrics // nil: no /metrics
 }
 
 // routes are the API's endpoints; openapi.json describes each (tested).
@@ -50,6 +54,7 @@ func (s *Server) routes() map[string]http.HandlerFunc {
 		"GET /api/v1/builds/{id}/artifacts/{name}": s.artifact,
 		"GET /api/v1/openapi.json":                 serveOpenAPI,
 		"GET /api/v1/workers":                      s.workers,
+		"POST /api/v1/builds/{id}/restage":         s.restage,
 		"POST /rest":                               s.submit(parseSeedREST),
 
 		"POST /api/worker/v1/claim":                       s.claim,
@@ -133,7 +138,7 @@ func (s *Server) submit(parse func(*http.Request) (*spec.Request, error)) http.H
 
 // file stores a parsed request as a queued build and answers 201.
 func (s *Server) file(w http.ResponseWriter, r *http.Request, req *spec.Request) {
-	if err := remoteRequest(req); err != nil {
+	if err := remoteRequest(req, s.StagingRoots); err != nil {
 		fail(w, http.StatusBadRequest, err)
 		return
 	}
@@ -218,11 +223,10 @@ func parseMultipart(mr *multipart.Reader) (*spec.Request, error) {
 
 // remoteRequest refuses what a request sent over the network may not ask:
 // that the server read a file it names (kickstarts come inside the request
-// or by URL), or stage somewhere of its choosing (the service keeps the
-// artifacts; staging targets come with the staging work).
-func remoteRequest(r *spec.Request) error {
-	if r.Staging != "" {
-		return &spec.Error{Key: "staging", Msg: "the service keeps a build's artifacts in its store (fbs download ID); leave staging= empty"}
+// or by URL), or stage into a local dir the operator did not allow.
+func remoteRequest(r *spec.Request, roots []string) error {
+	if err := stagingAllowed(r.Staging, roots); err != nil {
+		return &spec.Error{Key: "staging", Msg: err.Error()}
 	}
 	var config, text, key string
 	switch {
@@ -328,4 +332,66 @@ func (s *Server) artifact(w http.ResponseWriter, r *http.Request) {
 	}
 	// ServeContent answers Range requests, so a large ISO download resumes.
 	http.ServeContent(w, r, name, st.ModTime(), f)
+}
+
+// stagingAllowed takes FTP and S3 targets, and file:///DIR only under one
+// of roots (after cleaning, so no .. leads out).
+func stagingAllowed(staging string, roots []string) error {
+	target, err := stage.Parse(staging)
+	if err != nil || target.Dir == "" {
+		return err
+	}
+	for _, root := range roots {
+		if rel, err := filepath.Rel(filepath.Clean(root), target.Dir); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+			return nil
+		}
+	}
+	if len(roots) == 0 {
+		return fmt.Errorf("%s: this server stages into no local dir (its operator allows some with --staging-root); use ftp:// or s3://, or leave staging= empty and fbs download", staging)
+	}
+	return fmt.Errorf("%s: not under a dir this server stages into (%s)", staging, strings.Join(roots, ", "))
+}
+
+// restage stages a finished build's artifacts again from the store on its
+// request's target (after a staging failure, or to stage them once more).
+func (s *Server) restage(w http.ResponseWriter, r *http.Request) {
+	b, ok := s.build(w, r)
+	if !ok {
+		return
+	}
+	req, err := spec.ParseJSON("request", b.Request)
+	if err != nil {
+		fail(w, http.StatusInternalServerError, err)
+		return
+	}
+	target, err := stage.Parse(req.Staging)
+	switch {
+	case err != nil:
+		fail(w, http.StatusBadRequest, err)
+		return
+	case !target.Staged():
+		fail(w, http.StatusConflict, fmt.Errorf("build %s asked for no staging (staging= is empty); fbs download fetches its artifacts", b.ID))
+		return
+	case !b.State.Done():
+		fail(w, http.StatusConflict, fmt.Errorf("build %s is %s: it stages its artifacts itself when built", b.ID, b.State))
+		return
+	}
+	var arts []queue.Artifact
+	json.Unmarshal(b.Artifacts, &arts)
+	if len(arts) == 0 {
+		fail(w, http.StatusConflict, fmt.Errorf("build %s has no artifacts to stage", b.ID))
+		return
+	}
+	names := make([]string, len(arts))
+	for i, a := range arts {
+		names[i] = a.Name
+	}
+	if err := s.Queue.Restage(r.Context(), b.ID, target, names); err != nil {
+		fail(w, http.StatusBadGateway, err)
+		return
+	}
+	s.Log.Info("build restaged", "build", b.ID, "target", target.String())
+	if b, ok = s.build(w, r); ok {
+		writeJSON(w, http.StatusOK, b)
+	}
 }

@@ -157,3 +157,30 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestStagingAllowed: a request over the network stages to FTP and S3,
+// and into a local dir only under the operator's roots.
+func TestStagingAllowed(t *testing.T) {
+	roots := []string{"/srv/staging", "/data/media/"}
+	for staging, ok := range map[string]bool{
+		"":                               true,
+		"ftp://ftp.example.org/incoming": true,
+		"ftp.example.org":                true,
+		"s3://bucket/prefix":             true,
+		"file:///srv/staging":            true,
+		"file:///srv/staging/qa/40":      true,
+		"file:///data/media/x":           true,
+		"file:///srv/staging/../../etc":  false,
+		"file:///srv/stagingx":           false,
+		"file:///etc/cron.d":             false,
+		"file:///":                       false,
+		"gopher://x/y":                   false,
+	} {
+		if err := stagingAllowed(staging, roots); (err == nil) != ok {
+			t.Errorf("stagingAllowed(%q) = %v, want ok=%v", staging, err, ok)
+		}
+	}
+	if err := stagingAllowed("file:///srv/staging", nil); err == nil || !strings.Contains(err.Error(), "--staging-root") {
+		t.Errorf("no roots: %v", err)
+	}
+}

@@ -112,31 +112,29 @@ func (b *build) finish(ctx context.Context, target stage.Target, root string, m 
 	}); err != nil {
 		return nil, err
 	}
-	switch {
-	case target.Remote != nil:
-		return arts, b.stage("stage", func() (string, error) { return b.upload(ctx, target.Remote, arts) })
-	case target.Dir == "":
+	if !target.Staged() {
 		return arts, nil
 	}
 	err := b.stage("stage", func() (string, error) {
 		// All or nothing: the work dir keeps every artifact until all are
 		// staged; a failure takes back what this build staged.
-		staged := make([]string, 0, len(arts))
-		for _, a := range arts {
-			p, err := stage.Copy(a.Path, target.Dir, a.Name)
-			if err != nil {
-				for _, s := range staged {
-					os.Remove(s)
-				}
-				return "", err
-			}
-			staged = append(staged, p)
+		files := make([]stage.File, len(arts))
+		for i, a := range arts {
+			files[i] = stage.File{Path: a.Path, Name: a.Name}
+		}
+		where, err := stage.All(ctx, target, files, stage.DefaultRetry, b.log.Printf)
+		if err != nil {
+			return "", fmt.Errorf("%w (the artifacts stay in %s)", err, b.work)
 		}
 		for i := range arts {
 			os.Remove(arts[i].Path)
-			arts[i].Path = staged[i]
+			if target.Remote != nil {
+				arts[i].Remote = where[i]
+			} else {
+				arts[i].Path = where[i]
+			}
 		}
-		return target.Dir, nil
+		return target.String(), nil
 	})
 	return arts, err
 }

@@ -198,3 +198,17 @@ func workersCmd() *cobra.Command {
 	}
 	return cmd
 }
+
+func restageCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "restage ID", Short: "Stage a finished build's artifacts again, from the server's store to its staging target", Args: exactArgs(1)}
+	server := serverFlag(cmd)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		var b store.Build
+		if err := newClient(server).do(cmd.Context(), "POST", "/api/v1/builds/"+args[0]+"/restage", "", nil, &b); err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "fbs: build %s staged; it is %s\n", b.ID, b.State)
+		return nil
+	}
+	return cmd
+}

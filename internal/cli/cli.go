@@ -37,7 +37,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(buildCmd(), demoCmd(), bootTestCmd(), doctorCmd(), versionCmd(),
-		serveCmd(), workerCmd(), tokenCmd(), submitCmd(), statusCmd(), listCmd(), cancelCmd(), logsCmd(), downloadCmd(), workersCmd(), configCmd())
+		serveCmd(), workerCmd(), tokenCmd(), submitCmd(), statusCmd(), listCmd(), cancelCmd(), logsCmd(), downloadCmd(), workersCmd(), configCmd(), restageCmd())
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK

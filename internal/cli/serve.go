@@ -59,14 +59,15 @@ func (f *storeFlags) with(ctx context.Context, fn func(store.Store) error) error
 
 type serveFlags struct {
 	builderFlags
-	store       storeFlags
-	listen      string
-	workers     int
-	lease       time.Duration
-	maxAttempts int
-	open        bool
-	tlsCert     string
-	tlsKey      string
+	store        storeFlags
+	listen       string
+	workers      int
+	lease        time.Duration
+	maxAttempts  int
+	open         bool
+	tlsCert      string
+	tlsKey       string
+	stagingRoots []string
 }
 
 func serveCmd() *cobra.Command {
@@ -110,6 +111,7 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 	fl.DurationVar(&f.lease, "lease", 30*time.Second, "how long a build's worker may go silent before the build is requeued")
 	fl.IntVar(&f.maxAttempts, "max-attempts", 3, "how often a build is tried before it fails for good")
 	fl.BoolVar(&f.open, "open", false, "take user API calls without a token on a non-loopback address too")
+	fl.StringSliceVar(&f.stagingRoots, "staging-root", nil, "local dirs requests may stage into (staging=file:///DIR/…); FTP and S3 targets are always taken")
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM; with --tls-key)")
 	fl.StringVar(&f.tlsKey, "tls-key", "", "the certificate's private key (PEM file)")
 }
@@ -128,7 +130,7 @@ func serve(cmd *cobra.Command, f *serveFlags) error {
 	}
 	m := metrics.New(st, f.lease, log)
 	q := &queue.Service{Store: st, Data: f.store.data, Lease: f.lease, Metrics: m, Log: log}
-	srv := &api.Server{Store: st, Queue: q, Data: f.store.data, Log: log, Metrics: m, UserAuth: !f.open && !loopback(ln.Addr())}
+	srv := &api.Server{Store: st, Queue: q, Data: f.store.data, Log: log, Metrics: m, UserAuth: !f.open && !loopback(ln.Addr()), StagingRoots: f.stagingRoots}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	scheme := "http"
 	if f.tlsCert != "" || f.tlsKey != "" {

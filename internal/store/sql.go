@@ -293,6 +293,12 @@ func (s *DB) Release(ctx context.Context, l *Lease) error {
 	return nil
 }
 
+func (s *DB) Restaged(ctx context.Context, id, prefix string) error {
+	_, err := s.db.ExecContext(ctx, s.q(`UPDATE builds SET state = ?, error = '' WHERE id = ? AND state = ? AND error LIKE ?`),
+		Succeeded, id, Failed, prefix+"%")
+	return err
+}
+
 func (s *DB) Holds(ctx context.Context, l *Lease) error {
 	var n int
 	err := s.db.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM builds WHERE id = ? AND lease_token = ? AND state = ?`), l.BuildID, l.Token, Running).Scan(&n)

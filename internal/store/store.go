@@ -175,6 +175,9 @@ type Store interface {
 	// Expire puts the running builds whose lease lapsed before now back in
 	// the queue, or fails those that have had maxAttempts already.
 	Expire(ctx context.Context, now time.Time, maxAttempts int) (requeued, failed []string, err error)
+	// Restaged turns a build that failed only in staging (its error starts
+	// with prefix) into a success, once its artifacts are staged after all.
+	Restaged(ctx context.Context, id, prefix string) error
 	// Holds reports ErrLeaseLost unless the lease still holds its build.
 	Holds(ctx context.Context, l *Lease) error
 	// Counts counts the builds by type, arch, release and state.

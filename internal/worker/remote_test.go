@@ -16,7 +16,9 @@ import (
 	"time"
 
 	"fbs/internal/api"
+	"fbs/internal/fbstest"
 	"fbs/internal/queue"
+	"fbs/internal/stage"
 	"fbs/internal/store"
 )
 
@@ -190,6 +192,64 @@ func TestRemoteLeaseLost(t *testing.T) {
 	}
 	log, _ := os.ReadFile(queue.LogPath(f.data, id))
 	for _, want := range []string{"attempt 1: worker b1", "went silent", "attempt 2: worker b2"} {
+		if !strings.Contains(string(log), want) {
+			t.Errorf("log lacks %q:\n%s", want, log)
+		}
+	}
+}
+
+// TestServiceStaging: a build asking for FTP staging is staged by its
+// worker; when the FTP server is down the build fails saying so, its
+// artifacts kept on the server, and fbs restage stages them once the
+// server is back, turning the build into a success.
+func TestServiceStaging(t *testing.T) {
+	old := stage.DefaultRetry
+	stage.DefaultRetry = stage.Retry{Attempts: 2, First: 50 * time.Millisecond}
+	defer func() { stage.DefaultRetry = old }()
+	ftp := fbstest.StartFTP(t)
+	f := newFarm(t, 10*time.Second)
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	w := f.worker(t, "b1", 1, 50*time.Millisecond)
+	go w.Run(ctx, nil)
+	h := httptest.NewServer((&api.Server{Store: f.st, Queue: f.q, Data: f.data, Log: quiet}).Handler())
+	defer h.Close()
+	submit := func() string {
+		req := `{"type":"live","arch":"x86_64","release":"40","staging":"` + ftp.URL("incoming") + `","live":{"kickstart":"repo --name=x --baseurl=http://x/\n"}}`
+		resp, err := http.Post(h.URL+"/api/v1/builds", "application/json", strings.NewReader(req))
+		if err != nil || resp.StatusCode != 201 {
+			t.Fatalf("submit: %v %v", resp, err)
+		}
+		var b store.Build
+		json.NewDecoder(resp.Body).Decode(&b)
+		resp.Body.Close()
+		return b.ID
+	}
+	if b := f.wait(t, submit(), 30*time.Second); b.State != store.Succeeded {
+		t.Fatalf("staged build: %+v", b)
+	}
+	staged, _ := filepath.Glob(filepath.Join(ftp.Dir, "incoming", "simulated-*"))
+	if len(staged) != 2 { // the artifact and its log
+		t.Errorf("on the FTP server: %v", staged)
+	}
+
+	ftp.Stop()
+	id := submit()
+	b := f.wait(t, id, 30*time.Second)
+	if b.State != store.Failed || !strings.HasPrefix(b.Error, queue.StagingFailed) {
+		t.Fatalf("build with the FTP server down: %+v", b)
+	}
+	ftp.Start(t)
+	resp, err := http.Post(h.URL+"/api/v1/builds/"+id+"/restage", "", nil)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("restage: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if b, _ := f.st.Get(context.Background(), id); b.State != store.Succeeded || b.Error != "" {
+		t.Errorf("after restage: %+v", b)
+	}
+	log, _ := os.ReadFile(queue.LogPath(f.data, id))
+	for _, want := range []string{"staging failed", "attempt 2 of 2", "=== stage staging done"} {
 		if !strings.Contains(string(log), want) {
 			t.Errorf("log lacks %q:\n%s", want, log)
 		}

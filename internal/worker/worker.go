@@ -17,6 +17,7 @@ import (
 	"fbs/internal/build"
 	"fbs/internal/queue"
 	"fbs/internal/spec"
+	"fbs/internal/stage"
 	"fbs/internal/store"
 )
 
@@ -207,6 +208,12 @@ func (w *Worker) build(ctx context.Context, b *store.Build, dir string, rep buil
 	if err := os.MkdirAll(filepath.Join(dir, "artifacts"), 0o755); err != nil {
 		return nil, err
 	}
+	// The build stages into the server's store (this worker's copy of it);
+	// the request's own target gets the artifacts once they are all there.
+	target, err := stage.Parse(req.Staging)
+	if err != nil {
+		return nil, err
+	}
 	req.Staging = "file://" + filepath.Join(dir, "artifacts")
 	_, opts := w.settings()
 	opts.LogFile, opts.Service, opts.Reporter = filepath.Join(dir, "build.log"), true, rep
@@ -214,7 +221,16 @@ func (w *Worker) build(ctx context.Context, b *store.Build, dir string, rep buil
 	if run == nil {
 		run = build.Run
 	}
-	return run(ctx, req, opts)
+	res, err := run(ctx, req, opts)
+	if err != nil || !target.Staged() {
+		return res, err
+	}
+	rep.StageStart("staging")
+	paths := make([]string, len(res.Artifacts))
+	for i, a := range res.Artifacts {
+		paths[i] = a.Path
+	}
+	return res, queue.StageArtifacts(ctx, target, paths, opts.LogFile)
 }
 
 // heartbeat renews the lease until done, and stops the build when a cancel
