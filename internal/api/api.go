@@ -156,6 +156,8 @@ func (s *Server) file(w http.ResponseWriter, r *http.Request, req *spec.Request)
 		return
 	}
 	s.Log.Info("build submitted", "build", b.ID, "type", b.Type, "arch", b.Arch, "release", b.Release, "requester", b.Requester)
+	s.Queue.Changed(r.Context(), b.ID, "accepted")
+	s.Queue.Changed(r.Context(), b.ID, string(store.Queued)) // not as read later: a worker may have it by then
 	s.waiting(r.Context(), b)
 	w.Header().Set("Location", "/api/v1/builds/"+b.ID)
 	writeJSON(w, http.StatusCreated, b)
@@ -288,6 +290,7 @@ func (s *Server) build(w http.ResponseWriter, r *http.Request) (*store.Build, bo
 func (s *Server) get(w http.ResponseWriter, r *http.Request) {
 	if b, ok := s.build(w, r); ok {
 		s.waiting(r.Context(), b)
+		b.Notifications, _ = s.Store.Notifications(r.Context(), b.ID)
 		writeJSON(w, http.StatusOK, b)
 	}
 }
@@ -305,6 +308,9 @@ func (s *Server) cancel(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusInternalServerError, err)
 	default:
 		s.Log.Info("build cancel asked", "build", b.ID, "state", b.State)
+		if b.State == store.Cancelled {
+			s.Queue.Changed(r.Context(), b.ID, "")
+		}
 		writeJSON(w, http.StatusOK, b)
 	}
 }

@@ -68,6 +68,7 @@ type serveFlags struct {
 	tlsCert      string
 	tlsKey       string
 	stagingRoots []string
+	notify       notifyFlags
 }
 
 func serveCmd() *cobra.Command {
@@ -111,6 +112,7 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 	fl.DurationVar(&f.lease, "lease", 30*time.Second, "how long a build's worker may go silent before the build is requeued")
 	fl.IntVar(&f.maxAttempts, "max-attempts", 3, "how often a build is tried before it fails for good")
 	fl.BoolVar(&f.open, "open", false, "take user API calls without a token on a non-loopback address too")
+	f.notify.register(cmd)
 	fl.StringSliceVar(&f.stagingRoots, "staging-root", nil, "local dirs requests may stage into (staging=file:///DIR/…); FTP and S3 targets are always taken")
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM; with --tls-key)")
 	fl.StringVar(&f.tlsKey, "tls-key", "", "the certificate's private key (PEM file)")
@@ -132,6 +134,11 @@ func serve(cmd *cobra.Command, f *serveFlags) error {
 	q := &queue.Service{Store: st, Data: f.store.data, Lease: f.lease, Metrics: m, Log: log}
 	srv := &api.Server{Store: st, Queue: q, Data: f.store.data, Log: log, Metrics: m, UserAuth: !f.open && !loopback(ln.Addr()), StagingRoots: f.stagingRoots}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	notifier, dispatcher, err := f.notify.build(st, f.store.data, log)
+	if err != nil {
+		return err
+	}
+	q.Notifier = notifier
 	scheme := "http"
 	if f.tlsCert != "" || f.tlsKey != "" {
 		if f.tlsCert == "" || f.tlsKey == "" {
@@ -140,10 +147,14 @@ func serve(cmd *cobra.Command, f *serveFlags) error {
 		scheme = "https"
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "fbs: listening on %s://%s\n", scheme, ln.Addr())
+	if dispatcher.PublicURL == "" {
+		dispatcher.PublicURL = fmt.Sprintf("%s://%s", scheme, ln.Addr())
+	}
 	log.Info("serving", "addr", ln.Addr().String(), "data", f.store.data, "postgres", f.store.db != "", "workers", f.workers, "user_tokens", srv.UserAuth)
 
 	workCtx, stopWork := context.WithCancel(context.Background())
 	go q.Run(workCtx, f.maxAttempts)
+	go dispatcher.Run(workCtx)
 	done := make(chan struct{})
 	if f.workers > 0 {
 		w := ownWorker(f, q, log)

@@ -27,6 +27,10 @@ type Service struct {
 	Lease   time.Duration
 	Metrics *metrics.Metrics // nil: none kept
 	Log     *slog.Logger
+	// Notifier hears of every change of a build's state (nil: nobody).
+	Notifier interface {
+		Changed(ctx context.Context, b *store.Build, event string)
+	}
 
 	bell bell
 	mu   sync.Mutex // orders log writes: attempt headers and appends
@@ -88,10 +92,12 @@ func (s *Service) Run(ctx context.Context, maxAttempts int) {
 		for _, id := range requeued {
 			s.Log.Warn("worker went silent; build back in the queue", "build", id)
 			s.note(id, "fbs: the worker went silent for %s; the build goes back to the queue", s.Lease)
+			s.Changed(ctx, id, "")
 		}
 		for _, id := range failed {
 			s.Log.Error("worker went silent too often; build failed", "build", id)
 			s.note(id, "fbs: the worker went silent for %s again; the build failed after %d attempts", s.Lease, maxAttempts)
+			s.Changed(ctx, id, "")
 		}
 		if s.Metrics != nil {
 			s.Metrics.Expired(len(requeued) + len(failed))
@@ -111,6 +117,7 @@ func (s *Service) Claim(ctx context.Context, w *store.Worker, wait time.Duration
 		rang := s.bell.wait() // before trying, so a build queued meanwhile is not missed
 		b, l, err := s.Store.Claim(ctx, c)
 		if err == nil {
+			s.Changed(ctx, b.ID, string(store.Running))
 			off, err := s.attempt(b, l)
 			return &Job{Build: b, Lease: l, LogOffset: off, LeaseSeconds: s.Lease.Seconds()}, err
 		}
@@ -170,6 +177,7 @@ func (s *Service) Release(ctx context.Context, l *store.Lease) error {
 		return err
 	}
 	s.note(l.BuildID, "fbs: worker %s stopped; the build goes back to the queue", l.Worker)
+	s.Changed(ctx, l.BuildID, "")
 	return nil
 }
 
@@ -202,5 +210,23 @@ func (s *Service) Finish(ctx context.Context, l *store.Lease, o Outcome) error {
 	if s.Metrics != nil && b.Started != nil {
 		s.Metrics.Finished(b.Type, o.State, time.Since(*b.Started), o.Stages)
 	}
+	s.Changed(ctx, b.ID, "")
 	return nil
+}
+
+// Changed tells the notifier of build id's new state (or an event such
+// as "accepted"), reading the build as it now is.
+func (s *Service) Changed(ctx context.Context, id, event string) {
+	if s.Notifier == nil {
+		return
+	}
+	b, err := s.Store.Get(context.WithoutCancel(ctx), id)
+	if err != nil {
+		s.Log.Warn("notify", "build", id, "err", err)
+		return
+	}
+	if event == "" {
+		event = string(b.State)
+	}
+	s.Notifier.Changed(context.WithoutCancel(ctx), b, event)
 }

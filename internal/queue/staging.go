@@ -8,6 +8,7 @@ import (
 
 	"fbs/internal/buildlog"
 	"fbs/internal/stage"
+	"fbs/internal/store"
 )
 
 // StagingFailed starts the error of a build that was built but could not
@@ -56,5 +57,15 @@ func (s *Service) Restage(ctx context.Context, id string, target stage.Target, n
 	if err := StageArtifacts(ctx, target, paths, LogPath(s.Data, id)); err != nil {
 		return err
 	}
-	return s.Store.Restaged(ctx, id, StagingFailed)
+	before, err := s.Store.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := s.Store.Restaged(ctx, id, StagingFailed); err != nil {
+		return err
+	}
+	if before.State == store.Failed {
+		s.Changed(ctx, id, "")
+	}
+	return nil
 }

@@ -10,7 +10,7 @@ import (
 	"strings"
 )
 
-var defaultKeys = []string{"type", "arch", "release", "staging", "email"}
+var defaultKeys = []string{"type", "arch", "release", "staging", "email", "webhook"}
 
 // sectionKeys lists each image section's keys, as the seed's sample files had them
 // (plus fbs's own: compression; packages, append and timeout for boot). Boot's per-release repo keys are matched apart.
@@ -99,6 +99,7 @@ func (p *seedParser) parse() error {
 	r.Release = strings.ToLower(p.get("release").value)
 	r.Staging = p.get("staging").value
 	r.Email = splitList(p.get("email").value)
+	r.Webhook = p.get("webhook").value
 	r.NVR = splitList(p.get("nvr").value)
 	for _, s := range splitList(p.get("bid").value) {
 		id, err := strconv.Atoi(s)

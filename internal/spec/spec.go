@@ -14,6 +14,8 @@ type Request struct {
 	Release string   `json:"release"`
 	Staging string   `json:"staging,omitempty"`
 	Email   []string `json:"email,omitempty"`
+	// Webhook, an fbs addition, hears every change of the build's state.
+	Webhook string `json:"webhook,omitempty"`
 	// NVR and BuildID name Koji builds whose packages go into the image.
 	NVR     []string `json:"nvr,omitempty"`
 	BuildID []int    `json:"bid,omitempty"`

@@ -37,8 +37,13 @@ func (r *Request) Validate() error {
 		return bad("staging", "%v", err)
 	}
 	for _, e := range r.Email {
-		if _, err := mail.ParseAddress(e); err != nil {
+		if a, err := mail.ParseAddress(e); err != nil || a.Name != "" || strings.ContainsAny(e, "<>\r\n") {
 			return bad("email", "%q is not an email address", e)
+		}
+	}
+	if r.Webhook != "" {
+		if u, err := url.Parse(r.Webhook); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return bad("webhook", "%q is not an http or https URL", r.Webhook)
 		}
 	}
 	for _, n := range r.NVR {

@@ -55,6 +55,8 @@ type Build struct {
 	Artifacts json.RawMessage `json:"artifacts,omitempty"`
 	// Waiting says why a queued build is not taken (the API fills it in).
 	Waiting string `json:"waiting,omitempty"`
+	// Notifications are the messages about it and their delivery (the API fills them in).
+	Notifications []*Notification `json:"notifications,omitempty"`
 }
 
 // Worker is a build worker as the store last heard of it; the counts
@@ -189,6 +191,16 @@ type Store interface {
 	// SeenWorker records that a worker called, with what it serves.
 	SeenWorker(ctx context.Context, w *Worker) error
 	Workers(ctx context.Context) ([]*Worker, error)
+
+	// AddNotifications files messages to send (ID, State and Created set).
+	AddNotifications(ctx context.Context, ns []*Notification) error
+	// DueNotifications gives up to limit pending messages due by now,
+	// holding them for hold so no other sender takes them meanwhile.
+	DueNotifications(ctx context.Context, now time.Time, hold time.Duration, limit int) ([]*Notification, error)
+	// NotificationResult records a send: done when err is nil, else tried
+	// again at retryAt, or given up on when give is set.
+	NotificationResult(ctx context.Context, id string, err error, retryAt time.Time, give bool) error
+	Notifications(ctx context.Context, buildID string) ([]*Notification, error)
 
 	// CreateToken makes a token and returns its secret, shown only now.
 	CreateToken(ctx context.Context, kind, name string) (string, *Token, error)

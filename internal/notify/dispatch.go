@@ -1,0 +1,100 @@
+package notify
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"fbs/internal/queue"
+	"fbs/internal/store"
+)
+
+// Dispatcher sends the filed messages, each until it is delivered, is
+// refused for good, or has had Attempts tries (backing off from First).
+type Dispatcher struct {
+	Store     store.Store
+	Mailer    *Mailer // nil: email cannot be sent
+	Hook      *Hook
+	PublicURL string // where the server's API is reached, for links
+	Data      string // the server's data dir, for log tails
+	Log       *slog.Logger
+	Attempts  int
+	First     time.Duration
+}
+
+// Run sends what is due, every second, until ctx ends.
+func (d *Dispatcher) Run(ctx context.Context) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			d.Once(ctx)
+		}
+	}
+}
+
+// Once sends the messages due now.
+func (d *Dispatcher) Once(ctx context.Context) {
+	due, err := d.Store.DueNotifications(ctx, time.Now(), 5*time.Minute, 20)
+	if err != nil {
+		d.Log.Warn("notifications", "err", err)
+		return
+	}
+	for _, n := range due {
+		err := d.send(ctx, n)
+		give := errors.Is(err, ErrPermanent) || n.Attempts+1 >= max(d.Attempts, 1)
+		retryAt := time.Now().Add(min(d.First<<n.Attempts, time.Hour))
+		if err != nil {
+			d.Log.Warn("notification not delivered", "build", n.BuildID, "kind", n.Kind, "to", n.Target, "attempt", n.Attempts+1, "given up", give, "err", err)
+		}
+		if rerr := d.Store.NotificationResult(context.WithoutCancel(ctx), n.ID, err, retryAt, give); rerr != nil {
+			d.Log.Error("notification result", "err", rerr)
+		}
+	}
+}
+
+func (d *Dispatcher) send(ctx context.Context, n *store.Notification) error {
+	b, err := d.Store.Get(ctx, n.BuildID)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	switch n.Kind {
+	case "email":
+		if d.Mailer == nil {
+			return fmt.Errorf("this server has no SMTP server to send email through (--smtp-host): %w", ErrPermanent)
+		}
+		return d.Mailer.Send(ctx, n.Target, Compose(b, n.Event, d.PublicURL, tail(queue.LogPath(d.Data, b.ID), 30)))
+	case "webhook":
+		return d.Hook.Send(ctx, n.Target, Event{Event: n.Event, Build: b, URL: strings.TrimSuffix(d.PublicURL, "/") + "/api/v1/builds/" + b.ID})
+	}
+	return errors.New("unknown notification kind " + n.Kind)
+}
+
+// tail is the last n lines of a file.
+func tail(path string, n int) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	var lines []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+		if len(lines) > n {
+			lines = lines[1:]
+		}
+	}
+	return strings.Join(lines, "\n")
+}

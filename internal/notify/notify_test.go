@@ -1,0 +1,191 @@
+package notify_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"mime/quotedprintable"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"fbs/internal/api"
+	"fbs/internal/notify"
+	"fbs/internal/queue"
+	"fbs/internal/store"
+	"fbs/internal/worker"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// mailbox is an SMTP server on 127.0.0.1 that keeps what it is sent, or
+// refuses every recipient.
+type mailbox struct {
+	mu     sync.Mutex
+	got    []string
+	refuse bool
+	addr   string
+}
+
+type session struct{ m *mailbox }
+
+func (s session) Reset()        {}
+func (s session) Logout() error { return nil }
+func (s session) Mail(string, *smtp.MailOptions) error {
+	return nil
+}
+func (s session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if s.m.refuse {
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user here"}
+	}
+	return nil
+}
+func (s session) Data(r io.Reader) error {
+	b, _ := io.ReadAll(quotedprintable.NewReader(r))
+	s.m.mu.Lock()
+	// Unfolded, as a reader sees the headers.
+	s.m.got = append(s.m.got, strings.ReplaceAll(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n ", " "))
+	s.m.mu.Unlock()
+	return nil
+}
+
+func startMailbox(t *testing.T, refuse bool) *mailbox {
+	m := &mailbox{refuse: refuse}
+	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return session{m}, nil }))
+	srv.Domain, srv.AllowInsecureAuth = "localhost", true
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.addr = ln.Addr().String()
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return m
+}
+
+func (m *mailbox) messages() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]string{}, m.got...)
+}
+
+// TestNotifications: a build with an email address and a webhook: the
+// requester gets an email on acceptance and one at the end (plain text and
+// HTML, with links and checksums), the webhook hears every state, signed;
+// an SMTP server that refuses the mail fails the delivery, not the build.
+func TestNotifications(t *testing.T) {
+	for _, refuse := range []bool{false, true} {
+		mb := startMailbox(t, refuse)
+		var hookMu sync.Mutex
+		var events []string
+		hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			body, _ := io.ReadAll(r.Body)
+			if r.Header.Get(notify.SignatureHeader) != notify.Sign([]byte("s3cret"), body) {
+				http.Error(w, "bad signature", 403)
+				return
+			}
+			var ev notify.Event
+			json.Unmarshal(body, &ev)
+			hookMu.Lock()
+			events = append(events, ev.Event)
+			hookMu.Unlock()
+		}))
+		defer hook.Close()
+
+		st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "fbs.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		data := t.TempDir()
+		q := &queue.Service{Store: st, Data: data, Lease: time.Minute, Log: quiet, Notifier: &notify.Notifier{Store: st, Log: quiet}}
+		host, port, _ := net.SplitHostPort(mb.addr)
+		var p int
+		json.Unmarshal([]byte(port), &p)
+		d := &notify.Dispatcher{Store: st, Data: data, Log: quiet, PublicURL: "https://fbs.example.org", Attempts: 3, First: 50 * time.Millisecond,
+			Mailer: &notify.Mailer{Host: host, Port: p, Security: "none", From: "fbs@example.org"},
+			Hook:   &notify.Hook{Secret: []byte("s3cret"), Client: http.DefaultClient}}
+		ctx, stop := context.WithCancel(context.Background())
+		go q.Run(ctx, 3)
+		go d.Run(ctx)
+		w := &worker.Worker{Queue: q, Dir: data, Log: quiet, Build: worker.Simulate(50 * time.Millisecond), Wait: time.Second,
+			Info: store.Worker{Name: "w", Slots: 1}}
+		go w.Run(ctx, nil)
+		h := httptest.NewServer((&api.Server{Store: st, Queue: q, Data: data, Log: quiet}).Handler())
+
+		req := `{"type":"live","arch":"x86_64","release":"40","email":["qa@example.org"],"webhook":"` + hook.URL + `","live":{"kickstart":"repo --name=x --baseurl=http://x/\n"}}`
+		resp, err := http.Post(h.URL+"/api/v1/builds", "application/json", strings.NewReader(req))
+		if err != nil || resp.StatusCode != 201 {
+			t.Fatalf("submit: %v %v", resp, err)
+		}
+		var b store.Build
+		json.NewDecoder(resp.Body).Decode(&b)
+		resp.Body.Close()
+
+		var got store.Build
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			r, _ := http.Get(h.URL + "/api/v1/builds/" + b.ID)
+			got = store.Build{}
+			json.NewDecoder(r.Body).Decode(&got)
+			r.Body.Close()
+			settled := got.State.Done() && len(got.Notifications) == 5
+			for _, n := range got.Notifications {
+				settled = settled && n.State != store.Pending
+			}
+			if settled {
+				break
+			}
+		}
+		if got.State != store.Succeeded {
+			t.Fatalf("refuse=%v: build %s", refuse, got.State)
+		}
+		states := map[string]string{}
+		for _, n := range got.Notifications {
+			states[n.Kind+" "+n.Event] = n.State
+			if refuse && n.Kind == "email" && (n.Attempts != 1 || !strings.Contains(n.Error, "no such user")) {
+				t.Errorf("a refused email: %+v", n)
+			}
+		}
+		mailState := store.Sent
+		if refuse {
+			mailState = store.Undeliverable
+		}
+		want := map[string]string{"email accepted": mailState, "email succeeded": mailState, "webhook queued": store.Sent, "webhook running": store.Sent, "webhook succeeded": store.Sent}
+		for k, v := range want {
+			if states[k] != v {
+				t.Errorf("refuse=%v: %s is %q, want %q (all: %v)", refuse, k, states[k], v, states)
+			}
+		}
+		hookMu.Lock()
+		if strings.Join(events, " ") != "queued running succeeded" {
+			t.Errorf("webhook events %v", events)
+		}
+		hookMu.Unlock()
+		if !refuse {
+			msgs := mb.messages()
+			if len(msgs) != 2 {
+				t.Fatalf("%d messages", len(msgs))
+			}
+			for _, want := range []string{"Subject: [fbs] live x86_64 build accepted: " + b.ID, "https://fbs.example.org/api/v1/builds/" + b.ID + "/log", "text/html"} {
+				if !strings.Contains(msgs[0], want) {
+					t.Errorf("first message lacks %q:\n%s", want, msgs[0])
+				}
+			}
+			for _, want := range []string{"Subject: [fbs] live x86_64 build succeeded: " + b.ID, "/artifacts/simulated-", "sha256 ", "To: <qa@example.org>"} {
+				if !strings.Contains(msgs[1], want) {
+					t.Errorf("last message lacks %q:\n%s", want, msgs[1])
+				}
+			}
+		}
+		stop()
+		h.Close()
+	}
+}
