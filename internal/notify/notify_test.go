@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -165,6 +166,8 @@ func TestNotifications(t *testing.T) {
 			}
 		}
 		hookMu.Lock()
+		// Delivery order is not promised (a retried call comes later); each event carries the build.
+		slices.Sort(events)
 		if strings.Join(events, " ") != "queued running succeeded" {
 			t.Errorf("webhook events %v", events)
 		}

@@ -65,7 +65,7 @@ func (s *DB) DueNotifications(ctx context.Context, now time.Time, hold time.Dura
 		return nil, err
 	}
 	defer tx.Rollback()
-	q := `SELECT ` + notificationColumns + ` FROM notifications WHERE state = ? AND next_at <= ? ORDER BY next_at LIMIT ?`
+	q := `SELECT ` + notificationColumns + ` FROM notifications WHERE state = ? AND next_at <= ? ORDER BY next_at, created LIMIT ?`
 	if s.postgres {
 		q += ` FOR UPDATE SKIP LOCKED` // each is sent by one server
 	}
