@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"fbs/internal/metrics"
 	"fbs/internal/queue"
@@ -318,6 +319,10 @@ func (s *Server) cancel(w http.ResponseWriter, r *http.Request) {
 func (s *Server) artifact(w http.ResponseWriter, r *http.Request) {
 	b, ok := s.build(w, r)
 	if !ok {
+		return
+	}
+	if b.Purged != nil {
+		fail(w, http.StatusGone, fmt.Errorf("build %s's artifacts were removed by retention on %s", b.ID, b.Purged.Format(time.DateOnly)))
 		return
 	}
 	name := r.PathValue("name")

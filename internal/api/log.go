@@ -25,6 +25,10 @@ func (s *Server) log(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if b.Purged != nil {
+		fail(w, http.StatusGone, fmt.Errorf("build %s's log was removed by retention on %s", b.ID, b.Purged.Format(time.DateOnly)))
+		return
+	}
 	path := queue.LogPath(s.Data, b.ID)
 	if r.Header.Get("Accept") != "text/event-stream" {
 		f, err := os.Open(path)

@@ -9,11 +9,14 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"fbs/internal/metrics"
+	"fbs/internal/queue"
 	"fbs/internal/store"
 )
 
@@ -182,5 +185,45 @@ func TestStagingAllowed(t *testing.T) {
 	}
 	if err := stagingAllowed("file:///srv/staging", nil); err == nil || !strings.Contains(err.Error(), "--staging-root") {
 		t.Errorf("no roots: %v", err)
+	}
+}
+
+// TestRetention: retention removes a finished build's artifacts and log
+// from the store, keeps its record, and the API says so.
+func TestRetention(t *testing.T) {
+	s, h := server(t)
+	ctx := context.Background()
+	var ids []string
+	for range 3 {
+		_, out := do(t, "POST", h.URL+"/api/v1/builds", "application/json", liveJSON)
+		id := out["id"].(string)
+		_, l, err := s.Store.Claim(ctx, store.Claim{Worker: "w", For: time.Minute})
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.MkdirAll(filepath.Join(queue.Dir(s.Data, id), "artifacts"), 0o755)
+		os.WriteFile(filepath.Join(queue.Dir(s.Data, id), "artifacts", "x.iso"), []byte("iso"), 0o644)
+		os.WriteFile(queue.LogPath(s.Data, id), []byte("log\n"), 0o644)
+		s.Store.Finish(ctx, l, store.Succeeded, "", json.RawMessage(`[{"name":"x.iso","size":3}]`))
+		ids = append(ids, id)
+	}
+	if err := s.Queue.Retain(ctx, 1, 0); err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range ids {
+		code, body := call(t, "GET", h.URL+"/api/v1/builds/"+id+"/artifacts/x.iso", "", nil, "")
+		_, statErr := os.Stat(queue.Dir(s.Data, id))
+		if i < 2 && (code != 410 || !strings.Contains(body, "removed by retention") || statErr == nil) {
+			t.Errorf("old build %d: %d %s (dir: %v)", i, code, body, statErr)
+		}
+		if i == 2 && (code != 200 || body != "iso") {
+			t.Errorf("newest build: %d %s", code, body)
+		}
+		if _, out := do(t, "GET", h.URL+"/api/v1/builds/"+id, "", ""); out["state"] != "succeeded" {
+			t.Errorf("record %d: %v", i, out)
+		}
+	}
+	if code, _ := call(t, "GET", h.URL+"/api/v1/builds/"+ids[0]+"/log", "", nil, ""); code != 410 {
+		t.Errorf("a purged log: %d", code)
 	}
 }

@@ -69,6 +69,8 @@ type serveFlags struct {
 	tlsKey       string
 	stagingRoots []string
 	notify       notifyFlags
+	keepBuilds   int
+	keepDays     int
 }
 
 func serveCmd() *cobra.Command {
@@ -113,6 +115,8 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 	fl.IntVar(&f.maxAttempts, "max-attempts", 3, "how often a build is tried before it fails for good")
 	fl.BoolVar(&f.open, "open", false, "take user API calls without a token on a non-loopback address too")
 	f.notify.register(cmd)
+	fl.IntVar(&f.keepBuilds, "keep-builds", 0, "keep the artifacts and logs of this many newest finished builds in the store (0: all); records stay, staged copies are never touched")
+	fl.IntVar(&f.keepDays, "keep-days", 0, "remove the artifacts and logs of builds finished more than this many days ago from the store (0: never)")
 	fl.StringSliceVar(&f.stagingRoots, "staging-root", nil, "local dirs requests may stage into (staging=file:///DIR/…); FTP and S3 targets are always taken")
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM; with --tls-key)")
 	fl.StringVar(&f.tlsKey, "tls-key", "", "the certificate's private key (PEM file)")
@@ -155,6 +159,7 @@ func serve(cmd *cobra.Command, f *serveFlags) error {
 	workCtx, stopWork := context.WithCancel(context.Background())
 	go q.Run(workCtx, f.maxAttempts)
 	go dispatcher.Run(workCtx)
+	go q.RetainEvery(workCtx, time.Hour, f.keepBuilds, time.Duration(f.keepDays)*24*time.Hour)
 	done := make(chan struct{})
 	if f.workers > 0 {
 		w := ownWorker(f, q, log)

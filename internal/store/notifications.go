@@ -30,8 +30,9 @@ const (
 )
 
 func (s *DB) AddNotifications(ctx context.Context, ns []*Notification) error {
-	now := time.Now().UTC()
-	for _, n := range ns {
+	start := time.Now().UTC()
+	for i, n := range ns {
+		now := start.Add(time.Duration(i)) // they sort as they were filed
 		n.ID, n.State, n.Created = newID(), Pending, now
 		_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO notifications (id, build_id, kind, target, event, state, next_at, created)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`), n.ID, n.BuildID, n.Kind, n.Target, n.Event, n.State, now.UnixNano(), now.UnixNano())

@@ -106,7 +106,7 @@ func (s *DB) q(query string) string {
 	return b.String()
 }
 
-const columns = `id, request, type, arch, release, requester, state, stage, worker, error, attempts, cancel, created, started, finished, artifacts`
+const columns = `id, request, type, arch, release, requester, state, stage, worker, error, attempts, cancel, created, started, finished, artifacts, purged`
 
 func newID() string {
 	b := make([]byte, 8)
@@ -135,9 +135,9 @@ func scanBuild(r scanner) (*Build, error) {
 	var req, arts string
 	var cancel int
 	var created int64
-	var started, finished sql.NullInt64
+	var started, finished, purged sql.NullInt64
 	err := r.Scan(&b.ID, &req, &b.Type, &b.Arch, &b.Release, &b.Requester, &b.State, &b.Stage, &b.Worker, &b.Error,
-		&b.Attempts, &cancel, &created, &started, &finished, &arts)
+		&b.Attempts, &cancel, &created, &started, &finished, &arts, &purged)
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +148,7 @@ func scanBuild(r scanner) (*Build, error) {
 	for _, t := range []struct {
 		n   sql.NullInt64
 		dst **time.Time
-	}{{started, &b.Started}, {finished, &b.Finished}} {
+	}{{started, &b.Started}, {finished, &b.Finished}, {purged, &b.Purged}} {
 		if t.n.Valid {
 			v := time.Unix(0, t.n.Int64).UTC()
 			*t.dst = &v
@@ -388,4 +388,30 @@ func (s *DB) Expire(ctx context.Context, now time.Time, maxAttempts int) (requeu
 		s.queued(ctx)
 	}
 	return requeued, failed, nil
+}
+
+func (s *DB) Purgeable(ctx context.Context, keep int, before time.Time) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id, finished FROM builds WHERE finished IS NOT NULL AND purged IS NULL
+		ORDER BY finished DESC, id DESC`))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for n := 0; rows.Next(); n++ {
+		var id string
+		var finished int64
+		if err := rows.Scan(&id, &finished); err != nil {
+			return nil, err
+		}
+		if keep > 0 && n >= keep || !before.IsZero() && finished < before.UnixNano() {
+			out = append(out, id)
+		}
+	}
+	return out, rows.Err()
+}
+
+func (s *DB) Purge(ctx context.Context, id string) error {
+	_, err := s.db.ExecContext(ctx, s.q(`UPDATE builds SET purged = ? WHERE id = ?`), time.Now().UTC().UnixNano(), id)
+	return err
 }

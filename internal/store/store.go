@@ -55,6 +55,8 @@ type Build struct {
 	Artifacts json.RawMessage `json:"artifacts,omitempty"`
 	// Waiting says why a queued build is not taken (the API fills it in).
 	Waiting string `json:"waiting,omitempty"`
+	// Purged is when retention removed its artifacts and log (the record stays).
+	Purged *time.Time `json:"purged,omitempty"`
 	// Notifications are the messages about it and their delivery (the API fills them in).
 	Notifications []*Notification `json:"notifications,omitempty"`
 }
@@ -192,6 +194,12 @@ type Store interface {
 	SeenWorker(ctx context.Context, w *Worker) error
 	Workers(ctx context.Context) ([]*Worker, error)
 
+	// Purgeable lists the finished builds whose files retention removes:
+	// all but the keep newest (keep > 0), and those finished before before
+	// (if set); purged ones are left out.
+	Purgeable(ctx context.Context, keep int, before time.Time) ([]string, error)
+	// Purge records that a build's files were removed.
+	Purge(ctx context.Context, id string) error
 	// AddNotifications files messages to send (ID, State and Created set).
 	AddNotifications(ctx context.Context, ns []*Notification) error
 	// DueNotifications gives up to limit pending messages due by now,

@@ -28,6 +28,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"tokens":                 tokens,
 		"counts":                 counts,
 		"listen":                 listen,
+		"notifications":          notifications,
+		"retention":              retention,
 	}
 	for name, test := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -326,5 +328,59 @@ func listen(t *testing.T, s store.Store) {
 	case <-heard:
 	case <-time.After(10 * time.Second):
 		t.Fatal("no notification for a queued build")
+	}
+}
+
+func notifications(t *testing.T, s store.Store) {
+	b := create(t, s, "live", "x86_64", "40")
+	err := s.AddNotifications(ctx, []*store.Notification{
+		{BuildID: b.ID, Kind: "email", Target: "qa@example.org", Event: "accepted"},
+		{BuildID: b.ID, Kind: "webhook", Target: "http://x/", Event: "queued"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	due, err := s.DueNotifications(ctx, now, time.Minute, 10)
+	if err != nil || len(due) != 2 {
+		t.Fatalf("due %v %v", due, err)
+	}
+	if again, _ := s.DueNotifications(ctx, now.Add(time.Second), time.Minute, 10); len(again) != 0 {
+		t.Errorf("held notifications given again: %v", again)
+	}
+	s.NotificationResult(ctx, due[0].ID, nil, time.Time{}, false)
+	s.NotificationResult(ctx, due[1].ID, errors.New("503"), now.Add(2*time.Minute), false)
+	if again, _ := s.DueNotifications(ctx, now.Add(3*time.Minute), time.Minute, 10); len(again) != 1 || again[0].Attempts != 1 || again[0].Error != "503" {
+		t.Errorf("the retry: %+v", again)
+	}
+	s.NotificationResult(ctx, due[1].ID, errors.New("gone"), time.Time{}, true)
+	all, _ := s.Notifications(ctx, b.ID)
+	if len(all) != 2 || all[0].State != store.Sent || all[0].Sent == nil || all[1].State != store.Undeliverable || all[1].Attempts != 2 {
+		t.Errorf("notifications %+v %+v", all[0], all[1])
+	}
+}
+
+func retention(t *testing.T, s store.Store) {
+	var ids []string
+	for range 4 {
+		create(t, s, "live", "x86_64", "40")
+		b, l, _ := s.Claim(ctx, store.Claim{Worker: "w", For: time.Minute})
+		s.Finish(ctx, l, store.Succeeded, "", nil)
+		ids = append(ids, b.ID)
+	}
+	create(t, s, "live", "x86_64", "40") // queued: never purged
+	old, err := s.Purgeable(ctx, 2, time.Time{})
+	if err != nil || fmt.Sprint(old) != fmt.Sprint([]string{ids[1], ids[0]}) {
+		t.Fatalf("purgeable beyond 2: %v %v (ids %v)", old, err, ids)
+	}
+	if all, _ := s.Purgeable(ctx, 0, time.Now().Add(time.Hour)); len(all) != 4 {
+		t.Errorf("purgeable by age: %v", all)
+	}
+	s.Purge(ctx, ids[0])
+	if b, _ := s.Get(ctx, ids[0]); b.Purged == nil || b.State != store.Succeeded {
+		t.Errorf("purged build %+v", b)
+	}
+	if left, _ := s.Purgeable(ctx, 2, time.Time{}); len(left) != 1 {
+		t.Errorf("after a purge: %v", left)
 	}
 }
