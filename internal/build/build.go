@@ -197,9 +197,6 @@ func Run(ctx context.Context, req *spec.Request, opts Options) (*Result, error) 
 	for _, ig := range req.Ignored {
 		b.log.Printf("ignored: %s", ig)
 	}
-	if len(req.Email) > 0 {
-		b.log.Printf("ignored: email=%s (fbs build notifies nobody; the service does)", strings.Join(req.Email, ","))
-	}
 	res := &Result{ID: b.id, WorkDir: b.work, Log: logPath}
 	defer b.releaseAll()
 	if ctx, err = b.limit(ctx); err != nil {

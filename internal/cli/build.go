@@ -15,12 +15,15 @@ import (
 	"fbs/internal/bootcheck"
 	"fbs/internal/build"
 	"fbs/internal/koji"
+	"fbs/internal/notify"
 	"fbs/internal/runner"
 	"fbs/internal/spec"
+	"fbs/internal/store"
 )
 
 type buildFlags struct {
 	builderFlags
+	notify      notifyFlags
 	work        string
 	backend     string
 	keep        bool
@@ -100,6 +103,7 @@ func (f *bootFlags) options() ([]bootcheck.Options, error) {
 
 func (f *buildFlags) register(cmd *cobra.Command) {
 	f.builderFlags.register(cmd)
+	f.notify.registerSend(cmd)
 	fl := cmd.Flags()
 	fl.StringVar(&f.work, "work", defaultWork, "where each build gets its work dir (the request's tmpdir= wins)")
 	fl.BoolVar(&f.keep, "keep", false, "keep the work dir, image root included")
@@ -166,11 +170,30 @@ func runBuild(ctx context.Context, cmd *cobra.Command, req *spec.Request, f buil
 	start := time.Now()
 	opts := f.builderFlags.options()
 	opts.WorkDir, opts.Keep, opts.Reporter, opts.BootTests, opts.Backend = f.work, f.keep, out, boots, f.backend
+	tell, err := f.notify.local(out.Printf)
+	if err != nil {
+		return nil, err
+	}
+	defer tell.Wait()
+	lb := notify.LocalBuild{Req: req, State: store.Running, Started: start}
 	opts.Started = func(id, log string) {
 		out.Printf("fbs: build %s (%s %s, release %s)", id, req.Type, req.Arch, req.Release)
 		out.Printf("fbs: log %s", log)
+		lb.ID, lb.Log = id, log
+		tell.Send(ctx, lb, notify.Accepted)
+		tell.Send(ctx, lb, string(store.Running))
 	}
 	res, err := build.Run(ctx, req, opts)
+	if res != nil {
+		lb.State, lb.Finished, lb.Log = store.Succeeded, time.Now(), res.Log
+		if err != nil {
+			lb.State, lb.Error, lb.Tail = store.Failed, err.Error(), notify.Tail(res.Log, 30)
+		}
+		for _, a := range res.Artifacts {
+			lb.Artifacts = append(lb.Artifacts, notify.LocalArtifact{Where: cmp.Or(a.Remote, a.Path), Size: a.Size, SHA256: a.SHA256})
+		}
+		tell.Send(ctx, lb, string(lb.State))
+	}
 	if err != nil {
 		if res != nil {
 			out.Printf("fbs: build failed after %s; log %s", time.Since(start).Round(100*time.Millisecond), res.Log)

@@ -73,15 +73,15 @@ func (d *Dispatcher) send(ctx context.Context, n *store.Notification) error {
 		if d.Mailer == nil {
 			return fmt.Errorf("this server has no SMTP server to send email through (--smtp-host): %w", ErrPermanent)
 		}
-		return d.Mailer.Send(ctx, n.Target, Compose(b, n.Event, d.PublicURL, tail(queue.LogPath(d.Data, b.ID), 30)))
+		return d.Mailer.Send(ctx, n.Target, Compose(b, n.Event, d.PublicURL, Tail(queue.LogPath(d.Data, b.ID), 30)))
 	case "webhook":
 		return d.Hook.Send(ctx, n.Target, Event{Event: n.Event, Build: b, URL: strings.TrimSuffix(d.PublicURL, "/") + "/api/v1/builds/" + b.ID})
 	}
 	return errors.New("unknown notification kind " + n.Kind)
 }
 
-// tail is the last n lines of a file.
-func tail(path string, n int) string {
+// Tail is the last n lines of a file (a failure's email shows them).
+func Tail(path string, n int) string {
 	f, err := os.Open(path)
 	if err != nil {
 		return ""

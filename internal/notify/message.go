@@ -37,8 +37,8 @@ Log, as it grows: {{.LogURL}}
 {{if .B.Error}}
 Why: {{.B.Error}}
 {{end}}
-Build: {{.URL}}
-Log: {{.LogURL}}
+{{if .URL}}Build: {{.URL}}
+{{end}}{{if .LogURL}}Log: {{.LogURL}}{{end}}
 {{if .Artifacts}}
 Artifacts:
 {{range .Artifacts}}  {{$.Base}}{{.URL}}
@@ -54,9 +54,9 @@ var htmlTmpl = htmltemplate.Must(htmltemplate.New("html").Parse(`<!doctype html>
 <html><body>
 {{if eq .Event "accepted"}}<p>Your {{.B.Type}} image build ({{.B.Arch}}, release {{.B.Release}}) is accepted: <a href="{{.URL}}">{{.B.ID}}</a>.</p>
 <p><a href="{{.LogURL}}">Its log</a>, as it grows.</p>
-{{else}}<p>Your {{.B.Type}} image build <a href="{{.URL}}">{{.B.ID}}</a> ({{.B.Arch}}, release {{.B.Release}}) has <strong>{{.B.State}}</strong>{{if .Took}} after {{.Took}}{{end}}.</p>
+{{else}}<p>Your {{.B.Type}} image build {{if .URL}}<a href="{{.URL}}">{{.B.ID}}</a>{{else}}{{.B.ID}}{{end}} ({{.B.Arch}}, release {{.B.Release}}) has <strong>{{.B.State}}</strong>{{if .Took}} after {{.Took}}{{end}}.</p>
 {{if .B.Error}}<p>Why: {{.B.Error}}</p>{{end}}
-<p><a href="{{.LogURL}}">The log</a></p>
+{{if .LogURL}}<p><a href="{{.LogURL}}">The log</a></p>{{end}}
 {{if .Artifacts}}<ul>{{range .Artifacts}}<li><a href="{{$.Base}}{{.URL}}">{{.Name}}</a>, {{.Size}} bytes{{if .SHA256}}, sha256 <code>{{.SHA256}}</code>{{end}}</li>{{end}}</ul>{{end}}
 {{if .Tail}}<p>The log's last lines:</p><pre>{{.Tail}}</pre>{{end}}{{end}}
 <p>— fbs, the Fedora image build service</p>
@@ -67,7 +67,17 @@ var htmlTmpl = htmltemplate.Must(htmltemplate.New("html").Parse(`<!doctype html>
 // public URL, tail the last lines of its log (shown on failure).
 func Compose(b *store.Build, event, base, tail string) Message {
 	base = strings.TrimSuffix(base, "/")
-	v := view{B: b, Event: event, Base: base, URL: base + "/api/v1/builds/" + b.ID, LogURL: base + "/api/v1/builds/" + b.ID + "/log"}
+	return compose(b, event, view{Base: base, URL: base + "/api/v1/builds/" + b.ID, LogURL: base + "/api/v1/builds/" + b.ID + "/log"}, tail)
+}
+
+// ComposeLocal writes the email about a build fbs build made here: its
+// artifacts' URLs are where they were staged, log where its log is.
+func ComposeLocal(b *store.Build, event, log, tail string) Message {
+	return compose(b, event, view{LogURL: log}, tail)
+}
+
+func compose(b *store.Build, event string, v view, tail string) Message {
+	v.B, v.Event = b, event
 	if b.Started != nil && b.Finished != nil {
 		v.Took = b.Finished.Sub(*b.Started).Round(time.Second).String()
 	}
