@@ -3,16 +3,24 @@
 package e2e
 
 import (
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"fbs/internal/fbstest"
+	"fbs/internal/notify"
 )
 
 // TestStagingRemote: fbs build stages the demo ISO, its kickstart,
@@ -69,5 +77,79 @@ func TestStagingRemote(t *testing.T) {
 	}
 	if !strings.Contains(res.out, "NoSuchBucket") && !strings.Contains(res.out, "does not exist") {
 		t.Errorf("the error does not say what the store said:\n%s", res.out)
+	}
+}
+
+// TestServeStagingAndMail: fbs serve builds a request that asks for FTP
+// staging and email: the ISO lands on the FTP server, the requester gets
+// an email on acceptance and one at the end, the server's webhook hears
+// each state, signed, and the build's status says each was delivered;
+// fbs build emails the same way.
+func TestServeStagingAndMail(t *testing.T) {
+	ftp := fbstest.StartFTP(t)
+	mail := fbstest.StartSMTP(t, false)
+	var mu sync.Mutex
+	var events []string
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if r.Header.Get(notify.SignatureHeader) != notify.Sign([]byte("hook-secret"), body) {
+			http.Error(w, "bad signature", 403)
+			return
+		}
+		var ev notify.Event
+		json.Unmarshal(body, &ev)
+		mu.Lock()
+		events = append(events, ev.Event)
+		mu.Unlock()
+	}))
+	defer hook.Close()
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "hook.secret"), "hook-secret\n")
+	host, port, _ := net.SplitHostPort(mail.Addr)
+	smtp := []string{"--smtp-host", host, "--smtp-port", port, "--smtp-security", "none", "--smtp-from", "fbs@example.org"}
+	s := startServer(t, filepath.Join(dir, "data"), append(smtp, "--webhook", hook.URL, "--webhook-secret-file", filepath.Join(dir, "hook.secret"))...)
+
+	conf := request(t, "file://"+demoDir, "true", "staging="+ftp.URL("served")+"\nemail=qa@example.org")
+	res := fbs(t, "submit", conf, "--server", s.url, "--wait")
+	if res.code != 0 {
+		t.Fatalf("submit --wait: exit %d", res.code)
+	}
+	id := submitted(t, res.out)
+	mustContain(t, "build log", res.out, "=== stage staging: 4 artifacts to ftp://", "=== stage staging done")
+	isos, _ := filepath.Glob(filepath.Join(ftp.Dir, "served", "FBS-Test-*.iso"))
+	logs, _ := filepath.Glob(filepath.Join(ftp.Dir, "served", "FBS-Test-*.log"))
+	if len(isos) != 1 || len(logs) != 1 {
+		t.Fatalf("on the FTP server: %v %v", isos, logs)
+	}
+	b := waitFor(t, s.url, id, 30*time.Second, func(b map[string]any) bool {
+		ns, _ := b["notifications"].([]any)
+		sent := 0
+		for _, n := range ns {
+			if n.(map[string]any)["state"] == "sent" {
+				sent++
+			}
+		}
+		return sent == 5 // two emails, three webhook calls
+	})
+	t.Logf("notifications: %v", b["notifications"])
+	msgs := mail.Messages()
+	if len(msgs) != 2 {
+		t.Fatalf("%d emails", len(msgs))
+	}
+	mustContain(t, "the last email", msgs[1], "Subject: [fbs] live x86_64 build succeeded: "+id, "/artifacts/"+filepath.Base(isos[0]), "sha256 "+sha256File(t, isos[0]))
+	mu.Lock()
+	slices.Sort(events)
+	if strings.Join(events, " ") != "queued running succeeded" {
+		t.Errorf("webhook events %v", events)
+	}
+	mu.Unlock()
+
+	res = fbs(t, append([]string{"build", request(t, "file://"+demoDir, "true", "email=dev@example.org"), "--cache", cache, "--work", t.TempDir()}, smtp...)...)
+	if res.code != 0 {
+		t.Fatalf("fbs build: exit %d", res.code)
+	}
+	mustContain(t, "fbs build", res.out, "email to dev@example.org: sent")
+	if msgs := mail.Messages(); len(msgs) != 4 || !strings.Contains(msgs[3], "build succeeded") || !strings.Contains(msgs[3], "To: <dev@example.org>") {
+		t.Errorf("fbs build's emails: %d", len(msgs))
 	}
 }

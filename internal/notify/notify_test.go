@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"mime/quotedprintable"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -16,9 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emersion/go-smtp"
-
 	"fbs/internal/api"
+	"fbs/internal/fbstest"
 	"fbs/internal/notify"
 	"fbs/internal/queue"
 	"fbs/internal/store"
@@ -27,64 +25,13 @@ import (
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-// mailbox is an SMTP server on 127.0.0.1 that keeps what it is sent, or
-// refuses every recipient.
-type mailbox struct {
-	mu     sync.Mutex
-	got    []string
-	refuse bool
-	addr   string
-}
-
-type session struct{ m *mailbox }
-
-func (s session) Reset()        {}
-func (s session) Logout() error { return nil }
-func (s session) Mail(string, *smtp.MailOptions) error {
-	return nil
-}
-func (s session) Rcpt(to string, _ *smtp.RcptOptions) error {
-	if s.m.refuse {
-		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user here"}
-	}
-	return nil
-}
-func (s session) Data(r io.Reader) error {
-	b, _ := io.ReadAll(quotedprintable.NewReader(r))
-	s.m.mu.Lock()
-	// Unfolded, as a reader sees the headers.
-	s.m.got = append(s.m.got, strings.ReplaceAll(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n ", " "))
-	s.m.mu.Unlock()
-	return nil
-}
-
-func startMailbox(t *testing.T, refuse bool) *mailbox {
-	m := &mailbox{refuse: refuse}
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return session{m}, nil }))
-	srv.Domain, srv.AllowInsecureAuth = "localhost", true
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.addr = ln.Addr().String()
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return m
-}
-
-func (m *mailbox) messages() []string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return append([]string{}, m.got...)
-}
-
 // TestNotifications: a build with an email address and a webhook: the
 // requester gets an email on acceptance and one at the end (plain text and
 // HTML, with links and checksums), the webhook hears every state, signed;
 // an SMTP server that refuses the mail fails the delivery, not the build.
 func TestNotifications(t *testing.T) {
 	for _, refuse := range []bool{false, true} {
-		mb := startMailbox(t, refuse)
+		mb := fbstest.StartSMTP(t, refuse)
 		var hookMu sync.Mutex
 		var events []string
 		hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -108,7 +55,7 @@ func TestNotifications(t *testing.T) {
 		defer st.Close()
 		data := t.TempDir()
 		q := &queue.Service{Store: st, Data: data, Lease: time.Minute, Log: quiet, Notifier: &notify.Notifier{Store: st, Log: quiet}}
-		host, port, _ := net.SplitHostPort(mb.addr)
+		host, port, _ := net.SplitHostPort(mb.Addr)
 		var p int
 		json.Unmarshal([]byte(port), &p)
 		d := &notify.Dispatcher{Store: st, Data: data, Log: quiet, PublicURL: "https://fbs.example.org", Attempts: 3, First: 50 * time.Millisecond,
@@ -173,7 +120,7 @@ func TestNotifications(t *testing.T) {
 		}
 		hookMu.Unlock()
 		if !refuse {
-			msgs := mb.messages()
+			msgs := mb.Messages()
 			if len(msgs) != 2 {
 				t.Fatalf("%d messages", len(msgs))
 			}
