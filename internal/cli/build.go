@@ -18,6 +18,7 @@ import (
 	"fbs/internal/notify"
 	"fbs/internal/runner"
 	"fbs/internal/spec"
+	"fbs/internal/stage"
 	"fbs/internal/store"
 )
 
@@ -41,6 +42,36 @@ type builderFlags struct {
 	limits     build.Limits
 	confine    bool
 	hide       []string
+	s3         s3Flags
+}
+
+// s3Flags are S3 settings given in the configuration rather than in the
+// AWS environment variables.
+type s3Flags struct{ endpoint, region, accessKeyFile, secretKeyFile string }
+
+func (f *s3Flags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.endpoint, "s3-endpoint", "", "S3 endpoint URL for s3:// staging (default $AWS_ENDPOINT_URL, then AWS's)")
+	fl.StringVar(&f.region, "s3-region", "", "S3 region (default $AWS_REGION)")
+	fl.StringVar(&f.accessKeyFile, "s3-access-key-file", "", "file holding the S3 access key id (default $AWS_ACCESS_KEY_ID or ~/.aws/credentials)")
+	fl.StringVar(&f.secretKeyFile, "s3-secret-key-file", "", "file holding the S3 secret key (default $AWS_SECRET_ACCESS_KEY)")
+}
+
+// apply hands the settings to the stage package.
+func (f *s3Flags) apply() error {
+	settings := map[string]string{"AWS_ENDPOINT_URL": f.endpoint, "AWS_REGION": f.region}
+	for key, file := range map[string]string{"AWS_ACCESS_KEY_ID": f.accessKeyFile, "AWS_SECRET_ACCESS_KEY": f.secretKeyFile} {
+		if file == "" {
+			continue
+		}
+		v, err := readToken(file)
+		if err != nil {
+			return usageError{err}
+		}
+		settings[key] = v
+	}
+	stage.SetS3Config(settings)
+	return nil
 }
 
 func (f *builderFlags) register(cmd *cobra.Command) {
@@ -54,6 +85,7 @@ func (f *builderFlags) register(cmd *cobra.Command) {
 	fl.IntVar(&f.limits.Procs, "max-procs", 0, "processes a build may run at once (0: none; needs cgroups)")
 	fl.Var((*byteSize)(&f.limits.Disk), "disk-limit", "disk a build may use in its work dir, e.g. 20G (0: none); the work dir gets a filesystem of its own")
 	fl.BoolVar(&f.confine, "confine", true, "confine build commands: host read-only but for the work dir and cache, secrets hidden, no mounting")
+	f.s3.register(cmd)
 	fl.StringSliceVar(&f.hide, "hide", nil, "more host paths build commands must not see (besides /root, /home, /etc/shadow, /etc/ssh, /etc/fbs …)")
 }
 
@@ -129,6 +161,9 @@ Exit status: 0 built, 1 the build failed, 2 the request is at fault.`,
 			// that bad input is told at once, by this process.
 			req, err := spec.Load(args[0])
 			if err != nil {
+				return err
+			}
+			if err := f.s3.apply(); err != nil {
 				return err
 			}
 			if done, err := privateMounts(cmd); done {

@@ -92,6 +92,9 @@ API is open; elsewhere it takes user tokens (fbs token create --user NAME) unles
 			if err := loadConfig(cmd, "server"); err != nil {
 				return err
 			}
+			if err := f.s3.apply(); err != nil {
+				return err
+			}
 			if f.workers > 0 {
 				if done, err := privateMounts(cmd); done {
 					return err

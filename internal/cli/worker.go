@@ -45,6 +45,9 @@ defaults to this host's name. SIGTERM hands running builds back to the queue.`,
 			if err := loadConfig(cmd, "worker"); err != nil {
 				return err
 			}
+			if err := f.s3.apply(); err != nil {
+				return err
+			}
 			if f.drain {
 				return drainWorker(cmd, f.data)
 			}

@@ -26,8 +26,22 @@ type S3 struct {
 	endpoint       string
 }
 
-// S3Env is where S3 settings are read; tests replace it.
+// S3Env is where S3 settings are read: the environment, unless
+// SetS3Config gave some (tests replace it).
 var S3Env = os.Getenv
+
+// SetS3Config takes S3 settings from a server's or worker's configuration
+// instead of the AWS environment variables: AWS_ENDPOINT_URL, AWS_REGION,
+// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY. Empty ones still come from the
+// environment.
+func SetS3Config(settings map[string]string) {
+	S3Env = func(k string) string {
+		if v := settings[k]; v != "" {
+			return v
+		}
+		return os.Getenv(k)
+	}
+}
 
 func newS3(u *url.URL) (*S3, error) {
 	endpoint := S3Env("AWS_ENDPOINT_URL_S3")
