@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"sort"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -129,13 +130,18 @@ flags on the command line override both.`,
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return err
 			}
-			for _, name := range names {
+			for _, key := range names {
+				name, secret := strings.CutPrefix(key, config.SecretPrefix)
+				mode := os.FileMode(0o644)
+				if secret {
+					mode = 0o600
+				}
 				path := filepath.Join(dir, name)
-				f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+				f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, mode)
 				if err != nil {
 					return fmt.Errorf("%w (nothing is overwritten)", err)
 				}
-				_, err = f.WriteString(files[name])
+				_, err = f.WriteString(files[key])
 				if cerr := f.Close(); err == nil {
 					err = cerr
 				}

@@ -77,6 +77,9 @@ func TestConfigImport(t *testing.T) {
 	if len(files) != 5 {
 		t.Fatalf("wrote %v", files)
 	}
+	if st, err := os.Stat(filepath.Join(dir, "smtp-password")); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("the SMTP password file: %v %v", st, err)
+	}
 	for _, f := range files {
 		if code, out := run(t, "config", "check", "--config", f); code != 0 {
 			t.Errorf("%s: exit %d: %s", f, code, out)

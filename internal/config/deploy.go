@@ -47,8 +47,13 @@ func hostOf(s string) string {
 	return s
 }
 
+// SecretPrefix marks a file Import writes that only its owner may read
+// (the prefix is not part of its name).
+const SecretPrefix = "secret:"
+
 // Import turns the seed's deploy.conf into fbs configs: server.toml and
-// one worker-<arch>-<release>.toml per arch and release group, by file name.
+// one worker-<arch>-<release>.toml per arch and release group, by file
+// name, and the SMTP password in a file of its own.
 func Import(name string, data []byte) (map[string]string, error) {
 	d, err := parseDeploy(name, data)
 	if err != nil {
@@ -63,7 +68,7 @@ func Import(name string, data []byte) (map[string]string, error) {
 	var s strings.Builder
 	fmt.Fprintf(&s, "# fbs server, from %s.\n", name)
 	fmt.Fprintf(&s, "# [master] host=%s: run fbs serve there (fbs-server.service); the web UI and the\n", d.sections["master"]["host"])
-	s.WriteString("# REST API are both served by it. Its workdir has no equivalent: fbs keeps its store,\n")
+	s.WriteString("# worker APIs are both served by it. Its workdir has no equivalent: fbs keeps its store,\n")
 	s.WriteString("# logs and artifacts in data.\n")
 	if b := d.sections["broker"]; len(b) > 0 {
 		fmt.Fprintf(&s, "# [broker] %s: no equivalent: workers call the server's worker API; no message broker.\n", joinMap(b))
@@ -76,8 +81,24 @@ func Import(name string, data []byte) (map[string]string, error) {
 	s.WriteString("# Distributed mode keeps the queue in PostgreSQL; give its URL in a file only fbs reads:\n")
 	s.WriteString("#db-file = \"/etc/fbs/db-url\"\n")
 	if m := d.sections["SMTP"]; len(m) > 0 {
-		fmt.Fprintf(&s, "# [SMTP] server=%s port=%s login=%s: fbs does not send email yet; keep these\n", m["server"], m["port"], m["login"])
-		s.WriteString("# for when it does. The password belongs in a file only fbs reads, never here.\n")
+		fmt.Fprintf(&s, "# [SMTP]: email to requesters. The password is in smtp-password: install it as\n")
+		s.WriteString("# /etc/fbs/smtp-password, readable by fbs only.\n")
+		fmt.Fprintf(&s, "smtp-host = %q\n", m["server"])
+		if m["port"] != "" {
+			fmt.Fprintf(&s, "smtp-port = %s\n", m["port"])
+		}
+		security := "starttls"
+		if m["port"] == "465" {
+			security = "tls"
+		}
+		fmt.Fprintf(&s, "smtp-security = %q\n", security)
+		if m["login"] != "" {
+			fmt.Fprintf(&s, "smtp-user = %q\nsmtp-from = %q\n", m["login"], m["login"])
+		}
+		if m["password"] != "" {
+			s.WriteString("smtp-password-file = \"/etc/fbs/smtp-password\"\n")
+			out[SecretPrefix+"smtp-password"] = m["password"] + "\n"
+		}
 	}
 	out["server.toml"] = s.String()
 
