@@ -3,16 +3,11 @@
 package e2e
 
 import (
-	"encoding/json"
-	"io"
 	"net"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,7 +15,6 @@ import (
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"fbs/internal/fbstest"
-	"fbs/internal/notify"
 )
 
 // TestStagingRemote: fbs build stages the demo ISO, its kickstart,
@@ -88,21 +82,7 @@ func TestStagingRemote(t *testing.T) {
 func TestServeStagingAndMail(t *testing.T) {
 	ftp := fbstest.StartFTP(t)
 	mail := fbstest.StartSMTP(t, false)
-	var mu sync.Mutex
-	var events []string
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		if r.Header.Get(notify.SignatureHeader) != notify.Sign([]byte("hook-secret"), body) {
-			http.Error(w, "bad signature", 403)
-			return
-		}
-		var ev notify.Event
-		json.Unmarshal(body, &ev)
-		mu.Lock()
-		events = append(events, ev.Event)
-		mu.Unlock()
-	}))
-	defer hook.Close()
+	hook := fbstest.StartWebhook(t, "hook-secret")
 	dir := t.TempDir()
 	write(t, filepath.Join(dir, "hook.secret"), "hook-secret\n")
 	host, port, _ := net.SplitHostPort(mail.Addr)
@@ -137,12 +117,9 @@ func TestServeStagingAndMail(t *testing.T) {
 		t.Fatalf("%d emails", len(msgs))
 	}
 	mustContain(t, "the last email", msgs[1], "Subject: [fbs] live x86_64 build succeeded: "+id, "/artifacts/"+filepath.Base(isos[0]), "sha256 "+sha256File(t, isos[0]))
-	mu.Lock()
-	slices.Sort(events)
-	if strings.Join(events, " ") != "queued running succeeded" {
+	if events := hook.Events(); strings.Join(events, " ") != "queued running succeeded" {
 		t.Errorf("webhook events %v", events)
 	}
-	mu.Unlock()
 
 	res = fbs(t, append([]string{"build", request(t, "file://"+demoDir, "true", "email=dev@example.org"), "--cache", cache, "--work", t.TempDir()}, smtp...)...)
 	if res.code != 0 {

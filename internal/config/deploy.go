@@ -67,7 +67,7 @@ func Import(name string, data []byte) (map[string]string, error) {
 	out := map[string]string{}
 	var s strings.Builder
 	fmt.Fprintf(&s, "# fbs server, from %s.\n", name)
-	fmt.Fprintf(&s, "# [master] host=%s: run fbs serve there (fbs-server.service); the web UI and the\n", d.sections["master"]["host"])
+	fmt.Fprintf(&s, "# [master] host=%s: run fbs serve there (fbs-server.service); the REST and the\n", d.sections["master"]["host"])
 	s.WriteString("# worker APIs are both served by it. Its workdir has no equivalent: fbs keeps its store,\n")
 	s.WriteString("# logs and artifacts in data.\n")
 	if b := d.sections["broker"]; len(b) > 0 {

@@ -9,9 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -32,21 +30,7 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 func TestNotifications(t *testing.T) {
 	for _, refuse := range []bool{false, true} {
 		mb := fbstest.StartSMTP(t, refuse)
-		var hookMu sync.Mutex
-		var events []string
-		hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			body, _ := io.ReadAll(r.Body)
-			if r.Header.Get(notify.SignatureHeader) != notify.Sign([]byte("s3cret"), body) {
-				http.Error(w, "bad signature", 403)
-				return
-			}
-			var ev notify.Event
-			json.Unmarshal(body, &ev)
-			hookMu.Lock()
-			events = append(events, ev.Event)
-			hookMu.Unlock()
-		}))
-		defer hook.Close()
+		hook := fbstest.StartWebhook(t, "s3cret")
 
 		st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "fbs.db"))
 		if err != nil {
@@ -112,13 +96,9 @@ func TestNotifications(t *testing.T) {
 				t.Errorf("refuse=%v: %s is %q, want %q (all: %v)", refuse, k, states[k], v, states)
 			}
 		}
-		hookMu.Lock()
-		// Delivery order is not promised (a retried call comes later); each event carries the build.
-		slices.Sort(events)
-		if strings.Join(events, " ") != "queued running succeeded" {
+		if events := hook.Events(); strings.Join(events, " ") != "queued running succeeded" {
 			t.Errorf("webhook events %v", events)
 		}
-		hookMu.Unlock()
 		if !refuse {
 			msgs := mb.Messages()
 			if len(msgs) != 2 {
