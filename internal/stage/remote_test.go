@@ -137,3 +137,36 @@ func TestS3Refused(t *testing.T) {
 		t.Errorf("error %v", err)
 	}
 }
+
+// TestFTPDownMidUpload: the server dies in the middle of an upload; the
+// upload fails, and once the server is back the next attempt resumes where
+// the first stopped, and the file is whole.
+func TestFTPDownMidUpload(t *testing.T) {
+	ftp := fbstest.StartFTP(t)
+	target, _ := Parse(ftp.URL(""))
+	src := artifact(t, 64<<20)
+	killed := false
+	_, err := target.Remote.Put(context.Background(), src, "big.iso", func(n int64) {
+		if n > 16<<20 && !killed {
+			killed = true
+			ftp.Stop()
+		}
+	})
+	if err == nil {
+		t.Fatal("the upload went through a dead server")
+	}
+	ftp.Start(t)
+	resumed := int64(-1)
+	if _, err := target.Remote.Put(context.Background(), src, "big.iso", func(n int64) {
+		if resumed < 0 {
+			resumed = n
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := os.ReadFile(src)
+	got, _ := os.ReadFile(filepath.Join(ftp.Dir, "big.iso"))
+	if string(got) != string(want) || resumed <= 0 {
+		t.Errorf("%d bytes on the server (want %d); the second attempt began at %d", len(got), len(want), resumed)
+	}
+}
