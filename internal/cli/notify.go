@@ -47,7 +47,7 @@ func (f *notifyFlags) senders() (*notify.Mailer, *notify.Hook, error) {
 	if f.smtpSecurity != "starttls" && f.smtpSecurity != "tls" && f.smtpSecurity != "none" {
 		return nil, nil, usageError{fmt.Errorf("--smtp-security %q: starttls, tls or none", f.smtpSecurity)}
 	}
-	hook := &notify.Hook{Client: &http.Client{Timeout: 30 * time.Second}}
+	hook := &notify.Hook{Client: &http.Client{Timeout: 30 * time.Second}, Trusted: f.webhooks}
 	if f.webhookSecretFile != "" {
 		secret, err := readToken(f.webhookSecretFile)
 		if err != nil {

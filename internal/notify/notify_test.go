@@ -3,6 +3,7 @@ package notify_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -44,7 +45,7 @@ func TestNotifications(t *testing.T) {
 		json.Unmarshal([]byte(port), &p)
 		d := &notify.Dispatcher{Store: st, Data: data, Log: quiet, PublicURL: "https://fbs.example.org", Attempts: 3, First: 50 * time.Millisecond,
 			Mailer: &notify.Mailer{Host: host, Port: p, Security: "none", From: "fbs@example.org"},
-			Hook:   &notify.Hook{Secret: []byte("s3cret"), Client: http.DefaultClient}}
+			Hook:   &notify.Hook{Secret: []byte("s3cret"), Client: http.DefaultClient, AllowLocal: true}}
 		ctx, stop := context.WithCancel(context.Background())
 		go q.Run(ctx, 3)
 		go d.Run(ctx)
@@ -117,5 +118,21 @@ func TestNotifications(t *testing.T) {
 		}
 		stop()
 		h.Close()
+	}
+}
+
+// TestLocalWebhooks: a request's webhook may not call the server's own
+// machine (loopback, link-local); the operator's may.
+func TestLocalWebhooks(t *testing.T) {
+	hook := fbstest.StartWebhook(t, "k")
+	h := &notify.Hook{Secret: []byte("k"), Client: http.DefaultClient, Trusted: []string{hook.URL}}
+	ev := notify.Event{Event: "queued", Build: &store.Build{ID: "x"}}
+	for _, url := range []string{strings.Replace(hook.URL, "127.0.0.1", "localhost", 1), "http://169.254.169.254/latest/meta-data/", "http://[::1]:1/"} {
+		if err := h.Send(context.Background(), url, ev); !errors.Is(err, notify.ErrLocal) || !errors.Is(err, notify.ErrPermanent) {
+			t.Errorf("%s: %v", url, err)
+		}
+	}
+	if err := h.Send(context.Background(), hook.URL, ev); err != nil {
+		t.Errorf("the operator's webhook: %v", err)
 	}
 }

@@ -10,8 +10,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/wneessen/go-mail"
@@ -79,6 +82,34 @@ func (m *Mailer) Send(ctx context.Context, to string, msg Message) error {
 type Hook struct {
 	Secret []byte
 	Client *http.Client
+	// Trusted are the operator's webhooks. Any other URL came with a
+	// request and may not reach the server's own machine (loopback,
+	// link-local such as cloud metadata) unless AllowLocal.
+	Trusted    []string
+	AllowLocal bool
+}
+
+// ErrLocal is a request's webhook aimed at the server's own machine.
+var ErrLocal = errors.New("a request's webhook may not call a loopback or link-local address")
+
+// client is the HTTP client for url: the plain one for a trusted URL,
+// else one whose connections refuse local addresses, checked on the
+// address actually dialled (so no DNS name gets around it).
+func (h *Hook) client(url string) *http.Client {
+	if h.AllowLocal || slices.Contains(h.Trusted, url) {
+		return h.Client
+	}
+	dialer := &net.Dialer{Timeout: 30 * time.Second, Control: func(_, address string, _ syscall.RawConn) error {
+		host, _, _ := net.SplitHostPort(address)
+		ip := net.ParseIP(host)
+		if ip == nil || ip.IsLoopback() || ip.IsLinkLocalUnicast() || ip.IsUnspecified() {
+			return fmt.Errorf("%s: %w: %w", address, ErrLocal, ErrPermanent)
+		}
+		return nil
+	}}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.DialContext, tr.Proxy = dialer.DialContext, nil
+	return &http.Client{Transport: tr, Timeout: h.Client.Timeout}
 }
 
 // SignatureHeader carries a webhook body's signature.
@@ -112,7 +143,7 @@ func (h *Hook) Send(ctx context.Context, url string, ev Event) error {
 	if len(h.Secret) > 0 {
 		req.Header.Set(SignatureHeader, Sign(h.Secret, body))
 	}
-	resp, err := h.Client.Do(req)
+	resp, err := h.client(url).Do(req)
 	if err != nil {
 		return err
 	}

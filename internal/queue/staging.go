@@ -52,8 +52,8 @@ func (s *Service) Restage(ctx context.Context, id string, target stage.Target, n
 		}
 		paths[i] = filepath.Join(Dir(s.Data, id), "artifacts", n)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	// Not under s.mu: an upload takes minutes, and a finished build's log
+	// gets no appends meanwhile (its lease is gone).
 	if err := StageArtifacts(ctx, target, paths, LogPath(s.Data, id)); err != nil {
 		return err
 	}
