@@ -32,7 +32,7 @@ func confineHost(writable, hidden []string) error {
 			tmps[dir] = fd
 		}
 	}
-	if err := setattr("/", unix.MOUNT_ATTR_RDONLY, 0); err != nil {
+	if err := setattr("/", unix.AT_RECURSIVE, unix.MOUNT_ATTR_RDONLY); err != nil {
 		return fmt.Errorf("make the host read-only: %w", err)
 	}
 	for _, dir := range []string{"/tmp", "/var/tmp", "/dev/shm"} {
@@ -50,7 +50,7 @@ func confineHost(writable, hidden []string) error {
 		case st.IsDir():
 			// Read-only once the writable paths within have their mount points.
 			err = syscall.Mount("tmpfs", p, "tmpfs", syscall.MS_NOSUID|syscall.MS_NODEV|syscall.MS_NOEXEC, "size=64k,mode=0755")
-			defer setattrOne(p, unix.MOUNT_ATTR_RDONLY)
+			defer setattr(p, 0, unix.MOUNT_ATTR_RDONLY)
 		default:
 			err = syscall.Mount("/dev/null", p, "", syscall.MS_BIND, "")
 		}
@@ -99,13 +99,10 @@ func privateTmp(dir string, lower int) error {
 	return nil
 }
 
-func setattrOne(path string, set uint64) error {
-	return unix.MountSetattr(unix.AT_FDCWD, path, 0, &unix.MountAttr{Attr_set: set})
-}
-
-// setattr sets and clears mount attributes on the whole tree at path.
-func setattr(path string, set, clear uint64) error {
-	err := unix.MountSetattr(unix.AT_FDCWD, path, unix.AT_RECURSIVE, &unix.MountAttr{Attr_set: set, Attr_clr: clear})
+// setattr sets mount attributes on the mount at path (flags 0) or on the
+// whole tree there (unix.AT_RECURSIVE).
+func setattr(path string, flags int, set uint64) error {
+	err := unix.MountSetattr(unix.AT_FDCWD, path, uint(flags), &unix.MountAttr{Attr_set: set})
 	if errors.Is(err, syscall.ENOSYS) {
 		return fmt.Errorf("%w (confinement needs Linux 5.12 or later)", err)
 	}
