@@ -63,7 +63,9 @@ func (l *Local) Send(ctx context.Context, lb LocalBuild, event string) {
 	if event == Accepted || store.State(event).Done() {
 		for _, to := range lb.Req.Email {
 			if l.Mailer == nil {
-				l.Logf("email to %s not sent: no SMTP server (--smtp-host)", to)
+				if event == Accepted {
+					l.Logf("email to %s not sent: no SMTP server (--smtp-host)", to)
+				}
 				continue
 			}
 			msg := ComposeLocal(b, event, lb.Log, lb.Tail)
