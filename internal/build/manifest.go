@@ -3,11 +3,8 @@ package build
 import (
 	"bufio"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"maps"
 	"os"
 	"os/exec"
@@ -162,18 +159,9 @@ func (b *build) repoSums(repos []kickstart.Repo) map[string]string {
 }
 
 func hashFile(a *Artifact) error {
-	f, err := os.Open(a.Path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return fmt.Errorf("checksum %s: %w", a.Path, err)
-	}
-	a.Size, a.SHA256 = n, hex.EncodeToString(h.Sum(nil))
-	return nil
+	var err error
+	a.Size, a.SHA256, err = stage.SHA256(a.Path)
+	return err
 }
 
 func (b *build) bootTests(ctx context.Context, iso string) error {

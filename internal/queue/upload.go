@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"fbs/internal/stage"
 	"fbs/internal/store"
 )
 
@@ -109,7 +110,7 @@ func (s *Service) PutArtifact(ctx context.Context, l *store.Lease, name string, 
 	}
 	final := filepath.Join(dir, name)
 	if err := os.Link(tmp, final); errors.Is(err, os.ErrExist) {
-		if have, _ := FileSHA256(final); have == got {
+		if _, have, _ := stage.SHA256(final); have == got {
 			return nil // a retried upload
 		}
 		return fmt.Errorf("artifact %s: %w", name, ErrExists)
@@ -117,18 +118,4 @@ func (s *Service) PutArtifact(ctx context.Context, l *store.Lease, name string, 
 		return err
 	}
 	return nil
-}
-
-// FileSHA256 is the file's sha256, in hex.
-func FileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }

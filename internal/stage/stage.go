@@ -5,6 +5,8 @@
 package stage
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -144,4 +146,19 @@ func copyTemp(src, dir string) (string, error) {
 		return "", fmt.Errorf("copy %s to %s: %w", src, dir, err)
 	}
 	return out.Name(), nil
+}
+
+// SHA256 reads a file through and returns its size and sha256 (hex).
+func SHA256(path string) (int64, string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return 0, "", fmt.Errorf("checksum %s: %w", path, err)
+	}
+	return n, hex.EncodeToString(h.Sum(nil)), nil
 }

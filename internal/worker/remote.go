@@ -17,6 +17,7 @@ import (
 
 	"fbs/internal/api"
 	"fbs/internal/queue"
+	"fbs/internal/stage"
 	"fbs/internal/store"
 )
 
@@ -182,7 +183,7 @@ func (r *Remote) Release(ctx context.Context, l *store.Lease) error {
 func (r *Remote) Finish(ctx context.Context, l *store.Lease, o queue.Outcome) error {
 	for _, a := range o.Artifacts {
 		if a.SHA256 == "" {
-			sum, err := queue.FileSHA256(a.Path)
+			_, sum, err := stage.SHA256(a.Path)
 			if err != nil {
 				return fmt.Errorf("artifact %s: %w", a.Name, err)
 			}
