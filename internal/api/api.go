@@ -159,7 +159,7 @@ func (s *Server) file(w http.ResponseWriter, r *http.Request, req *spec.Request)
 	s.Log.Info("build submitted", "build", b.ID, "type", b.Type, "arch", b.Arch, "release", b.Release, "requester", b.Requester)
 	s.Queue.Changed(r.Context(), b.ID, "accepted")
 	s.Queue.Changed(r.Context(), b.ID, string(store.Queued)) // not as read later: a worker may have it by then
-	s.waiting(r.Context(), b)
+	s.Queue.Waiting(r.Context(), b)
 	w.Header().Set("Location", "/api/v1/builds/"+b.ID)
 	writeJSON(w, http.StatusCreated, b)
 }
@@ -265,7 +265,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 	if builds == nil {
 		builds = []*store.Build{}
 	}
-	s.waiting(r.Context(), builds...)
+	s.Queue.Waiting(r.Context(), builds...)
 	writeJSON(w, http.StatusOK, map[string]any{"builds": builds})
 }
 
@@ -290,7 +290,7 @@ func (s *Server) build(w http.ResponseWriter, r *http.Request) (*store.Build, bo
 
 func (s *Server) get(w http.ResponseWriter, r *http.Request) {
 	if b, ok := s.build(w, r); ok {
-		s.waiting(r.Context(), b)
+		s.Queue.Waiting(r.Context(), b)
 		b.Notifications, _ = s.Store.Notifications(r.Context(), b.ID)
 		writeJSON(w, http.StatusOK, b)
 	}

@@ -67,7 +67,7 @@ func (s *Server) log(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return
 		}
-		if s.waiting(r.Context(), cur); cur.Waiting != waiting {
+		if s.Queue.Waiting(r.Context(), cur); cur.Waiting != waiting {
 			// Not a log line: no id, so a resumed stream says it again.
 			waiting = cur.Waiting
 			fmt.Fprintf(w, "event: status\ndata: %s\n\n", cmp.Or(waiting, "a worker took the build"))

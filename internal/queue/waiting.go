@@ -1,4 +1,4 @@
-package api
+package queue
 
 import (
 	"context"
@@ -9,16 +9,16 @@ import (
 	"fbs/internal/store"
 )
 
-// waiting says, for each queued build, why no worker takes it: none
+// Waiting says, for each queued build, why no worker takes it: none
 // serves its type, arch and release, or those that do are lost.
-func (s *Server) waiting(ctx context.Context, builds ...*store.Build) {
+func (s *Service) Waiting(ctx context.Context, builds ...*store.Build) {
 	var queued []*store.Build
 	for _, b := range builds {
 		if b.State == store.Queued {
 			queued = append(queued, b)
 		}
 	}
-	if len(queued) == 0 || s.Queue == nil {
+	if len(queued) == 0 {
 		return
 	}
 	workers, err := s.Store.Workers(ctx)
@@ -33,7 +33,7 @@ func (s *Server) waiting(ctx context.Context, builds ...*store.Build) {
 			if !w.Serves(b.Type, b.Arch, b.Release) {
 				continue
 			}
-			switch w.Status(now, s.Queue.Lease) {
+			switch w.Status(now, s.Lease) {
 			case "lost":
 				lost = append(lost, w.Name)
 			case "draining":
