@@ -45,9 +45,12 @@ func (s *Server) log(w http.ResponseWriter, r *http.Request) {
 		io.Copy(w, f)
 		return
 	}
+	// Last-Event-ID resumes a stream; ?from=N starts one after the N bytes
+	// a page already shows.
 	var offset int64
-	if id := r.Header.Get("Last-Event-ID"); id != "" {
+	if id := cmp.Or(r.Header.Get("Last-Event-ID"), r.URL.Query().Get("from")); id != "" {
 		offset, _ = strconv.ParseInt(id, 10, 64)
+		offset = max(offset, 0)
 	}
 	flusher, _ := w.(http.Flusher)
 	w.Header().Set("Content-Type", "text/event-stream")
