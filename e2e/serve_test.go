@@ -11,8 +11,10 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"io"
 	"math/big"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -130,6 +132,16 @@ func TestServe(t *testing.T) {
 	mustContain(t, "submit output", res.out, "=== stage squashfs", "succeeded")
 	id := submitted(t, res.out)
 	download(t, s.url, id)
+	// The same server's pages show it.
+	for path, wants := range map[string][]string{"/builds": {id, "succeeded"}, "/builds/" + id: {"=== stage squashfs", "FBS-Test-", "sha256"}, "/workers": {"-serve", "idle"}} {
+		resp, err := http.Get(s.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		mustContain(t, "page "+path, string(page), wants...)
+	}
 
 	// Cancel a build while its %post sleeps.
 	res = fbs(t, "submit", request(t, "file://"+demoDir, "sleep 1001", ""), "--server", s.url)

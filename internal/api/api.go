@@ -42,6 +42,8 @@ type Server struct {
 	// FTP and S3 targets are always taken.
 	StagingRoots []string
 	Metrics      *metrics.Metrics // nil: no /metrics
+	// UI serves every other path: the web pages (nil: none).
+	UI http.Handler
 }
 
 // routes are the API's endpoints; openapi.json describes each (tested).
@@ -75,6 +77,9 @@ func (s *Server) Handler() http.Handler {
 	}
 	if s.Metrics != nil {
 		mux.Handle("GET /metrics", s.Metrics.Handler())
+	}
+	if s.UI != nil {
+		mux.Handle("/", s.UI)
 	}
 	return mux
 }

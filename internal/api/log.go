@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"cmp"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"os"
@@ -45,6 +46,7 @@ func (s *Server) log(w http.ResponseWriter, r *http.Request) {
 		io.Copy(w, f)
 		return
 	}
+	asHTML := r.URL.Query().Get("html") == "1"
 	// Last-Event-ID resumes a stream; ?from=N starts one after the N bytes
 	// a page already shows.
 	var offset int64
@@ -58,7 +60,7 @@ func (s *Server) log(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	waiting := ""
 	for {
-		n, err := sendLines(w, path, offset)
+		n, err := sendLines(w, path, offset, asHTML)
 		offset += n
 		if flusher != nil {
 			flusher.Flush()
@@ -77,7 +79,7 @@ func (s *Server) log(w http.ResponseWriter, r *http.Request) {
 		}
 		if cur.State.Done() {
 			// One last read: lines written just before the end.
-			n, _ := sendLines(w, path, offset)
+			n, _ := sendLines(w, path, offset, asHTML)
 			offset += n
 			fmt.Fprintf(w, "event: end\nid: %d\ndata: %s\n\n", offset, cur.State)
 			if flusher != nil {
@@ -95,7 +97,9 @@ func (s *Server) log(w http.ResponseWriter, r *http.Request) {
 
 // sendLines sends the whole lines of path from offset as events and
 // returns how many bytes it sent.
-func sendLines(w io.Writer, path string, offset int64) (int64, error) {
+// With asHTML each line goes as an HTML-escaped <div> (the web page
+// appends them to its log: a log line is never markup).
+func sendLines(w io.Writer, path string, offset int64, asHTML bool) (int64, error) {
 	f, err := os.Open(path)
 	if os.IsNotExist(err) {
 		return 0, nil
@@ -115,7 +119,11 @@ func sendLines(w io.Writer, path string, offset int64) (int64, error) {
 			return sent, nil // a partial last line waits for its newline
 		}
 		sent += int64(len(line))
-		if _, err := fmt.Fprintf(w, "id: %d\ndata: %s\n\n", offset+sent, bytes.TrimRight(line, "\n")); err != nil {
+		data := string(bytes.TrimRight(line, "\r\n"))
+		if asHTML {
+			data = "<div>" + html.EscapeString(data) + "</div>"
+		}
+		if _, err := fmt.Fprintf(w, "id: %d\ndata: %s\n\n", offset+sent, data); err != nil {
 			return sent, err
 		}
 	}

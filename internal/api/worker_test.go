@@ -227,3 +227,20 @@ func TestRetention(t *testing.T) {
 		t.Errorf("a purged log: %d", code)
 	}
 }
+
+// TestLogForPages: the stream a web page follows starts after what the
+// page shows and sends each line as escaped HTML.
+func TestLogForPages(t *testing.T) {
+	s, h := server(t)
+	ctx := context.Background()
+	_, out := do(t, "POST", h.URL+"/api/v1/builds", "application/json", liveJSON)
+	id := out["id"].(string)
+	_, l, _ := s.Store.Claim(ctx, store.Claim{Worker: "w", For: time.Minute})
+	os.MkdirAll(queue.Dir(s.Data, id), 0o755)
+	os.WriteFile(queue.LogPath(s.Data, id), []byte("shown\n<b>new</b>\n"), 0o644)
+	s.Store.Finish(ctx, l, store.Succeeded, "", nil)
+	code, body := call(t, "GET", h.URL+"/api/v1/builds/"+id+"/log?html=1&from=6", "", map[string]string{"Accept": "text/event-stream"}, "")
+	if code != 200 || !strings.Contains(body, "data: <div>&lt;b&gt;new&lt;/b&gt;</div>") || strings.Contains(body, "shown") || !strings.Contains(body, "event: end") {
+		t.Errorf("%d %q", code, body)
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"fbs/internal/metrics"
 	"fbs/internal/queue"
 	"fbs/internal/store"
+	"fbs/internal/web"
 	"fbs/internal/worker"
 )
 
@@ -140,6 +141,11 @@ func serve(cmd *cobra.Command, f *serveFlags) error {
 	m := metrics.New(st, f.lease, log)
 	q := &queue.Service{Store: st, Data: f.store.data, Lease: f.lease, Metrics: m, Log: log}
 	srv := &api.Server{Store: st, Queue: q, Data: f.store.data, Log: log, Metrics: m, UserAuth: !f.open && !loopback(ln.Addr()), StagingRoots: f.stagingRoots}
+	if srv.UserAuth {
+		log.Info("web pages: not served beyond loopback until they have a login; the API takes user tokens")
+	} else {
+		srv.UI = (&web.Server{Store: st, Queue: q, Data: f.store.data, Log: log, Open: true}).Handler()
+	}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	notifier, dispatcher, err := f.notify.build(st, f.store.data, log)
 	if err != nil {

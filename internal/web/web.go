@@ -1,0 +1,217 @@
+// Package web is fbs serve's web interface: the builds, each build's page
+// with its log following live, and the workers. Pages are rendered on the
+// server and read without JavaScript; htmx (vendored in static/, 0BSD:
+// htmx.org 2.0.11 and htmx-ext-sse 2.2.4 from the npm registry) refreshes
+// the live parts and follows the log over the API's event stream.
+package web
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"time"
+
+	"fbs/internal/queue"
+	"fbs/internal/store"
+)
+
+//go:embed templates/*.html
+var templates embed.FS
+
+//go:embed static
+var static embed.FS
+
+// Server serves the pages over the service's store and queue.
+type Server struct {
+	Store store.Store
+	Queue *queue.Service
+	Data  string
+	Log   *slog.Logger
+	// Open says that anyone who reaches the server may submit and cancel
+	// (local mode: no login); the pages say so.
+	Open bool
+
+	pages map[string]*template.Template
+}
+
+var funcs = template.FuncMap{
+	"since": func(t time.Time) string { return time.Since(t).Round(time.Second).String() },
+	"took": func(b *store.Build) string {
+		switch {
+		case b.Started == nil:
+			return ""
+		case b.Finished == nil:
+			return time.Since(*b.Started).Round(time.Second).String()
+		}
+		return b.Finished.Sub(*b.Started).Round(time.Second).String()
+	},
+	"when": func(t time.Time) string { return t.Local().Format(time.DateTime) },
+	"size": func(n int64) string {
+		switch {
+		case n >= 1<<20:
+			return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+		case n >= 1<<10:
+			return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+		}
+		return fmt.Sprintf("%d bytes", n)
+	},
+	"join": func(l []string) string {
+		if len(l) == 0 {
+			return "any"
+		}
+		return fmt.Sprint(l)
+	},
+}
+
+// Handler is the pages, with protection against cross-origin form posts.
+func (s *Server) Handler() http.Handler {
+	s.pages = map[string]*template.Template{}
+	for _, page := range []string{"builds", "build", "workers"} {
+		s.pages[page] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templates, "templates/layout.html", "templates/"+page+".html"))
+	}
+	sub, _ := fs.Sub(static, "static")
+	mux := http.NewServeMux()
+	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(sub)))
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/builds", http.StatusFound) })
+	mux.HandleFunc("GET /builds", s.builds)
+	mux.HandleFunc("GET /builds/{id}", s.build)
+	mux.HandleFunc("POST /builds/{id}/cancel", s.cancel)
+	mux.HandleFunc("GET /workers", s.workers)
+	return http.NewCrossOriginProtection().Handler(mux)
+}
+
+// render writes a page, or just its "content" part when htmx asks for it
+// (a refresh of the live parts).
+func (s *Server) render(w http.ResponseWriter, r *http.Request, page string, data map[string]any) {
+	data["Open"] = s.Open
+	data["Page"] = page
+	name := "layout.html"
+	if r.Header.Get("HX-Request") == "true" && r.Header.Get("HX-Boosted") != "true" {
+		name = "content"
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if err := s.pages[page].ExecuteTemplate(w, name, data); err != nil {
+		s.Log.Error("web page", "page", page, "err", err)
+	}
+}
+
+func (s *Server) fail(w http.ResponseWriter, code int, err error) {
+	http.Error(w, err.Error(), code)
+}
+
+const perPage = 25
+
+func (s *Server) builds(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := store.Filter{State: q.Get("state"), Type: q.Get("type"), Arch: q.Get("arch"), Release: q.Get("release"), Limit: perPage + 1}
+	page, _ := strconv.Atoi(q.Get("page"))
+	page = max(page, 1)
+	f.Offset = (page - 1) * perPage
+	list, err := s.Store.List(r.Context(), f)
+	if err != nil {
+		s.fail(w, http.StatusInternalServerError, err)
+		return
+	}
+	more := len(list) > perPage
+	list = list[:min(len(list), perPage)]
+	s.Queue.Waiting(r.Context(), list...)
+	s.render(w, r, "builds", map[string]any{"Builds": list, "Filter": f, "PageNo": page, "More": more,
+		"Next": withPage(q, page+1), "Prev": withPage(q, page-1), "Self": r.URL.RequestURI(), "Types": []string{"boot", "dvd", "live"}, "States": []store.State{store.Queued, store.Running, store.Succeeded, store.Failed, store.Cancelled}})
+}
+
+func withPage(q url.Values, page int) string {
+	v := url.Values{}
+	for k, vals := range q {
+		if len(vals) > 0 && vals[0] != "" {
+			v.Set(k, vals[0])
+		}
+	}
+	v.Set("page", strconv.Itoa(page))
+	return "?" + v.Encode()
+}
+
+func (s *Server) get(w http.ResponseWriter, r *http.Request) (*store.Build, bool) {
+	b, err := s.Store.Get(r.Context(), r.PathValue("id"))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		s.fail(w, http.StatusNotFound, err)
+		return nil, false
+	case err != nil:
+		s.fail(w, http.StatusInternalServerError, err)
+		return nil, false
+	}
+	return b, true
+}
+
+func (s *Server) build(w http.ResponseWriter, r *http.Request) {
+	b, ok := s.get(w, r)
+	if !ok {
+		return
+	}
+	s.Queue.Waiting(r.Context(), b)
+	b.Notifications, _ = s.Store.Notifications(r.Context(), b.ID)
+	var arts []queue.Artifact
+	json.Unmarshal(b.Artifacts, &arts)
+	var pretty bytes.Buffer
+	enc := json.NewEncoder(&pretty)
+	enc.SetEscapeHTML(false) // the template escapes it, readably
+	enc.SetIndent("", "  ")
+	var req any
+	json.Unmarshal(b.Request, &req)
+	enc.Encode(req)
+	log := readLog(queue.LogPath(s.Data, b.ID))
+	s.render(w, r, "build", map[string]any{"B": b, "Artifacts": arts, "Request": pretty.String(), "LogText": log, "LogSize": len(log)})
+}
+
+// maxShown bounds the log a page carries; the rest is in the download.
+const maxShown = 4 << 20
+
+func readLog(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	data, _ := io.ReadAll(io.LimitReader(f, maxShown))
+	return string(data)
+}
+
+func (s *Server) cancel(w http.ResponseWriter, r *http.Request) {
+	b, ok := s.get(w, r)
+	if !ok {
+		return
+	}
+	after, err := s.Store.Cancel(r.Context(), b.ID)
+	if err != nil && !errors.Is(err, store.ErrFinished) {
+		s.fail(w, http.StatusInternalServerError, err)
+		return
+	}
+	if err == nil && after.State == store.Cancelled {
+		s.Queue.Changed(r.Context(), b.ID, "")
+	}
+	s.Log.Info("build cancel asked from the web page", "build", b.ID)
+	http.Redirect(w, r, "/builds/"+b.ID, http.StatusSeeOther)
+}
+
+func (s *Server) workers(w http.ResponseWriter, r *http.Request) {
+	all, err := s.Store.Workers(r.Context())
+	if err != nil {
+		s.fail(w, http.StatusInternalServerError, err)
+		return
+	}
+	now := time.Now()
+	for _, wk := range all {
+		wk.State = wk.Status(now, s.Queue.Lease)
+	}
+	s.render(w, r, "workers", map[string]any{"Workers": all})
+}

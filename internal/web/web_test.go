@@ -1,0 +1,123 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"fbs/internal/queue"
+	"fbs/internal/store"
+)
+
+func server(t *testing.T) (*Server, *httptest.Server) {
+	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "fbs.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	data, log := t.TempDir(), slog.New(slog.NewTextHandler(io.Discard, nil))
+	s := &Server{Store: st, Queue: &queue.Service{Store: st, Data: data, Lease: time.Minute, Log: log}, Data: data, Log: log, Open: true}
+	h := httptest.NewServer(s.Handler())
+	t.Cleanup(h.Close)
+	return s, h
+}
+
+func get(t *testing.T, url string, header map[string]string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestPages: the builds, a build and the workers read without
+// JavaScript, escape what builds carry, and refresh in parts for htmx.
+func TestPages(t *testing.T) {
+	s, h := server(t)
+	ctx := context.Background()
+	hostile := `{"type":"live","arch":"x86_64","release":"40","live":{"kickstart":"<script>alert(1)</script>"}}`
+	b := &store.Build{Request: json.RawMessage(hostile), Type: "live", Arch: "x86_64", Release: "40", Requester: "qa"}
+	s.Store.Create(ctx, b)
+	queued := &store.Build{Request: json.RawMessage(`{}`), Type: "boot", Arch: "aarch64", Release: "41"}
+	s.Store.Create(ctx, queued)
+	_, l, _ := s.Store.Claim(ctx, store.Claim{Worker: "w1", Types: []string{"live"}, For: time.Minute})
+	os.MkdirAll(filepath.Join(queue.Dir(s.Data, b.ID), "artifacts"), 0o755)
+	os.WriteFile(queue.LogPath(s.Data, b.ID), []byte("=== stage packages\n<b>not markup</b>\n"), 0o644)
+	s.Store.Finish(ctx, l, store.Succeeded, "", json.RawMessage(`[{"name":"x.iso","size":3145728,"sha256":"abc","url":"/api/v1/builds/`+b.ID+`/artifacts/x.iso"}]`))
+	s.Store.SeenWorker(ctx, &store.Worker{Name: "w1", Arches: []string{"x86_64"}, Slots: 2, Version: "v1"})
+
+	tests := []struct {
+		path   string
+		header map[string]string
+		want   []string
+		not    []string
+	}{
+		{"/builds", nil, []string{"<html", b.ID, queued.ID, "succeeded", "waiting: no worker serves aarch64 boot builds for release 41", "runs open", `hx-trigger="every 5s"`}, nil},
+		{"/builds?state=queued", nil, []string{queued.ID, `<option selected>queued</option>`}, []string{">" + b.ID + "<"}},
+		{"/builds", map[string]string{"HX-Request": "true"}, []string{`id="builds"`, b.ID}, []string{"<html"}},
+		{"/builds/" + b.ID, nil, []string{"succeeded", "x.iso", "3.0 MiB", "sha256 <code>abc</code>", "&lt;b&gt;not markup&lt;/b&gt;", "&lt;script&gt;alert(1)&lt;/script&gt;", "worker w1"[7:]},
+			[]string{"<script>alert(1)", "<b>not markup", "sse-connect", "Cancel this build"}},
+		{"/builds/" + queued.ID, nil, []string{"Cancel this build", "sse-connect=\"/api/v1/builds/" + queued.ID + "/log?html=1&amp;from=0\"", "waiting: no worker serves"}, nil},
+		{"/workers", nil, []string{"w1", "x86_64", "idle", "v1"}, nil},
+		{"/static/htmx-2.0.11.min.js", nil, []string{"htmx"}, nil},
+	}
+	for _, tc := range tests {
+		code, body := get(t, h.URL+tc.path, tc.header)
+		if code != 200 {
+			t.Errorf("GET %s: %d", tc.path, code)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(body, w) {
+				t.Errorf("GET %s lacks %q", tc.path, w)
+			}
+		}
+		for _, n := range tc.not {
+			if strings.Contains(body, n) {
+				t.Errorf("GET %s has %q", tc.path, n)
+			}
+		}
+	}
+	if code, _ := get(t, h.URL+"/builds/nope", nil); code != 404 {
+		t.Errorf("an unknown build: %d", code)
+	}
+}
+
+// TestCancel: the cancel button works from the page's own origin only.
+func TestCancel(t *testing.T) {
+	s, h := server(t)
+	b := &store.Build{Request: json.RawMessage(`{}`), Type: "live", Arch: "x86_64", Release: "40"}
+	s.Store.Create(context.Background(), b)
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	cross, _ := http.NewRequest("POST", h.URL+"/builds/"+b.ID+"/cancel", nil)
+	cross.Header.Set("Origin", "https://evil.example.org")
+	cross.Header.Set("Sec-Fetch-Site", "cross-site")
+	if resp, err := client.Do(cross); err != nil || resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a cross-site cancel: %v %v", resp, err)
+	}
+	if got, _ := s.Store.Get(context.Background(), b.ID); got.State != store.Queued {
+		t.Fatalf("cancelled from another site: %s", got.State)
+	}
+	resp, err := client.PostForm(h.URL+"/builds/"+b.ID+"/cancel", url.Values{})
+	if err != nil || resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/builds/"+b.ID {
+		t.Fatalf("cancel: %v %v", resp, err)
+	}
+	if got, _ := s.Store.Get(context.Background(), b.ID); got.State != store.Cancelled {
+		t.Errorf("after cancel: %s", got.State)
+	}
+}
