@@ -6,8 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -15,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"fbs/internal/fbstest"
 	"fbs/internal/metrics"
 	"fbs/internal/queue"
 	"fbs/internal/store"
@@ -22,20 +21,14 @@ import (
 
 func call(t *testing.T, method, url, token string, header map[string]string, body string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest(method, url, strings.NewReader(body))
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
+	h := map[string]string{}
 	for k, v := range header {
-		req.Header.Set(k, v)
+		h[k] = v
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	if token != "" {
+		h["Authorization"] = "Bearer " + token
 	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(out)
+	return fbstest.Request(t, method, url, h, body)
 }
 
 // TestAuth: each API takes only its own kind of token.

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"fbs/internal/fbstest"
 	"fbs/internal/queue"
 	"fbs/internal/store"
 )
@@ -32,18 +33,7 @@ func server(t *testing.T) (*Server, *httptest.Server) {
 }
 
 func get(t *testing.T, url string, header map[string]string) (int, string) {
-	t.Helper()
-	req, _ := http.NewRequest("GET", url, nil)
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return fbstest.Request(t, "GET", url, header, "")
 }
 
 // TestPages: the builds, a build and the workers read without
