@@ -5,6 +5,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -144,29 +145,43 @@ func (s *Server) submit(parse func(*http.Request) (*spec.Request, error)) http.H
 
 // file stores a parsed request as a queued build and answers 201.
 func (s *Server) file(w http.ResponseWriter, r *http.Request, req *spec.Request) {
-	if err := remoteRequest(req, s.StagingRoots); err != nil {
+	requester := ""
+	if t := tokenOf(r); t != nil {
+		requester = t.Name
+	}
+	b, err := s.Submit(r.Context(), req, requester)
+	var se *spec.Error
+	switch {
+	case errors.As(err, &se):
 		fail(w, http.StatusBadRequest, err)
 		return
+	case err != nil:
+		fail(w, http.StatusInternalServerError, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/builds/"+b.ID)
+	writeJSON(w, http.StatusCreated, b)
+}
+
+// Submit files a parsed request as a queued build (a *spec.Error when the
+// request asks what a request over the network may not).
+func (s *Server) Submit(ctx context.Context, req *spec.Request, requester string) (*store.Build, error) {
+	if err := remoteRequest(req, s.StagingRoots); err != nil {
+		return nil, err
 	}
 	body, err := json.Marshal(req)
 	if err != nil {
-		fail(w, http.StatusInternalServerError, err)
-		return
+		return nil, err
 	}
-	b := &store.Build{Request: body, Type: req.Type, Arch: req.Arch, Release: req.Release}
-	if t := tokenOf(r); t != nil {
-		b.Requester = t.Name
-	}
-	if err := s.Store.Create(r.Context(), b); err != nil {
-		fail(w, http.StatusInternalServerError, err)
-		return
+	b := &store.Build{Request: body, Type: req.Type, Arch: req.Arch, Release: req.Release, Requester: requester}
+	if err := s.Store.Create(ctx, b); err != nil {
+		return nil, err
 	}
 	s.Log.Info("build submitted", "build", b.ID, "type", b.Type, "arch", b.Arch, "release", b.Release, "requester", b.Requester)
-	s.Queue.Changed(r.Context(), b.ID, "accepted")
-	s.Queue.Changed(r.Context(), b.ID, string(store.Queued)) // not as read later: a worker may have it by then
-	s.Queue.Waiting(r.Context(), b)
-	w.Header().Set("Location", "/api/v1/builds/"+b.ID)
-	writeJSON(w, http.StatusCreated, b)
+	s.Queue.Changed(ctx, b.ID, "accepted")
+	s.Queue.Changed(ctx, b.ID, string(store.Queued)) // not as read later: a worker may have it by then
+	s.Queue.Waiting(ctx, b)
+	return b, nil
 }
 
 // parseRequest reads the JSON request, the seed's INI as text/plain, or
@@ -211,11 +226,17 @@ func parseMultipart(mr *multipart.Reader) (*spec.Request, error) {
 			return nil, &spec.Error{Key: p.FormName(), Msg: "unknown form part (spec and kickstart are known)"}
 		}
 	}
-	if ini == nil {
-		return nil, &spec.Error{Key: "spec", Msg: "the form has no spec part"}
+	return ParseSpec(ini, ks)
+}
+
+// ParseSpec reads the seed's INI with the kickstart it names given as
+// text (empty: none), as the forms of the API and the submit page carry them.
+func ParseSpec(ini, ks []byte) (*spec.Request, error) {
+	if len(ini) == 0 {
+		return nil, &spec.Error{Key: "spec", Msg: "the form has no spec (the seed's INI)"}
 	}
 	req, err := spec.Parse("spec", ini)
-	if err != nil || ks == nil {
+	if err != nil || len(ks) == 0 {
 		return req, err
 	}
 	switch {

@@ -144,7 +144,7 @@ func serve(cmd *cobra.Command, f *serveFlags) error {
 	if srv.UserAuth {
 		log.Info("web pages: not served beyond loopback until they have a login; the API takes user tokens")
 	} else {
-		srv.UI = (&web.Server{Store: st, Queue: q, Data: f.store.data, Log: log, Open: true}).Handler()
+		srv.UI = (&web.Server{Store: st, Queue: q, Data: f.store.data, Log: log, Open: true, API: srv}).Handler()
 	}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	notifier, dispatcher, err := f.notify.build(st, f.store.data, log)

@@ -21,7 +21,9 @@ import (
 	"strconv"
 	"time"
 
+	"fbs/internal/api"
 	"fbs/internal/queue"
+	"fbs/internal/spec"
 	"fbs/internal/store"
 )
 
@@ -40,6 +42,8 @@ type Server struct {
 	// Open says that anyone who reaches the server may submit and cancel
 	// (local mode: no login); the pages say so.
 	Open bool
+	// API files what the submit page sends, as the REST API does.
+	API *api.Server
 
 	pages map[string]*template.Template
 }
@@ -76,7 +80,7 @@ var funcs = template.FuncMap{
 // Handler is the pages, with protection against cross-origin form posts.
 func (s *Server) Handler() http.Handler {
 	s.pages = map[string]*template.Template{}
-	for _, page := range []string{"builds", "build", "workers"} {
+	for _, page := range []string{"builds", "build", "workers", "submit"} {
 		s.pages[page] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templates, "templates/layout.html", "templates/"+page+".html"))
 	}
 	sub, _ := fs.Sub(static, "static")
@@ -87,6 +91,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /builds/{id}", s.build)
 	mux.HandleFunc("POST /builds/{id}/cancel", s.cancel)
 	mux.HandleFunc("GET /workers", s.workers)
+	mux.HandleFunc("GET /submit", s.submitPage)
+	mux.HandleFunc("POST /submit", s.submit)
 	return http.NewCrossOriginProtection().Handler(mux)
 }
 
@@ -214,4 +220,61 @@ func (s *Server) workers(w http.ResponseWriter, r *http.Request) {
 		wk.State = wk.Status(now, s.Queue.Lease)
 	}
 	s.render(w, r, "workers", map[string]any{"Workers": all})
+}
+
+// sampleSpec is what the submit page starts from: the demo's shape.
+const sampleSpec = `[DEFAULT]
+type=live
+arch=x86_64
+release=40
+email=
+
+[live]
+label=Fedora-Mini-Live
+title=Mini
+product=fedora
+releasever=40
+config=https://example.org/fedora-live-mini.ks
+`
+
+func (s *Server) submitPage(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, "submit", map[string]any{"Spec": sampleSpec})
+}
+
+// submit files the pasted or uploaded request (and its kickstart, when
+// uploaded) and goes to its page; a bad one comes back with the error
+// next to the field, the text kept.
+func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, api.MaxBody)
+	if err := r.ParseMultipartForm(api.MaxBody); err != nil {
+		s.render(w, r, "submit", map[string]any{"Spec": sampleSpec, "Error": "the form could not be read: " + err.Error()})
+		return
+	}
+	text := []byte(r.FormValue("spec"))
+	if f, _, err := r.FormFile("specfile"); err == nil {
+		if data, _ := io.ReadAll(f); len(data) > 0 {
+			text = data
+		}
+		f.Close()
+	}
+	var ks []byte
+	if f, _, err := r.FormFile("kickstart"); err == nil {
+		ks, _ = io.ReadAll(f)
+		f.Close()
+	}
+	req, err := api.ParseSpec(text, ks)
+	var b *store.Build
+	if err == nil {
+		b, err = s.API.Submit(r.Context(), req, "")
+	}
+	var se *spec.Error
+	switch {
+	case errors.As(err, &se):
+		w.WriteHeader(http.StatusBadRequest)
+		s.render(w, r, "submit", map[string]any{"Spec": string(text), "Error": se.Msg, "Field": se.Key, "Line": se.Line})
+	case err != nil:
+		s.fail(w, http.StatusInternalServerError, err)
+	default:
+		http.Redirect(w, r, "/builds/"+b.ID, http.StatusSeeOther)
+	}
 }

@@ -1,10 +1,12 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -14,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"fbs/internal/api"
 	"fbs/internal/fbstest"
 	"fbs/internal/queue"
 	"fbs/internal/store"
@@ -26,7 +29,8 @@ func server(t *testing.T) (*Server, *httptest.Server) {
 	}
 	t.Cleanup(func() { st.Close() })
 	data, log := t.TempDir(), slog.New(slog.NewTextHandler(io.Discard, nil))
-	s := &Server{Store: st, Queue: &queue.Service{Store: st, Data: data, Lease: time.Minute, Log: log}, Data: data, Log: log, Open: true}
+	q := &queue.Service{Store: st, Data: data, Lease: time.Minute, Log: log}
+	s := &Server{Store: st, Queue: q, Data: data, Log: log, Open: true, API: &api.Server{Store: st, Queue: q, Data: data, Log: log}}
 	h := httptest.NewServer(s.Handler())
 	t.Cleanup(h.Close)
 	return s, h
@@ -109,5 +113,51 @@ func TestCancel(t *testing.T) {
 	}
 	if got, _ := s.Store.Get(context.Background(), b.ID); got.State != store.Cancelled {
 		t.Errorf("after cancel: %s", got.State)
+	}
+}
+
+// TestSubmit: a pasted request (with a browser's CRLFs) and its uploaded
+// kickstart become a build and lead to its page; a bad one comes back with
+// the error by its field and the text kept.
+func TestSubmit(t *testing.T) {
+	s, h := server(t)
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	post := func(specText, ks string) *http.Response {
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		mw.WriteField("spec", specText)
+		fw, _ := mw.CreateFormFile("kickstart", "mini.ks")
+		fw.Write([]byte(ks))
+		mw.CreateFormFile("specfile", "") // a browser sends the empty file input too
+		mw.Close()
+		req, _ := http.NewRequest("POST", h.URL+"/submit", &body)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	good := strings.ReplaceAll("[DEFAULT]\ntype=live\narch=x86_64\nrelease=40\n[live]\nconfig=mini.ks\n", "\n", "\r\n")
+	resp := post(good, "repo --name=x --baseurl=http://x/\n")
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/builds/") {
+		t.Fatalf("submit: %d %s", resp.StatusCode, loc)
+	}
+	b, err := s.Store.Get(context.Background(), strings.TrimPrefix(loc, "/builds/"))
+	if err != nil || !strings.Contains(string(b.Request), "repo --name=x") {
+		t.Errorf("the build: %+v %v", b, err)
+	}
+	for name, tc := range map[string]struct{ spec, ks, want string }{
+		"bad key":               {"[DEFAULT]\ntype=live\narch=x86_64\nrelease=40\ncolour=blue\n[live]\nconfig=mini.ks\n", "x", "<strong>colour</strong> (line 5)"},
+		"local kickstart":       {"[DEFAULT]\ntype=live\narch=x86_64\nrelease=40\n[live]\nconfig=mini.ks\n", "", "cannot name a local file"},
+		"staging on the server": {"[DEFAULT]\ntype=live\narch=x86_64\nrelease=40\nstaging=file:///etc\n[live]\nconfig=https://x/k.ks\n", "", "stages into no local dir"},
+	} {
+		resp := post(tc.spec, tc.ks)
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(page), tc.want) || !strings.Contains(string(page), "release=40") {
+			t.Errorf("%s: %d, page lacks %q or the text", name, resp.StatusCode, tc.want)
+		}
 	}
 }
