@@ -3,6 +3,8 @@ package build
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -106,9 +108,15 @@ func (b *build) manifest(ctx context.Context, m medium, root string, target stag
 		return nil, err
 	}
 	return append(arts,
-		Artifact{Name: name("CHECKSUM", "-CHECKSUM"), Path: sumPath, Size: int64(len(sums))},
-		Artifact{Name: name("manifest.json", ".manifest.json"), Path: manPath, Size: int64(len(data) + 1)},
+		Artifact{Name: name("CHECKSUM", "-CHECKSUM"), Path: sumPath, Size: int64(len(sums)), SHA256: sha256Hex([]byte(sums))},
+		Artifact{Name: name("manifest.json", ".manifest.json"), Path: manPath, Size: int64(len(data) + 1), SHA256: sha256Hex(append(data, '\n'))},
 	), nil
+}
+
+// sha256Hex is the sha256 of what was just written, without reading it back.
+func sha256Hex(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
 }
 
 func (b *build) packages(ctx context.Context, root string, repos []kickstart.Repo) ([]Package, error) {

@@ -17,7 +17,6 @@ import (
 
 	"fbs/internal/api"
 	"fbs/internal/queue"
-	"fbs/internal/stage"
 	"fbs/internal/store"
 )
 
@@ -182,13 +181,6 @@ func (r *Remote) Release(ctx context.Context, l *store.Lease) error {
 // trying through server restarts for a while, not past a lost lease.
 func (r *Remote) Finish(ctx context.Context, l *store.Lease, o queue.Outcome) error {
 	for _, a := range o.Artifacts {
-		if a.SHA256 == "" {
-			_, sum, err := stage.SHA256(a.Path)
-			if err != nil {
-				return fmt.Errorf("artifact %s: %w", a.Name, err)
-			}
-			a.SHA256 = sum
-		}
 		h := leaseHeader(l)
 		h.Set(api.SHA256Header, a.SHA256)
 		h.Set("Content-Type", "application/octet-stream")
