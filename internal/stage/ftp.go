@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/textproto"
 	"net/url"
-	"os"
 	"path"
 	"strings"
 	"time"
@@ -96,15 +95,11 @@ func (f *FTP) Exists(ctx context.Context, name string) (bool, error) {
 }
 
 func (f *FTP) Put(ctx context.Context, local, name string, sent func(int64)) (string, error) {
-	src, err := os.Open(local)
+	src, total, err := openSized(local)
 	if err != nil {
 		return "", err
 	}
 	defer src.Close()
-	st, err := src.Stat()
-	if err != nil {
-		return "", err
-	}
 	c, err := f.connect(ctx)
 	if err != nil {
 		return "", err
@@ -118,7 +113,7 @@ func (f *FTP) Put(ctx context.Context, local, name string, sent func(int64)) (st
 	if err != nil {
 		return "", fmt.Errorf("ftp %s: %w", part, err)
 	}
-	if have < 0 || have > st.Size() {
+	if have < 0 || have > total {
 		have = 0
 	}
 	if _, err := src.Seek(have, io.SeekStart); err != nil {
@@ -133,9 +128,9 @@ func (f *FTP) Put(ctx context.Context, local, name string, sent func(int64)) (st
 	if err != nil {
 		return "", fmt.Errorf("ftp %s: upload %s: %w", f.Addr, part, err)
 	}
-	if got, err := size(c, part); err != nil || got != st.Size() {
+	if got, err := size(c, part); err != nil || got != total {
 		c.Delete(part)
-		return "", errors.Join(err, fmt.Errorf("ftp %s: %s has %d bytes on the server, %d here", f.Addr, part, got, st.Size()))
+		return "", errors.Join(err, fmt.Errorf("ftp %s: %s has %d bytes on the server, %d here", f.Addr, part, got, total))
 	}
 	// RNTO replaces a file on most servers: the name was checked free above,
 	// and is checked again as close to the rename as FTP allows.

@@ -131,3 +131,17 @@ func (t Target) String() string {
 	}
 	return "file://" + t.Dir
 }
+
+// openSized opens a file to upload and says how large it is.
+func openSized(path string) (*os.File, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	return f, st.Size(), nil
+}

@@ -102,29 +102,25 @@ func (s *S3) Exists(ctx context.Context, name string) (bool, error) {
 }
 
 func (s *S3) Put(ctx context.Context, local, name string, sent func(int64)) (string, error) {
-	src, err := os.Open(local)
+	src, total, err := openSized(local)
 	if err != nil {
 		return "", err
 	}
 	defer src.Close()
-	st, err := src.Stat()
-	if err != nil {
-		return "", err
-	}
 	if taken, err := s.Exists(ctx, name); err != nil || taken {
 		return "", errors.Join(err, fmt.Errorf("%s/%s: %w", s, name, ErrExists))
 	}
 	part := s.key("." + name + ".part")
 	h := md5.New()
-	info, err := s.client.PutObject(ctx, s.Bucket, part, io.TeeReader(&counter{r: src, sent: sent}, h), st.Size(),
-		minio.PutObjectOptions{ContentType: "application/octet-stream", DisableMultipart: st.Size() < 1<<30})
+	info, err := s.client.PutObject(ctx, s.Bucket, part, io.TeeReader(&counter{r: src, sent: sent}, h), total,
+		minio.PutObjectOptions{ContentType: "application/octet-stream", DisableMultipart: total < 1<<30})
 	if err != nil {
 		return "", fmt.Errorf("%s: upload %s: %w", s, part, permanent(err))
 	}
 	// A single-part upload's ETag is the MD5 of what the store holds.
-	if sum := hex.EncodeToString(h.Sum(nil)); info.Size != st.Size() || !strings.Contains(info.ETag, "-") && !strings.EqualFold(strings.Trim(info.ETag, `"`), sum) {
+	if sum := hex.EncodeToString(h.Sum(nil)); info.Size != total || !strings.Contains(info.ETag, "-") && !strings.EqualFold(strings.Trim(info.ETag, `"`), sum) {
 		s.client.RemoveObject(ctx, s.Bucket, part, minio.RemoveObjectOptions{})
-		return "", fmt.Errorf("%s: %s holds %d bytes (ETag %s), not the %d bytes (MD5 %s) sent", s, part, info.Size, info.ETag, st.Size(), sum)
+		return "", fmt.Errorf("%s: %s holds %d bytes (ETag %s), not the %d bytes (MD5 %s) sent", s, part, info.Size, info.ETag, total, sum)
 	}
 	if taken, err := s.Exists(ctx, name); err != nil || taken {
 		return "", errors.Join(err, fmt.Errorf("%s/%s: %w", s, name, ErrExists))
