@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"fbs/internal/auth"
 	"fbs/internal/metrics"
 	"fbs/internal/queue"
 	"fbs/internal/spec"
@@ -37,8 +38,13 @@ type Server struct {
 	Queue *queue.Service
 	Data  string
 	Log   *slog.Logger
-	// UserAuth makes the user API take only requests with a user token.
+	// UserAuth makes the user API take only requests with a user token
+	// (or a web session): each user then sees and cancels their own
+	// builds, admins all.
 	UserAuth bool
+	Admins   auth.Admins
+	// Sessions reads the web pages' session cookies (nil: no web login).
+	Sessions *auth.Sessions
 	// StagingRoots are the local dirs a request may stage under (file://);
 	// FTP and S3 targets are always taken.
 	StagingRoots []string
@@ -146,8 +152,8 @@ func (s *Server) submit(parse func(*http.Request) (*spec.Request, error)) http.H
 // file stores a parsed request as a queued build and answers 201.
 func (s *Server) file(w http.ResponseWriter, r *http.Request, req *spec.Request) {
 	requester := ""
-	if t := tokenOf(r); t != nil {
-		requester = t.Name
+	if u := auth.From(r.Context()); u != nil {
+		requester = u.Name
 	}
 	b, err := s.Submit(r.Context(), req, requester)
 	var se *spec.Error
@@ -273,6 +279,13 @@ func remoteRequest(r *spec.Request, roots []string) error {
 func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := store.Filter{State: q.Get("state"), Type: q.Get("type"), Arch: q.Get("arch"), Release: q.Get("release"), Requester: q.Get("requester")}
+	if u := auth.From(r.Context()); s.UserAuth && !u.Admin {
+		if f.Requester != "" && f.Requester != u.Name {
+			fail(w, http.StatusForbidden, fmt.Errorf("only admins see other users' builds (you are %s)", u.Name))
+			return
+		}
+		f.Requester = u.Name
+	}
 	for name, dst := range map[string]*int{"limit": &f.Limit, "offset": &f.Offset} {
 		if v := q.Get(name); v != "" {
 			n, err := strconv.Atoi(v)
@@ -309,6 +322,10 @@ func (s *Server) build(w http.ResponseWriter, r *http.Request) (*store.Build, bo
 		return nil, false
 	case err != nil:
 		fail(w, http.StatusInternalServerError, err)
+		return nil, false
+	}
+	if u := auth.From(r.Context()); !auth.May(!s.UserAuth, u, b.Requester) {
+		fail(w, http.StatusForbidden, fmt.Errorf("build %s is not yours (you are %s): only its requester and admins see it", b.ID, u.Name))
 		return nil, false
 	}
 	return b, true

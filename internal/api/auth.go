@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"fbs/internal/auth"
 	"fbs/internal/store"
 )
 
@@ -20,7 +21,10 @@ func tokenOf(r *http.Request) *store.Token {
 
 // authed checks the request's bearer token: the worker API takes only
 // worker tokens; the user API takes only user tokens, and needs one when
-// UserAuth is set (when open, a token still names the requester).
+// UserAuth is set (when open, a token still names the requester). A web
+// session's cookie stands for a user token in reading calls (the pages'
+// log stream and downloads); a cookie never changes anything here, the
+// pages' own forms do, with their CSRF token.
 func (s *Server) authed(pattern string, h http.HandlerFunc) http.HandlerFunc {
 	kind, need := store.UserToken, s.UserAuth
 	if strings.Contains(pattern, " /api/worker/") {
@@ -31,6 +35,12 @@ func (s *Server) authed(pattern string, h http.HandlerFunc) http.HandlerFunc {
 	}
 	return func(w http.ResponseWriter, r *http.Request) {
 		header := r.Header.Get("Authorization")
+		if header == "" && kind == store.UserToken && s.Sessions != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			if sess := s.Sessions.Get(r); sess != nil && sess.User != "" {
+				h(w, r.WithContext(auth.With(r.Context(), &auth.User{Name: sess.User, Admin: sess.Admin})))
+				return
+			}
+		}
 		if header == "" && !need {
 			h(w, r)
 			return
@@ -54,6 +64,10 @@ func (s *Server) authed(pattern string, h http.HandlerFunc) http.HandlerFunc {
 			fail(w, http.StatusForbidden, fmt.Errorf("a %s token cannot call the %s API", t.Kind, kind))
 			return
 		}
-		h(w, r.WithContext(context.WithValue(r.Context(), tokenKey{}, t)))
+		ctx := context.WithValue(r.Context(), tokenKey{}, t)
+		if t.Kind == store.UserToken {
+			ctx = auth.With(ctx, &auth.User{Name: t.Name, Admin: s.Admins.Is(t.Name, nil)})
+		}
+		h(w, r.WithContext(ctx))
 	}
 }

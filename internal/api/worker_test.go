@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"fbs/internal/auth"
 	"fbs/internal/fbstest"
 	"fbs/internal/metrics"
 	"fbs/internal/queue"
@@ -235,5 +236,67 @@ func TestLogForPages(t *testing.T) {
 	code, body := call(t, "GET", h.URL+"/api/v1/builds/"+id+"/log?html=1&from=6", "", map[string]string{"Accept": "text/event-stream"}, "")
 	if code != 200 || !strings.Contains(body, "data: <div>&lt;b&gt;new&lt;/b&gt;</div>") || strings.Contains(body, "shown") || !strings.Contains(body, "event: end") {
 		t.Errorf("%d %q", code, body)
+	}
+}
+
+// TestOwnership: with user auth each user sees and cancels only their own
+// builds, an admin all; a web session's cookie reads but never changes.
+func TestOwnership(t *testing.T) {
+	s := newServer(t)
+	s.UserAuth, s.Admins = true, auth.Admins{Names: []string{"boss"}}
+	sessions, err := auth.NewSessions(filepath.Join(t.TempDir(), "session-keys"), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Sessions = sessions
+	h := httptest.NewServer(s.Handler())
+	defer h.Close()
+	ctx := context.Background()
+	tok := map[string]string{}
+	for _, name := range []string{"qa", "dev", "boss"} {
+		tok[name], _, _ = s.Store.CreateToken(ctx, store.UserToken, name)
+	}
+	id := map[string]string{}
+	for _, name := range []string{"qa", "dev"} {
+		code, out := call(t, "POST", h.URL+"/api/v1/builds", tok[name], map[string]string{"Content-Type": "application/json"}, liveJSON)
+		var b store.Build
+		json.Unmarshal([]byte(out), &b)
+		if code != 201 || b.Requester != name {
+			t.Fatalf("submit as %s: %d %s", name, code, out)
+		}
+		id[name] = b.ID
+	}
+	rec := httptest.NewRecorder()
+	sessions.Save(rec, httptest.NewRequest("GET", h.URL, nil), &auth.Session{User: "qa", CSRF: "x"})
+	cookie := rec.Result().Cookies()[0].String()
+	tests := []struct {
+		name, method, path, token, cookie string
+		code                              int
+		want, notWant                     string
+	}{
+		{"own list", "GET", "/api/v1/builds", tok["qa"], "", 200, id["qa"], id["dev"]},
+		{"another's list", "GET", "/api/v1/builds?requester=dev", tok["qa"], "", 403, "only admins", ""},
+		{"another's build", "GET", "/api/v1/builds/" + id["dev"], tok["qa"], "", 403, "not yours (you are qa)", ""},
+		{"another's log", "GET", "/api/v1/builds/" + id["dev"] + "/log", tok["qa"], "", 403, "not yours", ""},
+		{"another's cancel", "POST", "/api/v1/builds/" + id["dev"] + "/cancel", tok["qa"], "", 403, "not yours", ""},
+		{"own build", "GET", "/api/v1/builds/" + id["qa"], tok["qa"], "", 200, `"requester":"qa"`, ""},
+		{"admin list", "GET", "/api/v1/builds", tok["boss"], "", 200, id["dev"], ""},
+		{"admin cancel", "POST", "/api/v1/builds/" + id["dev"] + "/cancel", tok["boss"], "", 200, `"cancelled"`, ""},
+		{"session list", "GET", "/api/v1/builds", "", cookie, 200, id["qa"], id["dev"]},
+		{"session another's", "GET", "/api/v1/builds/" + id["dev"], "", cookie, 403, "not yours", ""},
+		{"session cancel", "POST", "/api/v1/builds/" + id["qa"] + "/cancel", "", cookie, 401, "needs a user token", ""},
+		{"forged cookie", "GET", "/api/v1/builds", "", "fbs_session=forged", 401, "needs a user token", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			header := map[string]string{}
+			if tc.cookie != "" {
+				header["Cookie"] = tc.cookie
+			}
+			code, out := call(t, tc.method, h.URL+tc.path, tc.token, header, "")
+			if code != tc.code || !strings.Contains(out, tc.want) || tc.notWant != "" && strings.Contains(out, tc.notWant) {
+				t.Errorf("%d %s, want %d with %q without %q", code, out, tc.code, tc.want, tc.notWant)
+			}
+		})
 	}
 }

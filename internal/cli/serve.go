@@ -70,6 +70,7 @@ type serveFlags struct {
 	tlsKey       string
 	stagingRoots []string
 	notify       notifyFlags
+	login        loginFlags
 	keepBuilds   int
 	keepDays     int
 }
@@ -87,7 +88,9 @@ build in this process; --workers 0 leaves the building to remote workers.
 
 A build whose worker goes silent for --lease goes back to the queue (up to --max-attempts).
 SIGTERM hands this process's running builds back to the queue. On a loopback address the user
-API is open; elsewhere it takes user tokens (fbs token create --user NAME) unless --open.`,
+API and the web pages are open (no login); elsewhere the API takes user tokens (fbs token create
+--user NAME) unless --open. With --oidc-issuer, web users log in with OpenID Connect and the API
+takes tokens on every address; each user then sees and cancels their own builds, --admin users all.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := loadConfig(cmd, "server"); err != nil {
@@ -119,6 +122,7 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 	fl.IntVar(&f.maxAttempts, "max-attempts", 3, "how often a build is tried before it fails for good")
 	fl.BoolVar(&f.open, "open", false, "take user API calls without a token on a non-loopback address too")
 	f.notify.register(cmd)
+	f.login.register(cmd)
 	fl.IntVar(&f.keepBuilds, "keep-builds", 0, "keep the artifacts and logs of this many newest finished builds in the store (0: all); records stay, staged copies are never touched")
 	fl.IntVar(&f.keepDays, "keep-days", 0, "remove the artifacts and logs of builds finished more than this many days ago from the store (0: never)")
 	fl.StringSliceVar(&f.stagingRoots, "staging-root", nil, "local dirs requests may stage into (staging=file:///DIR/…); FTP and S3 targets are always taken")
@@ -140,11 +144,17 @@ func serve(cmd *cobra.Command, f *serveFlags) error {
 	}
 	m := metrics.New(st, f.lease, log)
 	q := &queue.Service{Store: st, Data: f.store.data, Lease: f.lease, Metrics: m, Log: log}
-	srv := &api.Server{Store: st, Queue: q, Data: f.store.data, Log: log, Metrics: m, UserAuth: !f.open && !loopback(ln.Addr()), StagingRoots: f.stagingRoots}
-	if srv.UserAuth {
-		log.Info("web pages: not served beyond loopback until they have a login; the API takes user tokens")
+	sessions, oidc, err := f.login.build(f.store.data, f.notify.publicURL)
+	if err != nil {
+		return err
+	}
+	userAuth := oidc != nil || !f.open && !loopback(ln.Addr())
+	srv := &api.Server{Store: st, Queue: q, Data: f.store.data, Log: log, Metrics: m, UserAuth: userAuth, StagingRoots: f.stagingRoots,
+		Admins: f.login.adminList(), Sessions: sessions}
+	if userAuth && oidc == nil {
+		log.Info("web pages: not served beyond loopback without a login (--oidc-issuer); the API takes user tokens")
 	} else {
-		srv.UI = (&web.Server{Store: st, Queue: q, Data: f.store.data, Log: log, Open: true, API: srv}).Handler()
+		srv.UI = (&web.Server{Store: st, Queue: q, Data: f.store.data, Log: log, Open: !userAuth, API: srv, Sessions: sessions, OIDC: oidc}).Handler()
 	}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	notifier, dispatcher, err := f.notify.build(st, f.store.data, log)

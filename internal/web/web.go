@@ -15,6 +15,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"os"
@@ -22,6 +23,7 @@ import (
 	"time"
 
 	"fbs/internal/api"
+	"fbs/internal/auth"
 	"fbs/internal/queue"
 	"fbs/internal/spec"
 	"fbs/internal/store"
@@ -44,6 +46,10 @@ type Server struct {
 	Open bool
 	// API files what the submit page sends, as the REST API does.
 	API *api.Server
+	// Sessions keep who is logged in and each session's CSRF token.
+	Sessions *auth.Sessions
+	// OIDC logs users in (nil: no login; then Open).
+	OIDC *auth.OIDC
 
 	pages map[string]*template.Template
 }
@@ -69,6 +75,7 @@ var funcs = template.FuncMap{
 		}
 		return fmt.Sprintf("%d bytes", n)
 	},
+	"field": field,
 	"join": func(l []string) string {
 		if len(l) == 0 {
 			return "any"
@@ -80,19 +87,25 @@ var funcs = template.FuncMap{
 // Handler is the pages, with protection against cross-origin form posts.
 func (s *Server) Handler() http.Handler {
 	s.pages = map[string]*template.Template{}
-	for _, page := range []string{"builds", "build", "workers", "submit"} {
+	for _, page := range []string{"builds", "build", "workers", "submit", "login", "fail"} {
 		s.pages[page] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templates, "templates/layout.html", "templates/"+page+".html"))
 	}
 	sub, _ := fs.Sub(static, "static")
+	pages := http.NewServeMux()
+	pages.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/builds", http.StatusFound) })
+	pages.HandleFunc("GET /builds", s.builds)
+	pages.HandleFunc("GET /builds/{id}", s.build)
+	pages.HandleFunc("POST /builds/{id}/cancel", s.cancel)
+	pages.HandleFunc("GET /workers", s.workers)
+	pages.HandleFunc("GET /submit", s.submitPage)
+	pages.HandleFunc("POST /submit", s.submit)
+	pages.HandleFunc("POST /logout", s.logout)
 	mux := http.NewServeMux()
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(sub)))
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/builds", http.StatusFound) })
-	mux.HandleFunc("GET /builds", s.builds)
-	mux.HandleFunc("GET /builds/{id}", s.build)
-	mux.HandleFunc("POST /builds/{id}/cancel", s.cancel)
-	mux.HandleFunc("GET /workers", s.workers)
-	mux.HandleFunc("GET /submit", s.submitPage)
-	mux.HandleFunc("POST /submit", s.submit)
+	mux.HandleFunc("GET /login", s.login)
+	mux.HandleFunc("GET /login/start", s.loginStart)
+	mux.HandleFunc("GET "+auth.CallbackPath, s.loginCallback)
+	mux.Handle("/", s.guard(pages))
 	return http.NewCrossOriginProtection().Handler(mux)
 }
 
@@ -101,6 +114,10 @@ func (s *Server) Handler() http.Handler {
 func (s *Server) render(w http.ResponseWriter, r *http.Request, page string, data map[string]any) {
 	data["Open"] = s.Open
 	data["Page"] = page
+	data["User"] = auth.From(r.Context())
+	if sess := sessionOf(r); sess != nil {
+		data["CSRF"] = sess.CSRF
+	}
 	name := "layout.html"
 	if r.Header.Get("HX-Request") == "true" && r.Header.Get("HX-Boosted") != "true" {
 		name = "content"
@@ -111,8 +128,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, page string, dat
 	}
 }
 
-func (s *Server) fail(w http.ResponseWriter, code int, err error) {
-	http.Error(w, err.Error(), code)
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, code int, err error) {
+	w.WriteHeader(code)
+	s.render(w, r, "fail", map[string]any{"Error": err.Error(), "Code": code})
 }
 
 const perPage = 25
@@ -123,16 +141,20 @@ func (s *Server) builds(w http.ResponseWriter, r *http.Request) {
 	page, _ := strconv.Atoi(q.Get("page"))
 	page = max(page, 1)
 	f.Offset = (page - 1) * perPage
+	name, own := s.onlyOwn(r)
+	if own {
+		f.Requester = name
+	}
 	list, err := s.Store.List(r.Context(), f)
 	if err != nil {
-		s.fail(w, http.StatusInternalServerError, err)
+		s.fail(w, r, http.StatusInternalServerError, err)
 		return
 	}
 	more := len(list) > perPage
 	list = list[:min(len(list), perPage)]
 	s.Queue.Waiting(r.Context(), list...)
 	s.render(w, r, "builds", map[string]any{"Builds": list, "Filter": f, "PageNo": page, "More": more,
-		"Next": withPage(q, page+1), "Prev": withPage(q, page-1), "Self": r.URL.RequestURI(), "Types": []string{"boot", "dvd", "live"}, "States": []store.State{store.Queued, store.Running, store.Succeeded, store.Failed, store.Cancelled}})
+		"Next": withPage(q, page+1), "Prev": withPage(q, page-1), "Self": r.URL.RequestURI(), "Own": own, "Types": []string{"boot", "dvd", "live"}, "States": []store.State{store.Queued, store.Running, store.Succeeded, store.Failed, store.Cancelled}})
 }
 
 func withPage(q url.Values, page int) string {
@@ -150,10 +172,13 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request) (*store.Build, bool
 	b, err := s.Store.Get(r.Context(), r.PathValue("id"))
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		s.fail(w, http.StatusNotFound, err)
+		s.fail(w, r, http.StatusNotFound, err)
 		return nil, false
 	case err != nil:
-		s.fail(w, http.StatusInternalServerError, err)
+		s.fail(w, r, http.StatusInternalServerError, err)
+		return nil, false
+	case !s.may(r, b.Requester):
+		s.fail(w, r, http.StatusForbidden, fmt.Errorf("build %s is not yours: only its requester and admins see it", b.ID))
 		return nil, false
 	}
 	return b, true
@@ -199,7 +224,7 @@ func (s *Server) cancel(w http.ResponseWriter, r *http.Request) {
 	}
 	after, err := s.Store.Cancel(r.Context(), b.ID)
 	if err != nil && !errors.Is(err, store.ErrFinished) {
-		s.fail(w, http.StatusInternalServerError, err)
+		s.fail(w, r, http.StatusInternalServerError, err)
 		return
 	}
 	if err == nil && after.State == store.Cancelled {
@@ -212,7 +237,7 @@ func (s *Server) cancel(w http.ResponseWriter, r *http.Request) {
 func (s *Server) workers(w http.ResponseWriter, r *http.Request) {
 	all, err := s.Store.Workers(r.Context())
 	if err != nil {
-		s.fail(w, http.StatusInternalServerError, err)
+		s.fail(w, r, http.StatusInternalServerError, err)
 		return
 	}
 	now := time.Now()
@@ -222,7 +247,7 @@ func (s *Server) workers(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, "workers", map[string]any{"Workers": all})
 }
 
-// sampleSpec is what the submit page starts from: the demo's shape.
+// sampleSpec is what the INI part of the submit page starts from: the demo's shape.
 const sampleSpec = `[DEFAULT]
 type=live
 arch=x86_64
@@ -237,44 +262,95 @@ releasever=40
 config=https://example.org/fedora-live-mini.ks
 `
 
+// formDefaults are the submit form's values before the user's.
+var formDefaults = url.Values{"type": {"live"}, "arch": {"x86_64"}, "compression": {"xz"}}
+
 func (s *Server) submitPage(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, "submit", map[string]any{"Spec": sampleSpec})
+	s.renderSubmit(w, r, http.StatusOK, map[string]any{"F": formDefaults})
 }
 
-// submit files the pasted or uploaded request (and its kickstart, when
-// uploaded) and goes to its page; a bad one comes back with the error
-// next to the field, the text kept.
+func (s *Server) renderSubmit(w http.ResponseWriter, r *http.Request, code int, data map[string]any) {
+	if data["Spec"] == nil {
+		data["Spec"] = sampleSpec
+	}
+	if data["F"] == nil {
+		data["F"] = formDefaults
+	}
+	data["Types"] = imageTypes
+	w.WriteHeader(code)
+	s.render(w, r, "submit", data)
+}
+
+// submit files the form's request, or the pasted or uploaded INI (and its
+// kickstart, when uploaded), and goes to its page; a bad one comes back
+// with the error next to its field, what was typed kept.
 func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, api.MaxBody)
-	if err := r.ParseMultipartForm(api.MaxBody); err != nil {
-		s.render(w, r, "submit", map[string]any{"Spec": sampleSpec, "Error": "the form could not be read: " + err.Error()})
-		return
+	form := r.MultipartForm
+	if form == nil {
+		form = &multipart.Form{Value: r.PostForm}
 	}
-	text := []byte(r.FormValue("spec"))
-	if f, _, err := r.FormFile("specfile"); err == nil {
-		if data, _ := io.ReadAll(f); len(data) > 0 {
-			text = data
-		}
-		f.Close()
-	}
-	var ks []byte
-	if f, _, err := r.FormFile("kickstart"); err == nil {
-		ks, _ = io.ReadAll(f)
-		f.Close()
-	}
-	req, err := api.ParseSpec(text, ks)
-	var b *store.Build
-	if err == nil {
-		b, err = s.API.Submit(r.Context(), req, "")
+	requester := ""
+	if u := auth.From(r.Context()); u != nil {
+		requester = u.Name
 	}
 	var se *spec.Error
+	if r.PostFormValue("form") == "ini" {
+		text, ks := iniForm(form)
+		req, err := api.ParseSpec(text, ks)
+		var b *store.Build
+		if err == nil {
+			b, err = s.API.Submit(r.Context(), req, requester)
+		}
+		switch {
+		case errors.As(err, &se):
+			s.renderSubmit(w, r, http.StatusBadRequest, map[string]any{"Spec": string(text), "Error": se.Msg, "Field": se.Key, "Line": se.Line})
+		case err != nil:
+			s.fail(w, r, http.StatusInternalServerError, err)
+		default:
+			http.Redirect(w, r, "/builds/"+b.ID, http.StatusSeeOther)
+		}
+		return
+	}
+	req, err := fromForm(r.Context(), form)
+	var b *store.Build
+	if err == nil {
+		b, err = s.API.Submit(r.Context(), req, requester)
+	}
+	var fe *fieldError
 	switch {
 	case errors.As(err, &se):
-		w.WriteHeader(http.StatusBadRequest)
-		s.render(w, r, "submit", map[string]any{"Spec": string(text), "Error": se.Msg, "Field": se.Key, "Line": se.Line})
+		fe = &fieldError{formField(r.PostFormValue("type"), se.Key), se.Msg}
+	case errors.As(err, &fe):
 	case err != nil:
-		s.fail(w, http.StatusInternalServerError, err)
+		s.fail(w, r, http.StatusInternalServerError, err)
+		return
 	default:
 		http.Redirect(w, r, "/builds/"+b.ID, http.StatusSeeOther)
+		return
 	}
+	s.renderSubmit(w, r, http.StatusBadRequest, map[string]any{"F": url.Values(form.Value), "Errors": map[string]string{fe.Field: fe.Msg}})
+}
+
+// iniForm is the INI request (pasted, or uploaded instead) and the
+// kickstart uploaded with it.
+func iniForm(f *multipart.Form) (text, ks []byte) {
+	text = []byte(url.Values(f.Value).Get("spec"))
+	if data := upload(f, "specfile"); len(data) > 0 {
+		text = data
+	}
+	return text, upload(f, "kickstart")
+}
+
+func upload(f *multipart.Form, name string) []byte {
+	files := f.File[name]
+	if len(files) == 0 {
+		return nil
+	}
+	fh, err := files[0].Open()
+	if err != nil {
+		return nil
+	}
+	defer fh.Close()
+	data, _ := io.ReadAll(fh)
+	return data
 }

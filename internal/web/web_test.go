@@ -8,15 +8,18 @@ import (
 	"log/slog"
 	"mime/multipart"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"fbs/internal/api"
+	"fbs/internal/auth"
 	"fbs/internal/fbstest"
 	"fbs/internal/queue"
 	"fbs/internal/store"
@@ -30,10 +33,75 @@ func server(t *testing.T) (*Server, *httptest.Server) {
 	t.Cleanup(func() { st.Close() })
 	data, log := t.TempDir(), slog.New(slog.NewTextHandler(io.Discard, nil))
 	q := &queue.Service{Store: st, Data: data, Lease: time.Minute, Log: log}
-	s := &Server{Store: st, Queue: q, Data: data, Log: log, Open: true, API: &api.Server{Store: st, Queue: q, Data: data, Log: log}}
+	sessions, err := auth.NewSessions(filepath.Join(data, "session-keys"), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{Store: st, Queue: q, Data: data, Log: log, Open: true, API: &api.Server{Store: st, Queue: q, Data: data, Log: log}, Sessions: sessions}
 	h := httptest.NewServer(s.Handler())
 	t.Cleanup(h.Close)
 	return s, h
+}
+
+// browser keeps cookies as a browser does, and does not follow redirects.
+type browser struct {
+	*http.Client
+	t    *testing.T
+	base string
+}
+
+func newBrowser(t *testing.T, base string) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{&http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}, t, base}
+}
+
+// page GETs path, answering its status and body.
+func (b *browser) page(path string) (int, string) {
+	b.t.Helper()
+	resp, err := b.Get(b.base + path)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+var csrfRe = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
+
+// csrf is the token the session's forms carry.
+func (b *browser) csrf() string {
+	b.t.Helper()
+	_, page := b.page("/submit")
+	m := csrfRe.FindStringSubmatch(page)
+	if m == nil {
+		b.t.Fatal("the submit page has no csrf field")
+	}
+	return m[1]
+}
+
+// post sends a multipart form: fields, and files by field name.
+func (b *browser) post(path string, fields map[string]string, files map[string]string) (*http.Response, string) {
+	b.t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for k, v := range fields {
+		mw.WriteField(k, v)
+	}
+	for k, v := range files {
+		fw, _ := mw.CreateFormFile(k, k+".ks")
+		fw.Write([]byte(v))
+	}
+	mw.Close()
+	req, _ := http.NewRequest("POST", b.base+path, &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	resp, err := b.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	page, _ := io.ReadAll(resp.Body)
+	return resp, string(page)
 }
 
 func get(t *testing.T, url string, header map[string]string) (int, string) {
@@ -92,7 +160,8 @@ func TestPages(t *testing.T) {
 	}
 }
 
-// TestCancel: the cancel button works from the page's own origin only.
+// TestCancel: the cancel button works from the page's own origin, with
+// its session's token, only.
 func TestCancel(t *testing.T) {
 	s, h := server(t)
 	b := &store.Build{Request: json.RawMessage(`{}`), Type: "live", Arch: "x86_64", Release: "40"}
@@ -107,39 +176,38 @@ func TestCancel(t *testing.T) {
 	if got, _ := s.Store.Get(context.Background(), b.ID); got.State != store.Queued {
 		t.Fatalf("cancelled from another site: %s", got.State)
 	}
-	resp, err := client.PostForm(h.URL+"/builds/"+b.ID+"/cancel", url.Values{})
-	if err != nil || resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/builds/"+b.ID {
-		t.Fatalf("cancel: %v %v", resp, err)
+	if resp, err := client.PostForm(h.URL+"/builds/"+b.ID+"/cancel", url.Values{}); err != nil || resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a cancel without the session's token: %v %v", resp, err)
+	}
+	br := newBrowser(t, h.URL)
+	if resp, _ := br.post("/builds/"+b.ID+"/cancel", map[string]string{"csrf": "0123"}, nil); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a cancel with a wrong token: %d", resp.StatusCode)
+	}
+	if got, _ := s.Store.Get(context.Background(), b.ID); got.State != store.Queued {
+		t.Fatalf("cancelled without the token: %s", got.State)
+	}
+	resp, _ := br.post("/builds/"+b.ID+"/cancel", map[string]string{"csrf": br.csrf()}, nil)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/builds/"+b.ID {
+		t.Fatalf("cancel: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	if got, _ := s.Store.Get(context.Background(), b.ID); got.State != store.Cancelled {
 		t.Errorf("after cancel: %s", got.State)
 	}
 }
 
-// TestSubmit: a pasted request (with a browser's CRLFs) and its uploaded
-// kickstart become a build and lead to its page; a bad one comes back with
-// the error by its field and the text kept.
-func TestSubmit(t *testing.T) {
+// TestSubmitINI: a pasted request (with a browser's CRLFs) and its
+// uploaded kickstart become a build and lead to its page; a bad one comes
+// back with the error by its field and the text kept.
+func TestSubmitINI(t *testing.T) {
 	s, h := server(t)
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	post := func(specText, ks string) *http.Response {
-		var body bytes.Buffer
-		mw := multipart.NewWriter(&body)
-		mw.WriteField("spec", specText)
-		fw, _ := mw.CreateFormFile("kickstart", "mini.ks")
-		fw.Write([]byte(ks))
-		mw.CreateFormFile("specfile", "") // a browser sends the empty file input too
-		mw.Close()
-		req, _ := http.NewRequest("POST", h.URL+"/submit", &body)
-		req.Header.Set("Content-Type", mw.FormDataContentType())
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp
+	br := newBrowser(t, h.URL)
+	csrf := br.csrf()
+	post := func(specText, ks string) (*http.Response, string) {
+		// A browser sends the empty file input too.
+		return br.post("/submit", map[string]string{"csrf": csrf, "form": "ini", "spec": specText}, map[string]string{"kickstart": ks, "specfile": ""})
 	}
 	good := strings.ReplaceAll("[DEFAULT]\ntype=live\narch=x86_64\nrelease=40\n[live]\nconfig=mini.ks\n", "\n", "\r\n")
-	resp := post(good, "repo --name=x --baseurl=http://x/\n")
+	resp, _ := post(good, "repo --name=x --baseurl=http://x/\n")
 	loc := resp.Header.Get("Location")
 	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/builds/") {
 		t.Fatalf("submit: %d %s", resp.StatusCode, loc)
@@ -153,10 +221,8 @@ func TestSubmit(t *testing.T) {
 		"local kickstart":       {"[DEFAULT]\ntype=live\narch=x86_64\nrelease=40\n[live]\nconfig=mini.ks\n", "", "cannot name a local file"},
 		"staging on the server": {"[DEFAULT]\ntype=live\narch=x86_64\nrelease=40\nstaging=file:///etc\n[live]\nconfig=https://x/k.ks\n", "", "stages into no local dir"},
 	} {
-		resp := post(tc.spec, tc.ks)
-		page, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(page), tc.want) || !strings.Contains(string(page), "release=40") {
+		resp, page := post(tc.spec, tc.ks)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, tc.want) || !strings.Contains(page, "release=40") {
 			t.Errorf("%s: %d, page lacks %q or the text", name, resp.StatusCode, tc.want)
 		}
 	}

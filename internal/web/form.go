@@ -1,0 +1,166 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"fbs/internal/kickstart"
+	"fbs/internal/spec"
+)
+
+// fieldError is bad input in the form, shown next to its field.
+type fieldError struct{ Field, Msg string }
+
+func (e *fieldError) Error() string { return e.Field + ": " + e.Msg }
+
+// fromForm makes a request of the submit form's fields: those common to
+// every type, and those of the chosen type (the others are ignored).
+func fromForm(ctx context.Context, f *multipart.Form) (*spec.Request, error) {
+	v := url.Values(f.Value)
+	get := func(k string) string { return strings.TrimSpace(v.Get(k)) }
+	req := &spec.Request{Type: get("type"), Arch: get("arch"), Release: get("release"), Staging: get("staging"),
+		Email: words(get("email")), NVR: words(get("nvr"))}
+	for _, w := range words(get("bid")) {
+		id, err := strconv.Atoi(w)
+		if err != nil {
+			return nil, &fieldError{"bid", fmt.Sprintf("%q is not a Koji build id (a number)", w)}
+		}
+		req.BuildID = append(req.BuildID, id)
+	}
+	comp := get("compression")
+	switch req.Type {
+	case "boot":
+		req.Boot = &spec.Boot{Product: get("boot.product"), Version: get("boot.version"), Proxy: get("boot.proxy"),
+			Updates: v.Get("boot.updates") != "", UpdatesTesting: v.Get("boot.updates_testing") != "",
+			Repo:        spec.RepoSource{URL: get("boot.repo_url"), Mirror: get("boot.repo_mirror")},
+			UpdatesRepo: spec.RepoSource{URL: get("boot.updates_url"), Mirror: get("boot.updates_mirror")},
+			TestingRepo: spec.RepoSource{URL: get("boot.testing_url"), Mirror: get("boot.testing_mirror")}, Compression: comp}
+	case "dvd":
+		ref, text, err := formKickstart(ctx, f, "dvd")
+		if err != nil {
+			return nil, err
+		}
+		req.DVD = &spec.DVD{Name: get("dvd.product"), Flavor: get("dvd.flavor"), Config: ref, Kickstart: text, Compression: comp}
+	case "live":
+		ref, text, err := formKickstart(ctx, f, "live")
+		if err != nil {
+			return nil, err
+		}
+		req.Live = &spec.Live{Product: get("live.product"), Title: get("live.title"), Label: get("live.label"), Config: ref, Kickstart: text, Compression: comp}
+	default:
+		return nil, &fieldError{"type", "choose the image: boot, DVD or live"}
+	}
+	if err := req.Validate(); err != nil {
+		var se *spec.Error
+		if errors.As(err, &se) {
+			return nil, &fieldError{formField(req.Type, se.Key), se.Msg}
+		}
+		return nil, err
+	}
+	return req, nil
+}
+
+// formKickstart is the type's kickstart: uploaded, or by URL. Either is
+// read and parsed now, so a kickstart that cannot be fetched or has a bad
+// line is said at once, next to its field, rather than when a worker
+// builds it.
+func formKickstart(ctx context.Context, f *multipart.Form, typ string) (ref, text string, err error) {
+	field := typ + ".kickstart"
+	u := strings.TrimSpace(url.Values(f.Value).Get(typ + ".kickstart_url"))
+	if files := f.File[typ+".kickstart_file"]; len(files) > 0 && files[0].Size > 0 {
+		fh, err := files[0].Open()
+		if err != nil {
+			return "", "", err
+		}
+		defer fh.Close()
+		data, err := io.ReadAll(fh)
+		if err != nil {
+			return "", "", err
+		}
+		ref, text = cleanName(files[0].Filename), string(data)
+	} else if u != "" {
+		p, err := url.Parse(u)
+		if err != nil || (p.Scheme != "http" && p.Scheme != "https" && p.Scheme != "ftp") || p.Host == "" {
+			return "", "", &fieldError{field, fmt.Sprintf("%q is not an http, https or ftp URL", u)}
+		}
+		ref = u
+	} else {
+		return "", "", &fieldError{field, "upload the kickstart or give its URL"}
+	}
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	var loader kickstart.Loader = &kickstart.FileLoader{NoLocal: true, Client: &http.Client{Timeout: 20 * time.Second}}
+	if text != "" {
+		loader = kickstart.Inline{Name: ref, Text: text, Next: loader}
+	}
+	lines, err := kickstart.Flatten(ctx, loader, ref)
+	if err == nil {
+		_, err = kickstart.Parse(lines)
+	}
+	if err != nil {
+		return "", "", &fieldError{field, err.Error()}
+	}
+	return ref, text, nil
+}
+
+// cleanName keeps an uploaded file's base name for the build's records.
+func cleanName(name string) string {
+	name = name[strings.LastIndexAny(name, `/\`)+1:]
+	if name == "" || strings.HasPrefix(name, ".") {
+		return "upload.ks"
+	}
+	return name
+}
+
+// formField is the form field a validation error's key names.
+func formField(typ, key string) string {
+	switch {
+	case key == "config" || strings.HasSuffix(key, ".config") || key == "kickstart":
+		return typ + ".kickstart"
+	case typ == "boot" && strings.HasSuffix(key, "_url"):
+		return "boot.repo_url"
+	case key == "updates" || key == "updates_testing":
+		return "boot." + key
+	case strings.HasSuffix(key, ".compression"):
+		return "compression"
+	}
+	return key
+}
+
+// words splits a list typed with spaces, commas or lines.
+func words(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' })
+}
+
+type imageType struct{ Value, Label string }
+
+var imageTypes = []imageType{{"live", "Live ISO"}, {"boot", "Boot (installer) ISO"}, {"dvd", "DVD ISO (installer and packages)"}}
+
+// input is one form field as its template shows it.
+type input struct {
+	ID, Name, Label, Kind, Hint, Value, URL, Error string
+	Options                                        []string
+}
+
+// field describes the submit page's field name from the page's data: its
+// value as last sent and its error. args are label, kind and hint.
+func field(data map[string]any, name string, args ...string) input {
+	f, _ := data["F"].(url.Values)
+	errs, _ := data["Errors"].(map[string]string)
+	in := input{ID: strings.ReplaceAll(name, ".", "-"), Name: name, Value: f.Get(name), URL: f.Get(name + "_url"), Error: errs[name]}
+	if len(args) == 3 {
+		in.Label, in.Kind, in.Hint = args[0], args[1], args[2]
+	}
+	if in.Kind == "select" {
+		in.Options, in.Hint = strings.Fields(in.Hint), ""
+	}
+	return in
+}

@@ -1,0 +1,95 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+const miniKS = "repo --name=x --baseurl=http://x/\n%packages\n@core\n%end\n"
+
+// TestSubmitForm: each image type's fields become its request; a bad
+// field comes back marked, with its error next to it and what was typed
+// kept.
+func TestSubmitForm(t *testing.T) {
+	s, h := server(t)
+	ksServer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/mini.ks":
+			w.Write([]byte(miniKS))
+		case "/broken.ks":
+			w.Write([]byte("repo --name=x --baseurl=http://x/\n%packages\n@core\n"))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer ksServer.Close()
+	br := newBrowser(t, h.URL)
+	csrf := br.csrf()
+	base := func(typ string, kv ...string) map[string]string {
+		f := map[string]string{"csrf": csrf, "type": typ, "arch": "x86_64", "release": "41", "compression": "zstd"}
+		for i := 0; i < len(kv); i += 2 {
+			f[kv[i]] = kv[i+1]
+		}
+		return f
+	}
+	tests := []struct {
+		name   string
+		fields map[string]string
+		files  map[string]string
+		field  string // the field marked; "" for a good request
+		want   []string
+	}{
+		{"live uploaded", base("live", "live.title", "Mini", "nvr", "kernel-6.1-1.fc41\nbash-5.2-1.fc41", "bid", "12 13"), map[string]string{"live.kickstart_file": miniKS},
+			"", []string{`"type":"live"`, `"title":"Mini"`, `"compression":"zstd"`, `"nvr":["kernel-6.1-1.fc41","bash-5.2-1.fc41"]`, `"bid":[12,13]`, `"kickstart":"repo --name=x`}},
+		{"live by URL", base("live", "live.kickstart_url", ksServer.URL+"/mini.ks"), nil, "", []string{`"config":"` + ksServer.URL + `/mini.ks"`}},
+		{"boot", base("boot", "boot.product", "remix", "boot.repo_url", "https://mirror.example.org/41/os/", "boot.updates", "1", "boot.updates_url", "https://mirror.example.org/41/updates/", "boot.proxy", "http://proxy:3128"), nil,
+			"", []string{`"type":"boot"`, `"product":"remix"`, `"updates":true`, `"proxy":"http://proxy:3128"`}},
+		{"dvd", base("dvd", "dvd.flavor", "Server", "email", "qa@example.org, dev@example.org"), map[string]string{"dvd.kickstart_file": miniKS}, "",
+			[]string{`"type":"dvd"`, `"flavor":"Server"`, `"email":["qa@example.org","dev@example.org"]`}},
+		{"no type", base(""), nil, "type", []string{"choose the image"}},
+		{"bad release", base("live", "release", "forty"), map[string]string{"live.kickstart_file": miniKS}, "release", []string{"&#34;forty&#34; is not a Fedora release", `value="forty"`}},
+		{"bad kickstart URL", base("live", "live.kickstart_url", "htp:/nowhere/mini.ks"), nil, "live-kickstart", []string{"is not an http, https or ftp URL", `value="htp:/nowhere/mini.ks"`}},
+		{"missing kickstart URL", base("dvd", "dvd.kickstart_url", ksServer.URL+"/gone.ks"), nil, "dvd-kickstart", []string{"404 Not Found"}},
+		{"broken kickstart", base("live", "live.kickstart_url", ksServer.URL+"/broken.ks"), nil, "live-kickstart", []string{"%packages"}},
+		{"no kickstart", base("live"), nil, "live-kickstart", []string{"upload the kickstart or give its URL"}},
+		{"no repo", base("boot"), nil, "boot-repo_url", []string{"the release repo needs"}},
+		{"updates without a repo", base("boot", "boot.repo_url", "https://m/os/", "boot.updates", "1"), nil, "boot-updates", []string{"updates=1 needs"}},
+		{"bad build id", base("live", "bid", "12 x"), map[string]string{"live.kickstart_file": miniKS}, "bid", []string{"&#34;x&#34; is not a Koji build id"}},
+		{"bad nvr", base("live", "nvr", "kernel"), map[string]string{"live.kickstart_file": miniKS}, "nvr", []string{"is not a name-version-release"}},
+		{"bad email", base("live", "email", "not-an-address"), map[string]string{"live.kickstart_file": miniKS}, "email", []string{"is not an email address"}},
+		{"local staging", base("live", "staging", "file:///etc"), map[string]string{"live.kickstart_file": miniKS}, "staging", []string{"stages into no local dir"}},
+		{"kickstart including a server file", base("live"), map[string]string{"live.kickstart_file": "%include /etc/passwd\n"}, "live-kickstart", []string{"/etc/passwd"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, page := br.post("/submit", tc.fields, tc.files)
+			if tc.field == "" {
+				loc := resp.Header.Get("Location")
+				if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/builds/") {
+					t.Fatalf("%d %s: %s", resp.StatusCode, loc, page)
+				}
+				b, err := s.Store.Get(context.Background(), strings.TrimPrefix(loc, "/builds/"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, w := range tc.want {
+					if !strings.Contains(string(b.Request), w) {
+						t.Errorf("the request lacks %s: %s", w, b.Request)
+					}
+				}
+				return
+			}
+			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, `id="`+tc.field+`-error"`) {
+				t.Fatalf("%d, no error by %s: %s", resp.StatusCode, tc.field, page)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(page, w) {
+					t.Errorf("the page lacks %s", w)
+				}
+			}
+		})
+	}
+}
