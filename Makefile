@@ -1,9 +1,11 @@
 # fbs — see README.md. Every target that needs host tools installs them first.
 
-# Debian packages fbs runs (fbs doctor lists them with what each is for).
+# Debian packages fbs runs (fbs doctor lists them with what each is for),
+# then those only the tests use (the web UI's browser test: chromium, a font).
 PKGS := dnf rpm createrepo-c squashfs-tools xorriso grub-common mtools dosfstools postgresql \
 	qemu-system-x86 ovmf kmod busybox-static isomd5sum apt dpkg procps ca-certificates bc curl python3 \
-	e2fsprogs mount systemd python3-pyftpdlib
+	e2fsprogs mount systemd python3-pyftpdlib \
+	chromium fonts-dejavu-core
 
 GO ?= go
 BIN := bin/fbs

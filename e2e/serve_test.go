@@ -4,7 +4,6 @@ package e2e
 
 import (
 	"bufio"
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -14,7 +13,6 @@ import (
 	"encoding/pem"
 	"io"
 	"math/big"
-	"mime/multipart"
 	"net"
 	"net/http"
 	"os"
@@ -144,30 +142,6 @@ func TestServe(t *testing.T) {
 		resp.Body.Close()
 		mustContain(t, "page "+path, string(page), wants...)
 	}
-	// A request submitted from the page, its kickstart uploaded with it.
-	conf = request(t, "file://"+demoDir, "echo from the page > /etc/issue", "")
-	ini, _ := os.ReadFile(conf)
-	ks, _ := os.ReadFile(filepath.Join(filepath.Dir(conf), "test.ks"))
-	var form bytes.Buffer
-	mw := multipart.NewWriter(&form)
-	mw.WriteField("spec", string(ini))
-	fw, _ := mw.CreateFormFile("kickstart", "test.ks")
-	fw.Write(ks)
-	mw.Close()
-	resp, err := http.Post(s.url+"/submit", mw.FormDataContentType(), &form)
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	fromPage := strings.TrimPrefix(resp.Request.URL.Path, "/builds/")
-	if resp.StatusCode != 200 || fromPage == resp.Request.URL.Path || !strings.Contains(string(page), "Build "+fromPage) {
-		t.Fatalf("submit from the page: %d at %s", resp.StatusCode, resp.Request.URL)
-	}
-	if b := waitFor(t, s.url, fromPage, 2*time.Minute, done); b["state"] != "succeeded" {
-		t.Errorf("the build submitted from the page: %v", b)
-	}
-
 	// Cancel a build while its %post sleeps.
 	res = fbs(t, "submit", request(t, "file://"+demoDir, "sleep 1001", ""), "--server", s.url)
 	id = submitted(t, res.out)

@@ -26,11 +26,19 @@ const DefaultExpect = "Welcome to"
 
 const grubBanner = "Welcome to GRUB!"
 
+func quoted(l []string) []string {
+	out := make([]string, len(l))
+	for i, s := range l {
+		out[i] = fmt.Sprintf("%q", s)
+	}
+	return out
+}
+
 // Options is one boot test.
 type Options struct {
 	ISO      string
 	UEFI     bool
-	Expect   string
+	Expect   []string // console texts; any one passes
 	Timeout  time.Duration
 	MemoryMB int
 	// Console receives the serial console as it arrives (a terminal), if set.
@@ -90,11 +98,12 @@ func (f *Failure) Error() string {
 	return fmt.Sprintf("boot test failed: %s; last console lines:\n    %s", f.Reason, strings.Join(f.Tail, "\n    "))
 }
 
-// Run boots o.ISO and waits for o.Expect on the serial console.
+// Run boots o.ISO and waits for one of o.Expect on the serial console.
 func Run(ctx context.Context, r *runner.Runner, o Options) (*Result, error) {
-	if o.Expect == "" {
-		o.Expect = DefaultExpect
+	if len(o.Expect) == 0 {
+		o.Expect = []string{DefaultExpect}
 	}
+	want := strings.Join(quoted(o.Expect), " or ")
 	if o.Timeout == 0 {
 		o.Timeout = 5 * time.Minute
 	}
@@ -106,7 +115,7 @@ func Run(ctx context.Context, r *runner.Runner, o Options) (*Result, error) {
 			return nil, fmt.Errorf("boot test: UEFI firmware %s missing (apt-get install ovmf)", OVMF)
 		}
 	}
-	res := &Result{Firmware: "bios", Accel: Accel(), Expect: o.Expect}
+	res := &Result{Firmware: "bios", Accel: Accel()}
 	if o.UEFI {
 		res.Firmware = "uefi"
 	}
@@ -128,10 +137,16 @@ func Run(ctx context.Context, r *runner.Runner, o Options) (*Result, error) {
 		if len(tail) > 20 {
 			tail = tail[1:]
 		}
+		if res.Line == "" {
+			for _, e := range o.Expect {
+				if strings.Contains(strings.ReplaceAll(line, grubBanner, ""), e) {
+					res.Line, res.Expect = strings.TrimSpace(line), e
+					cancel(errPassed)
+					return false
+				}
+			}
+		}
 		switch {
-		case strings.Contains(strings.ReplaceAll(line, grubBanner, ""), o.Expect) && res.Line == "":
-			res.Line = strings.TrimSpace(line)
-			cancel(errPassed)
 		case strings.Contains(line, "Kernel panic - not syncing"):
 			cancel(errPanic)
 		}
@@ -151,9 +166,9 @@ func Run(ctx context.Context, r *runner.Runner, o Options) (*Result, error) {
 	case ctx.Err() != nil:
 		return nil, ctx.Err()
 	case cause != nil:
-		return nil, &Failure{Reason: fmt.Sprintf("%s boot: %v before %q appeared", res.Firmware, cause, o.Expect), Tail: tail}
+		return nil, &Failure{Reason: fmt.Sprintf("%s boot: %v before %s appeared", res.Firmware, cause, want), Tail: tail}
 	case err != nil:
 		return nil, &Failure{Reason: fmt.Sprintf("%s boot: %v", res.Firmware, err), Tail: tail}
 	}
-	return nil, &Failure{Reason: fmt.Sprintf("%s boot: QEMU exited before %q appeared", res.Firmware, o.Expect), Tail: tail}
+	return nil, &Failure{Reason: fmt.Sprintf("%s boot: QEMU exited before %s appeared", res.Firmware, want), Tail: tail}
 }

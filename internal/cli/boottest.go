@@ -16,7 +16,7 @@ import (
 func bootTestCmd() *cobra.Command {
 	var (
 		uefi    bool
-		expect  string
+		expect  []string
 		timeout time.Duration
 		logDir  string
 	)
@@ -50,7 +50,7 @@ on a kernel panic, on QEMU exiting first, or on timeout, with the last console l
 		},
 	}
 	cmd.Flags().BoolVar(&uefi, "uefi", false, "boot with UEFI firmware (OVMF) instead of BIOS")
-	cmd.Flags().StringVar(&expect, "expect", bootcheck.DefaultExpect, "console text that makes the test pass")
+	cmd.Flags().StringArrayVar(&expect, "expect", []string{bootcheck.DefaultExpect}, "console text that makes the test pass (repeat: any of them)")
 	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Minute, "how long the boot may take")
 	cmd.Flags().StringVar(&logDir, "log-dir", defaultWork, "where the boot log goes")
 	return cmd

@@ -29,7 +29,6 @@ type buildFlags struct {
 	backend     string
 	keep        bool
 	compression string
-	boot        bootFlags
 }
 
 // builderFlags are what every command that builds takes: build, demo,
@@ -42,6 +41,7 @@ type builderFlags struct {
 	limits     build.Limits
 	confine    bool
 	hide       []string
+	boot       bootFlags
 	s3         s3Flags
 }
 
@@ -87,11 +87,15 @@ func (f *builderFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.confine, "confine", true, "confine build commands: host read-only but for the work dir and cache, secrets hidden, no mounting")
 	f.s3.register(cmd)
 	fl.StringSliceVar(&f.hide, "hide", nil, "more host paths build commands must not see (besides /root, /home, /etc/shadow, /etc/ssh, /etc/fbs …)")
+	fl.Var(&f.boot.firmware, "boot-test", "boot each ISO in QEMU after building it: bios, uefi or bios,uefi (a failing boot fails the build)")
+	fl.Lookup("boot-test").NoOptDefVal = "bios,uefi"
+	fl.StringArrayVar(&f.boot.expect, "expect", []string{bootcheck.DefaultExpect}, "console text that makes a boot test pass (repeat: any of them)")
+	fl.DurationVar(&f.boot.timeout, "boot-timeout", 5*time.Minute, "how long a boot test may take")
 }
 
 func (f *builderFlags) options() build.Options {
 	return build.Options{CacheDir: f.cache, RootCache: f.rootCache, KojiHub: f.kojiHub, KojiTopURL: f.kojiTopURL,
-		Limits: f.limits, Unconfined: !f.confine, Hidden: f.hide}
+		Limits: f.limits, Unconfined: !f.confine, Hidden: f.hide, BootTests: f.boot.options()}
 }
 
 // byteSize is a size flag: 512M, 4G, 4GiB or bytes.
@@ -113,24 +117,35 @@ func (b *byteSize) Set(s string) error {
 	return nil
 }
 
-// bootFlags are the boot test options shared by build, demo and boot-test.
+// bootFlags are the boot test options of every command that builds.
 type bootFlags struct {
-	firmware string // "bios", "uefi" or both, comma-separated; "" for none
-	expect   string
+	firmware firmwares
+	expect   []string
 	timeout  time.Duration
 }
 
-func (f *bootFlags) options() ([]bootcheck.Options, error) {
-	var out []bootcheck.Options
-	for _, fw := range strings.FieldsFunc(f.firmware, func(r rune) bool { return r == ',' || r == ' ' }) {
-		switch fw {
-		case "bios", "uefi":
-			out = append(out, bootcheck.Options{UEFI: fw == "uefi", Expect: f.expect, Timeout: f.timeout})
-		default:
-			return nil, usageError{fmt.Errorf("--boot-test: unknown firmware %q (bios, uefi)", fw)}
+// firmwares is the --boot-test flag: "bios", "uefi" or both,
+// comma-separated; "" for none. A wrong one is refused as the flag is read.
+type firmwares string
+
+func (f *firmwares) String() string { return string(*f) }
+func (f *firmwares) Type() string   { return "firmware" }
+func (f *firmwares) Set(v string) error {
+	for _, fw := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' }) {
+		if fw != "bios" && fw != "uefi" {
+			return fmt.Errorf("unknown firmware %q (bios, uefi)", fw)
 		}
 	}
-	return out, nil
+	*f = firmwares(v)
+	return nil
+}
+
+func (f *bootFlags) options() []bootcheck.Options {
+	var out []bootcheck.Options
+	for _, fw := range strings.FieldsFunc(string(f.firmware), func(r rune) bool { return r == ',' || r == ' ' }) {
+		out = append(out, bootcheck.Options{UEFI: fw == "uefi", Expect: f.expect, Timeout: f.timeout})
+	}
+	return out
 }
 
 func (f *buildFlags) register(cmd *cobra.Command) {
@@ -141,10 +156,6 @@ func (f *buildFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.keep, "keep", false, "keep the work dir, image root included")
 	fl.StringVar(&f.backend, "backend", "native", "builder: native, or Fedora's lorax (boot), livemedia-creator (live), pungi (dvd), kiwi")
 	fl.StringVar(&f.compression, "compression", "", "squashfs compressor, overriding the request's (xz, zstd, gzip, lz4, lzo)")
-	fl.StringVar(&f.boot.firmware, "boot-test", "", "boot the ISO in QEMU after building: bios, uefi or bios,uefi")
-	fl.Lookup("boot-test").NoOptDefVal = "bios,uefi"
-	fl.StringVar(&f.boot.expect, "expect", bootcheck.DefaultExpect, "console text that makes a boot test pass")
-	fl.DurationVar(&f.boot.timeout, "boot-timeout", 5*time.Minute, "how long a boot test may take")
 }
 
 func buildCmd() *cobra.Command {
@@ -190,10 +201,6 @@ func runBuild(ctx context.Context, cmd *cobra.Command, req *spec.Request, f buil
 			return nil, usageError{fmt.Errorf("--compression: %w", err)}
 		}
 	}
-	boots, err := f.boot.options()
-	if err != nil {
-		return nil, err
-	}
 	if f.backend != "native" {
 		if _, typ := backend.Tool(f.backend); typ != req.Type {
 			return nil, usageError{fmt.Errorf("--backend %s: builds %s images; the request is for a %s image (backends: %s)",
@@ -204,7 +211,7 @@ func runBuild(ctx context.Context, cmd *cobra.Command, req *spec.Request, f buil
 	build.FBSVersion = versionString()
 	start := time.Now()
 	opts := f.builderFlags.options()
-	opts.WorkDir, opts.Keep, opts.Reporter, opts.BootTests, opts.Backend = f.work, f.keep, out, boots, f.backend
+	opts.WorkDir, opts.Keep, opts.Reporter, opts.Backend = f.work, f.keep, out, f.backend
 	tell, err := f.notify.local(out.Printf)
 	if err != nil {
 		return nil, err

@@ -99,7 +99,7 @@ line the boot test waited for.`,
 			}
 			f.boot.firmware = "bios"
 			if !cmd.Flags().Changed("expect") {
-				f.boot.expect = map[string]string{"live": demo.Expect, "boot": demo.ExpectInstaller, "dvd": demo.ExpectInstaller}[typ]
+				f.boot.expect = []string{map[string]string{"live": demo.Expect, "boot": demo.ExpectInstaller, "dvd": demo.ExpectInstaller}[typ]}
 			}
 			if uefi {
 				f.boot.firmware = "bios,uefi"

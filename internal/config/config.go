@@ -150,9 +150,24 @@ func (f *File) Apply(fs *pflag.FlagSet, section string, getenv func(string) stri
 			return
 		}
 		key := section + "." + fl.Name
-		v, err := text(raw)
-		if err == nil {
-			err = fs.Set(fl.Name, v)
+		var err error
+		if l, ok := raw.([]any); ok && isSlice(fl) {
+			// Element by element: an element may hold a comma.
+			parts := make([]string, len(l))
+			for i, e := range l {
+				if parts[i], err = text(e); err != nil {
+					break
+				}
+			}
+			if err == nil {
+				err = fl.Value.(pflag.SliceValue).Replace(parts)
+				fl.Changed = true
+			}
+		} else {
+			var v string
+			if v, err = text(raw); err == nil {
+				err = fs.Set(fl.Name, v)
+			}
 		}
 		if err != nil {
 			ps = append(ps, Problem{File: f.Path, Line: f.lines[key], Key: key, Msg: err.Error()})
@@ -196,6 +211,11 @@ func known(section string) bool {
 		}
 	}
 	return false
+}
+
+func isSlice(fl *pflag.Flag) bool {
+	_, ok := fl.Value.(pflag.SliceValue)
+	return ok
 }
 
 // text is a TOML value as a flag takes it.

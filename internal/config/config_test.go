@@ -119,3 +119,17 @@ func TestImport(t *testing.T) {
 	}
 	fbstest.Golden(t, "deploy", all.String())
 }
+
+// TestApplyArray: an array's elements reach a repeatable flag one by one,
+// commas and all.
+func TestApplyArray(t *testing.T) {
+	fs := pflag.NewFlagSet("x", pflag.ContinueOnError)
+	expect := fs.StringArray("expect", []string{"Welcome to"}, "")
+	file, err := Parse("fbs.toml", []byte("[worker]\nexpect = [\"Hello, world\", \"init reached\"]\n"))
+	if err == nil {
+		err = file.Apply(fs, "worker", func(string) string { return "" })
+	}
+	if err != nil || strings.Join(*expect, "|") != "Hello, world|init reached" || !fs.Changed("expect") {
+		t.Errorf("%q %v", *expect, err)
+	}
+}

@@ -37,7 +37,7 @@ func tomlValue(fl *pflag.Flag) string {
 	switch fl.Value.Type() {
 	case "int", "bool":
 		return fl.DefValue
-	case "stringSlice":
+	case "stringSlice", "stringArray":
 		inner := strings.Trim(fl.DefValue, "[]")
 		if inner == "" {
 			return "[]"

@@ -38,7 +38,15 @@ func fromForm(ctx context.Context, f *multipart.Form) (*spec.Request, error) {
 	comp := get("compression")
 	switch req.Type {
 	case "boot":
-		req.Boot = &spec.Boot{Product: get("boot.product"), Version: get("boot.version"), Proxy: get("boot.proxy"),
+		var timeout *int
+		if t := get("boot.timeout"); t != "" {
+			n, err := strconv.Atoi(t)
+			if err != nil {
+				return nil, &fieldError{"boot.timeout", fmt.Sprintf("%q is not a number of seconds", t)}
+			}
+			timeout = &n
+		}
+		req.Boot = &spec.Boot{Append: get("boot.append"), Timeout: timeout, Product: get("boot.product"), Version: get("boot.version"), Proxy: get("boot.proxy"),
 			Updates: v.Get("boot.updates") != "", UpdatesTesting: v.Get("boot.updates_testing") != "",
 			Repo:        spec.RepoSource{URL: get("boot.repo_url"), Mirror: get("boot.repo_mirror")},
 			UpdatesRepo: spec.RepoSource{URL: get("boot.updates_url"), Mirror: get("boot.updates_mirror")},

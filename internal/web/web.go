@@ -2,7 +2,8 @@
 // with its log following live, and the workers. Pages are rendered on the
 // server and read without JavaScript; htmx (vendored in static/, 0BSD:
 // htmx.org 2.0.11 and htmx-ext-sse 2.2.4 from the npm registry) refreshes
-// the live parts and follows the log over the API's event stream.
+// the live parts and follows the log over the API's event stream; follow.js
+// (ours, a dozen lines) keeps the log at its tail while the reader is there.
 package web
 
 import (
@@ -19,11 +20,14 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"fbs/internal/api"
 	"fbs/internal/auth"
+	"fbs/internal/bootcheck"
 	"fbs/internal/queue"
 	"fbs/internal/spec"
 	"fbs/internal/store"
@@ -201,7 +205,28 @@ func (s *Server) build(w http.ResponseWriter, r *http.Request) {
 	json.Unmarshal(b.Request, &req)
 	enc.Encode(req)
 	log := readLog(queue.LogPath(s.Data, b.ID))
-	s.render(w, r, "build", map[string]any{"B": b, "Artifacts": arts, "Request": pretty.String(), "LogText": log, "LogSize": len(log)})
+	s.render(w, r, "build", map[string]any{"B": b, "Artifacts": arts, "Request": pretty.String(), "LogText": log, "LogSize": len(log),
+		"Boots": s.bootTests(b.ID, arts)})
+}
+
+// bootTests are the boot tests the build's manifest records (the build
+// fails when one does not pass).
+func (s *Server) bootTests(id string, arts []queue.Artifact) []bootcheck.Result {
+	for _, a := range arts {
+		if !strings.HasSuffix(a.Name, ".manifest.json") || a.Name != filepath.Base(a.Name) {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(queue.Dir(s.Data, id), "artifacts", a.Name))
+		if err != nil {
+			return nil
+		}
+		var m struct {
+			BootTests []bootcheck.Result `json:"boot_tests"`
+		}
+		json.Unmarshal(data, &m)
+		return m.BootTests
+	}
+	return nil
 }
 
 // maxShown bounds the log a page carries; the rest is in the download.

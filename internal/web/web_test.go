@@ -121,7 +121,8 @@ func TestPages(t *testing.T) {
 	_, l, _ := s.Store.Claim(ctx, store.Claim{Worker: "w1", Types: []string{"live"}, For: time.Minute})
 	os.MkdirAll(filepath.Join(queue.Dir(s.Data, b.ID), "artifacts"), 0o755)
 	os.WriteFile(queue.LogPath(s.Data, b.ID), []byte("=== stage packages\n<b>not markup</b>\n"), 0o644)
-	s.Store.Finish(ctx, l, store.Succeeded, "", json.RawMessage(`[{"name":"x.iso","size":3145728,"sha256":"abc","url":"/api/v1/builds/`+b.ID+`/artifacts/x.iso"}]`))
+	os.WriteFile(filepath.Join(queue.Dir(s.Data, b.ID), "artifacts", "x.manifest.json"), []byte(`{"boot_tests":[{"firmware":"bios","accel":"tcg","line":"<i>Welcome</i>","seconds":12.5}]}`), 0o644)
+	s.Store.Finish(ctx, l, store.Succeeded, "", json.RawMessage(`[{"name":"x.iso","size":3145728,"sha256":"abc","url":"/api/v1/builds/`+b.ID+`/artifacts/x.iso"},{"name":"x.manifest.json","size":10}]`))
 	s.Store.SeenWorker(ctx, &store.Worker{Name: "w1", Arches: []string{"x86_64"}, Slots: 2, Version: "v1"})
 
 	tests := []struct {
@@ -133,7 +134,8 @@ func TestPages(t *testing.T) {
 		{"/builds", nil, []string{"<html", b.ID, queued.ID, "succeeded", "waiting: no worker serves aarch64 boot builds for release 41", "runs open", `hx-trigger="every 5s"`}, nil},
 		{"/builds?state=queued", nil, []string{queued.ID, `<option selected>queued</option>`}, []string{">" + b.ID + "<"}},
 		{"/builds", map[string]string{"HX-Request": "true"}, []string{`id="builds"`, b.ID}, []string{"<html"}},
-		{"/builds/" + b.ID, nil, []string{"succeeded", "x.iso", "3.0 MiB", "sha256 <code>abc</code>", "&lt;b&gt;not markup&lt;/b&gt;", "&lt;script&gt;alert(1)&lt;/script&gt;", "worker w1"[7:]},
+		{"/builds/" + b.ID, nil, []string{"succeeded", "x.iso", "3.0 MiB", "sha256 <code>abc</code>", "&lt;b&gt;not markup&lt;/b&gt;", "&lt;script&gt;alert(1)&lt;/script&gt;", "worker w1"[7:],
+			"Booted with bios firmware (tcg) in 12.5 s; the console said <code>&lt;i&gt;Welcome&lt;/i&gt;</code>"},
 			[]string{"<script>alert(1)", "<b>not markup", "sse-connect", "Cancel this build"}},
 		{"/builds/" + queued.ID, nil, []string{"Cancel this build", "sse-connect=\"/api/v1/builds/" + queued.ID + "/log?html=1&amp;from=0\"", "waiting: no worker serves"}, nil},
 		{"/workers", nil, []string{"w1", "x86_64", "idle", "v1"}, nil},

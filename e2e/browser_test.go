@@ -1,0 +1,290 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/oauth2-proxy/mockoidc"
+
+	"fbs/internal/demo"
+)
+
+// tab drives one browser tab and keeps a screenshot of each step.
+type tab struct {
+	t     *testing.T
+	ctx   context.Context
+	base  string
+	shots string
+}
+
+func (p *tab) do(what string, actions ...chromedp.Action[chromedp.Void]) {
+	p.t.Helper()
+	if err := chromedp.Do(p.ctx, actions...); err != nil {
+		p.shot("failed-" + strings.ReplaceAll(what, " ", "-"))
+		p.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func (p *tab) open(path string) {
+	p.t.Helper()
+	p.do("open "+path, chromedp.Navigate(p.base+path))
+}
+
+func (p *tab) text(sel string) string {
+	p.t.Helper()
+	s, err := chromedp.Run(p.ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		p.shot("failed-text")
+		p.t.Fatalf("text of %s: %v", sel, err)
+	}
+	return s
+}
+
+// until polls cond every half second, up to within.
+func (p *tab) until(what string, within time.Duration, cond func() bool) {
+	p.t.Helper()
+	for deadline := time.Now().Add(within); !cond(); time.Sleep(500 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			p.shot("failed-" + strings.ReplaceAll(what, " ", "-"))
+			p.t.Fatalf("%s: not within %s", what, within)
+		}
+	}
+}
+
+func (p *tab) location() string {
+	loc, _ := chromedp.Run(p.ctx, chromedp.Location())
+	return loc
+}
+
+// state waits for the build page's state to read want (htmx refreshes it).
+func (p *tab) state(want string, within time.Duration) {
+	p.t.Helper()
+	p.until("build "+want, within, func() bool {
+		s, _ := chromedp.Run(p.ctx, chromedp.Text(chromedp.CSS("#status .state")))
+		return strings.HasPrefix(s, want) || want != "failed" && strings.HasPrefix(s, "failed")
+	})
+	if got := p.text("#status .state"); !strings.HasPrefix(got, want) {
+		p.shot("failed-build")
+		p.t.Fatalf("build: %s, want %s (%s)", got, want, p.text("#log"))
+	}
+}
+
+func (p *tab) shot(name string) {
+	png, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
+	if err == nil {
+		err = os.WriteFile(filepath.Join(p.shots, name+".png"), png, 0o644)
+	}
+	if err != nil {
+		p.t.Logf("screenshot %s: %v", name, err)
+	}
+}
+
+// logIn goes through the login page and the OpenID provider as user.
+func (p *tab) logIn(m *mockoidc.MockOIDC, user string, groups ...string) {
+	p.t.Helper()
+	m.QueueUser(&mockoidc.MockUser{Subject: user + "-id", PreferredUsername: user, Email: user + "@example.org", Groups: groups})
+	p.open("/builds")
+	if !strings.Contains(p.location(), "/login?next=") {
+		p.t.Fatalf("not sent to the login page: %s", p.location())
+	}
+	p.do("log in", chromedp.Click(chromedp.CSS("a.button")))
+	p.until("back from the provider", 20*time.Second, func() bool { return strings.HasSuffix(p.location(), "/builds") })
+	p.do("wait for the builds", chromedp.WaitVisible(chromedp.CSS("#builds")))
+}
+
+// submitForm fills the submit form for typ with fields (CSS id → value)
+// and uploads, sends it, and answers the build page's id.
+func (p *tab) submitForm(typ string, fields, uploads map[string]string) string {
+	p.t.Helper()
+	p.open("/submit")
+	steps := []chromedp.Action[chromedp.Void]{chromedp.Click(chromedp.CSS("#type-" + typ))}
+	for id, v := range fields {
+		steps = append(steps, chromedp.SetValue(chromedp.CSS("#"+id), v))
+	}
+	for id, path := range uploads {
+		steps = append(steps, chromedp.SetUploadFiles(chromedp.CSS("#"+id), []string{path}))
+	}
+	steps = append(steps, chromedp.Click(chromedp.CSS("form.typed button[type=submit]")))
+	p.do("submit "+typ, steps...)
+	p.until("the build page", 30*time.Second, func() bool { return strings.Contains(p.location(), "/builds/") })
+	p.do("wait for the log", chromedp.WaitVisible(chromedp.CSS("#log")))
+	return p.location()[strings.LastIndex(p.location(), "/")+1:]
+}
+
+// TestBrowser: in Debian's headless Chromium, users log in through a
+// real OpenID provider, submit each image type from the form (demo
+// builds), watch a log stream, cancel a build, download an artifact, see
+// a bad kickstart URL refused by its field, and see only their own
+// builds. Each page's screenshot is kept in artifacts/screenshots.
+func TestBrowser(t *testing.T) {
+	chromium, err := exec.LookPath("chromium")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("chromium is missing (apt-get install chromium)")
+		}
+		t.Skip("chromium is missing (apt-get install chromium)")
+	}
+	shots := os.Getenv("FBS_SCREENSHOTS")
+	if shots == "" {
+		shots, _ = filepath.Abs("../artifacts/screenshots")
+	}
+	os.MkdirAll(shots, 0o755)
+	m, err := mockoidc.Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Shutdown()
+	cfg := m.Config()
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "client-secret"), cfg.ClientSecret)
+	data := filepath.Join(dir, "data")
+	s := startServer(t, data, "--oidc-issuer", cfg.Issuer, "--oidc-client-id", cfg.ClientID, "--oidc-client-secret-file", filepath.Join(dir, "client-secret"),
+		"--oidc-scope", "profile,email,groups", "--admin-group", "releng", "--boot-test=bios", "--expect", demo.Expect, "--expect", demo.ExpectInstaller)
+	t.Cleanup(func() {
+		if t.Failed() {
+			b, _ := os.ReadFile(data + ".log")
+			t.Logf("fbs serve logs:\n%s", b)
+		}
+	})
+	kickstarts := httptest.NewServer(http.NotFoundHandler())
+	defer kickstarts.Close()
+
+	alloc, cancel := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.Flag("disable-gpu", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(filepath.Join(dir, "chromium")), chromedp.WindowSize(1280, 900))...)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(alloc)
+	defer cancel()
+	ctx, cancel = context.WithTimeout(ctx, 15*time.Minute)
+	defer cancel()
+	alice := &tab{t: t, ctx: ctx, base: s.url, shots: shots}
+
+	alice.open("/builds")
+	alice.shot("01-login")
+	alice.logIn(m, "alice")
+	alice.shot("02-builds-empty")
+
+	// A kickstart URL that is not there is refused by its field.
+	live := request(t, "file://"+demoDir, "echo from the browser > /etc/issue", "")
+	ks := filepath.Join(filepath.Dir(live), "test.ks")
+	alice.open("/submit")
+	alice.shot("03-submit")
+	alice.do("submit a bad URL", chromedp.SetValue(chromedp.CSS("#release"), "1"), chromedp.SetValue(chromedp.CSS("#live-kickstart-url"), kickstarts.URL+"/fbs-live.ks"),
+		chromedp.Click(chromedp.CSS("form.typed button[type=submit]")), chromedp.WaitVisible(chromedp.CSS("#live-kickstart-error")))
+	mustContain(t, "the kickstart's error", alice.text("#live-kickstart-error"), "404 Not Found")
+	alice.shot("04-submit-bad-kickstart-url")
+
+	// A live ISO from the form, its log followed as it is written.
+	id := alice.submitForm("live", map[string]string{"release": "1", "compression": "zstd", "live-label": "FBS-Test", "live-title": "fbs test"}, map[string]string{"live-kickstart-file": ks})
+	first := alice.text("#log")
+	alice.shot("05-build-live-started")
+	alice.state("succeeded", 4*time.Minute)
+	log := alice.text("#log")
+	// The boot test alone takes seconds: the page opened long before the
+	// end, which only the stream can have brought.
+	if strings.Contains(first, "=== stage manifest") || !strings.Contains(log, "=== stage manifest") || !strings.Contains(log, "succeeded in") {
+		t.Errorf("the log did not stream: first %q, then %q", first, log)
+	}
+	alice.until("the artifacts", 10*time.Second, func() bool {
+		n, _ := chromedp.Run(alice.ctx, chromedp.Evaluate[int](`document.querySelectorAll("ul.artifacts a").length`))
+		return n > 0
+	})
+	mustContain(t, "the boot test", alice.text("#status"), "Booted with bios firmware", demo.ExpectInstaller)
+	if following, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`(l => l.scrollHeight > l.clientHeight && l.scrollTop + l.clientHeight >= l.scrollHeight - 40)(document.getElementById("log"))`)); !following {
+		t.Error("the log does not follow its tail")
+	}
+	alice.shot("06-build-live-succeeded")
+
+	// Download the ISO as the browser does, with its session, and check it
+	// against the sha256 the page shows.
+	type got struct {
+		Name, Shown, SHA256 string
+		Status, Size        int
+	}
+	dl, err := chromedp.Run(ctx, chromedp.Evaluate[got](`(async () => {
+		const a = [...document.querySelectorAll("ul.artifacts a")].find(a => a.textContent.endsWith(".iso"));
+		const r = await fetch(a.href);
+		const body = await r.arrayBuffer();
+		const sum = new Uint8Array(await crypto.subtle.digest("SHA-256", body));
+		return {Name: a.textContent, Shown: a.parentElement.querySelector("code").textContent, Status: r.status, Size: body.byteLength,
+			SHA256: [...sum].map(b => b.toString(16).padStart(2, "0")).join("")};
+	})()`, chromedp.EvalAwaitPromise))
+	if err != nil || dl.Status != 200 || dl.Size < 1<<20 || dl.SHA256 != dl.Shown {
+		t.Errorf("download: %+v %v", dl, err)
+	}
+	t.Logf("downloaded %s in the browser: %d bytes, sha256 %s", dl.Name, dl.Size, dl.SHA256)
+
+	// A boot ISO and a DVD from the form.
+	dvdConf, err := demo.WriteRequest(t.TempDir(), demoDir, "dvd", "zstd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bootID := alice.submitForm("boot", map[string]string{"release": "1", "compression": "zstd", "boot-product": "fbs-demo", "boot-version": "1", "boot-repo_url": "file://" + demoDir,
+		"boot-append": "console=ttyS0,115200", "boot-timeout": "1"}, nil)
+	alice.state("succeeded", 4*time.Minute)
+	mustContain(t, "the boot ISO's boot test", alice.text("#status"), "Booted with bios firmware", demo.ExpectInstaller)
+	alice.shot("07-build-boot-succeeded")
+	alice.submitForm("dvd", map[string]string{"release": "1", "compression": "zstd", "dvd-product": "fbs-demo"}, map[string]string{"dvd-kickstart-file": filepath.Join(filepath.Dir(dvdConf), "dvd.ks")})
+	alice.state("succeeded", 4*time.Minute)
+	mustContain(t, "the DVD's artifacts", alice.text("#status"), ".iso", "sha256", "Booted with bios firmware")
+	alice.shot("08-build-dvd-succeeded")
+
+	// Cancel a build while its %post sleeps.
+	sleeper := request(t, "file://"+demoDir, "sleep 1001", "")
+	alice.submitForm("live", map[string]string{"release": "1", "compression": "zstd"}, map[string]string{"live-kickstart-file": filepath.Join(filepath.Dir(sleeper), "test.ks")})
+	alice.until("the %post running", 3*time.Minute, func() bool { return running("sleep 1001") })
+	alice.shot("09-build-running")
+	alice.do("cancel", chromedp.Click(chromedp.CSS("#status form button")))
+	alice.state("cancelled", 30*time.Second)
+	if running("sleep 1001") {
+		t.Errorf("the cancelled build's %%post still runs")
+	}
+	alice.shot("10-build-cancelled")
+
+	alice.open("/builds")
+	mustContain(t, "alice's builds", alice.text("#builds"), id, bootID, "succeeded", "cancelled", "alice")
+	alice.shot("11-builds")
+	alice.open("/workers")
+	mustContain(t, "the workers", alice.text("main"), "-serve")
+	alice.shot("12-workers")
+
+	// Another user sees none of alice's builds; an admin sees them all.
+	bctx, cancel := chromedp.NewContext(ctx, chromedp.WithNewBrowserContext())
+	defer cancel()
+	bob := &tab{t: t, ctx: bctx, base: s.url, shots: shots}
+	bob.logIn(m, "bob")
+	if b := bob.text("#builds"); strings.Contains(b, id) || !strings.Contains(b, "No builds") {
+		t.Errorf("bob's builds show alice's: %s", b)
+	}
+	bob.open("/builds/" + id)
+	mustContain(t, "alice's build to bob", bob.text("main"), "Not allowed", "not yours")
+	bob.shot("13-another-users-build")
+	actx, cancel := chromedp.NewContext(ctx, chromedp.WithNewBrowserContext())
+	defer cancel()
+	admin := &tab{t: t, ctx: actx, base: s.url, shots: shots}
+	admin.logIn(m, "carol", "releng")
+	mustContain(t, "the admin's builds", admin.text("#builds"), id, bootID)
+	mustContain(t, "the admin's header", admin.text("header"), "carol (admin)")
+	admin.shot("14-builds-admin")
+
+	// On a phone: the form fits the screen.
+	alice.do("phone", chromedp.EmulateViewport(390, 844))
+	alice.open("/submit")
+	if fits, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= window.innerWidth`)); err != nil || !fits {
+		t.Errorf("the submit page is wider than a phone: %v", err)
+	}
+	alice.shot("15-submit-phone")
+	alice.do("log out", chromedp.Click(chromedp.CSS("form.who button")))
+	alice.until("logged out", 10*time.Second, func() bool { return strings.Contains(alice.location(), "/login?out=1") })
+	alice.shot("16-logged-out")
+}
