@@ -277,14 +277,24 @@ func TestBrowser(t *testing.T) {
 	mustContain(t, "the admin's header", admin.text("header"), "carol (admin)")
 	admin.shot("14-builds-admin")
 
+	// A token made on the page works for the CLI, as alice.
+	alice.open("/tokens")
+	alice.do("make a token", chromedp.Click(chromedp.CSS("main form button")), chromedp.WaitVisible(chromedp.CSS("#secret")))
+	tokenFile := filepath.Join(dir, "alice-token")
+	write(t, tokenFile, alice.text("#secret"))
+	alice.shot("15-token")
+	if res := fbs(t, "status", id, "--server", s.url, "--token-file", tokenFile); res.code != 0 || !strings.Contains(res.out, `"requester": "alice"`) {
+		t.Errorf("fbs status with the page's token: exit %d: %s", res.code, res.out)
+	}
+
 	// On a phone: the form fits the screen.
 	alice.do("phone", chromedp.EmulateViewport(390, 844))
 	alice.open("/submit")
 	if fits, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= window.innerWidth`)); err != nil || !fits {
 		t.Errorf("the submit page is wider than a phone: %v", err)
 	}
-	alice.shot("15-submit-phone")
+	alice.shot("16-submit-phone")
 	alice.do("log out", chromedp.Click(chromedp.CSS("form.who button")))
 	alice.until("logged out", 10*time.Second, func() bool { return strings.Contains(alice.location(), "/login?out=1") })
-	alice.shot("16-logged-out")
+	alice.shot("17-logged-out")
 }

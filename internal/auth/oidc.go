@@ -66,17 +66,22 @@ func (o *OIDC) discover(ctx context.Context) (*oidc.Provider, error) {
 	return p, nil
 }
 
-func (o *OIDC) config(r *http.Request, p *oidc.Provider) *oauth2.Config {
-	base := strings.TrimSuffix(o.PublicURL, "/")
-	if base == "" {
-		scheme := "http"
-		if r.TLS != nil {
-			scheme = "https"
-		}
-		base = scheme + "://" + r.Host
+// BaseURL is where browsers reach the server: public, or else the address
+// the request came to.
+func BaseURL(public string, r *http.Request) string {
+	if public != "" {
+		return strings.TrimSuffix(public, "/")
 	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+func (o *OIDC) config(r *http.Request, p *oidc.Provider) *oauth2.Config {
 	return &oauth2.Config{ClientID: o.ClientID, ClientSecret: o.ClientSecret, Endpoint: p.Endpoint(),
-		RedirectURL: base + CallbackPath, Scopes: append([]string{oidc.ScopeOpenID}, o.Scopes...)}
+		RedirectURL: BaseURL(o.PublicURL, r) + CallbackPath, Scopes: append([]string{oidc.ScopeOpenID}, o.Scopes...)}
 }
 
 // Start sends the browser to the provider; next is where it lands after.

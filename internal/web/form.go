@@ -172,3 +172,14 @@ func field(data map[string]any, name string, args ...string) input {
 	}
 	return in
 }
+
+// anchor is the id of the input a field's error links to.
+func anchor(field string) string {
+	switch {
+	case field == "type":
+		return "type-live"
+	case strings.HasSuffix(field, ".kickstart"):
+		return strings.ReplaceAll(field, ".", "-") + "-file"
+	}
+	return strings.ReplaceAll(field, ".", "-")
+}

@@ -85,7 +85,7 @@ func TestSubmitForm(t *testing.T) {
 				}
 				return
 			}
-			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, `id="`+tc.field+`-error"`) {
+			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, `id="`+tc.field+`-error"`) || !strings.Contains(page, `<a href="#`+anchor(formFieldOf(tc.field))+`">`) {
 				t.Fatalf("%d, no error by %s: %s", resp.StatusCode, tc.field, page)
 			}
 			for _, w := range tc.want {
@@ -95,4 +95,14 @@ func TestSubmitForm(t *testing.T) {
 			}
 		})
 	}
+}
+
+// formFieldOf undoes the id an error's field gets (dots become dashes).
+func formFieldOf(id string) string {
+	for _, typ := range []string{"boot", "dvd", "live"} {
+		if rest, ok := strings.CutPrefix(id, typ+"-"); ok {
+			return typ + "." + rest
+		}
+	}
+	return id
 }

@@ -7,12 +7,14 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/oauth2-proxy/mockoidc"
 
 	"fbs/internal/auth"
+	"fbs/internal/fbstest"
 	"fbs/internal/store"
 )
 
@@ -137,5 +139,45 @@ func TestLogin(t *testing.T) {
 	mallory.Get(h.URL + "/login/start")
 	if code, page := mallory.page("/login/callback?code=stolen&state=forged"); code != http.StatusBadRequest || !strings.Contains(page, "state differs") {
 		t.Errorf("a forged state: %d %s", code, page)
+	}
+}
+
+// TestTokens: a logged-in user makes API tokens for the CLI (the secret
+// shown once), which act as them, and revokes only their own.
+func TestTokens(t *testing.T) {
+	s, h, m := loginServer(t)
+	ctx := context.Background()
+	_, other, _ := s.Store.CreateToken(ctx, store.UserToken, "bob")
+	alice := newBrowser(t, h.URL)
+	alice.logIn(m, &mockoidc.MockUser{Subject: "1", PreferredUsername: "alice"}, "/tokens")
+	if _, page := alice.page("/tokens"); !strings.Contains(page, "No tokens yet") || strings.Contains(page, other.ID) {
+		t.Errorf("alice's tokens before: %s", page)
+	}
+	resp, page := alice.post("/tokens", map[string]string{"csrf": alice.csrf()}, nil)
+	m1 := regexp.MustCompile(`<pre id="secret" tabindex="0">(fbsu_[A-Za-z0-9_-]+)</pre>`).FindStringSubmatch(page)
+	if resp.StatusCode != 200 || m1 == nil || !strings.Contains(page, "--server "+h.URL) {
+		t.Fatalf("make a token: %d %s", resp.StatusCode, page)
+	}
+	code, out := fbstest.Request(t, "POST", h.URL+"/api/v1/builds", map[string]string{"Authorization": "Bearer " + m1[1], "Content-Type": "application/json"},
+		`{"type":"live","arch":"x86_64","release":"41","live":{"kickstart":"repo --name=x --baseurl=http://x/\n"}}`)
+	if code != 201 || !strings.Contains(out, `"requester":"alice"`) {
+		t.Errorf("a build with alice's token: %d %s", code, out)
+	}
+	if _, page := alice.page("/tokens"); strings.Contains(page, m1[1]) || !strings.Contains(page, "active") {
+		t.Errorf("the secret shown again, or the token not listed: %s", page)
+	}
+	if resp, _ := alice.post("/tokens/"+other.ID+"/revoke", map[string]string{"csrf": alice.csrf()}, nil); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("alice revoking bob's token: %d", resp.StatusCode)
+	}
+	all, _ := s.Store.Tokens(ctx)
+	mine := ownTokens(all, "alice")
+	if resp, _ := alice.post("/tokens/"+mine[0].ID+"/revoke", map[string]string{"csrf": alice.csrf()}, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("revoke: %d", resp.StatusCode)
+	}
+	if code, _ := fbstest.Request(t, "GET", h.URL+"/api/v1/builds", map[string]string{"Authorization": "Bearer " + m1[1]}, ""); code != 401 {
+		t.Errorf("a revoked token: %d", code)
+	}
+	if all, _ := s.Store.Tokens(ctx); all[0].Revoked != nil {
+		t.Error("bob's token was revoked")
 	}
 }

@@ -79,7 +79,8 @@ var funcs = template.FuncMap{
 		}
 		return fmt.Sprintf("%d bytes", n)
 	},
-	"field": field,
+	"field":  field,
+	"anchor": anchor,
 	"join": func(l []string) string {
 		if len(l) == 0 {
 			return "any"
@@ -91,7 +92,7 @@ var funcs = template.FuncMap{
 // Handler is the pages, with protection against cross-origin form posts.
 func (s *Server) Handler() http.Handler {
 	s.pages = map[string]*template.Template{}
-	for _, page := range []string{"builds", "build", "workers", "submit", "login", "fail"} {
+	for _, page := range []string{"builds", "build", "workers", "submit", "login", "fail", "tokens"} {
 		s.pages[page] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templates, "templates/layout.html", "templates/"+page+".html"))
 	}
 	sub, _ := fs.Sub(static, "static")
@@ -104,6 +105,9 @@ func (s *Server) Handler() http.Handler {
 	pages.HandleFunc("GET /submit", s.submitPage)
 	pages.HandleFunc("POST /submit", s.submit)
 	pages.HandleFunc("POST /logout", s.logout)
+	pages.HandleFunc("GET /tokens", s.tokens)
+	pages.HandleFunc("POST /tokens", s.createToken)
+	pages.HandleFunc("POST /tokens/{id}/revoke", s.revokeToken)
 	mux := http.NewServeMux()
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(sub)))
 	mux.HandleFunc("GET /login", s.login)
