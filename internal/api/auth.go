@@ -36,8 +36,8 @@ func (s *Server) authed(pattern string, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		header := r.Header.Get("Authorization")
 		if header == "" && kind == store.UserToken && s.Sessions != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
-			if sess := s.Sessions.Get(r); sess != nil && sess.User != "" {
-				h(w, r.WithContext(auth.With(r.Context(), &auth.User{Name: sess.User, Admin: sess.Admin})))
+			if u := s.Sessions.Get(r).As(s.Admins); u != nil {
+				h(w, r.WithContext(auth.With(r.Context(), u)))
 				return
 			}
 		}

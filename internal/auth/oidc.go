@@ -40,11 +40,15 @@ type OIDC struct {
 // CallbackPath is where the provider sends the browser back.
 const CallbackPath = "/login/callback"
 
-const loginCookie = "fbs_login"
+const (
+	loginCookie = "fbs_login"
+	loginTTL    = 10 * time.Minute // from our login page to the provider's answer
+)
 
 // loginState is what the browser carries through the provider and back.
 type loginState struct {
 	State, Nonce, Verifier, Next string
+	Expiry                       time.Time
 }
 
 // discover asks the issuer for its endpoints and keys once it answers; a
@@ -90,12 +94,12 @@ func (o *OIDC) Start(w http.ResponseWriter, r *http.Request, next string) error 
 	if err != nil {
 		return err
 	}
-	st := loginState{State: random(), Nonce: random(), Verifier: oauth2.GenerateVerifier(), Next: localPath(next)}
+	st := loginState{State: random(), Nonce: random(), Verifier: oauth2.GenerateVerifier(), Next: localPath(next), Expiry: time.Now().Add(loginTTL)}
 	value, err := o.Sessions.codec.Encode(loginCookie, st)
 	if err != nil {
 		return err
 	}
-	http.SetCookie(w, o.Sessions.cookie(r, loginCookie, value, 600))
+	http.SetCookie(w, o.Sessions.cookie(r, loginCookie, value, int(loginTTL.Seconds())))
 	url := o.config(r, p).AuthCodeURL(st.State, oidc.Nonce(st.Nonce), oauth2.S256ChallengeOption(st.Verifier))
 	http.Redirect(w, r, url, http.StatusFound)
 	return nil
@@ -116,7 +120,7 @@ func (o *OIDC) Finish(w http.ResponseWriter, r *http.Request) (string, error) {
 	}
 	var st loginState
 	c, err := r.Cookie(loginCookie)
-	if err != nil || o.Sessions.codec.Decode(loginCookie, c.Value, &st) != nil {
+	if err != nil || o.Sessions.codec.Decode(loginCookie, c.Value, &st) != nil || time.Now().After(st.Expiry) {
 		return "", &LoginError{"this login was started more than 10 minutes ago, or in another browser: log in again"}
 	}
 	http.SetCookie(w, o.Sessions.cookie(r, loginCookie, "", -1))
@@ -160,7 +164,13 @@ func (o *OIDC) Finish(w http.ResponseWriter, r *http.Request) (string, error) {
 			}
 		}
 	}
-	o.Sessions.Save(w, r, &Session{User: name, Admin: o.Admins.Is(name, groups), CSRF: random()})
+	var adminGroups []string
+	for _, g := range groups {
+		if o.Admins.Is("", []string{g}) {
+			adminGroups = append(adminGroups, g)
+		}
+	}
+	o.Sessions.Save(w, r, &Session{User: name, Groups: adminGroups, CSRF: random()})
 	return st.Next, nil
 }
 

@@ -17,10 +17,23 @@ import (
 
 // Session is what the session cookie carries, signed and encrypted.
 type Session struct {
-	User   string
-	Admin  bool
+	User string
+	// Groups are the user's groups that made them an admin at login: the
+	// provider's full list could outgrow a cookie. Whether they still do
+	// is asked at each request, so an admin dropped from the
+	// configuration loses the rights at once.
+	Groups []string
 	CSRF   string // the token every form of the session sends back
 	Expiry time.Time
+}
+
+// User is who the session is logged in as (nil: nobody), an admin as
+// admins now say.
+func (sess *Session) As(admins Admins) *User {
+	if sess == nil || sess.User == "" {
+		return nil
+	}
+	return &User{Name: sess.User, Admin: admins.Is(sess.User, sess.Groups)}
 }
 
 // Sessions reads and writes session cookies with keys kept in a file, so

@@ -46,11 +46,7 @@ func (s *Server) guard(next http.Handler) http.Handler {
 				return
 			}
 		}
-		var u *auth.User
-		if sess.User != "" {
-			u = &auth.User{Name: sess.User, Admin: sess.Admin}
-		}
-		ctx := context.WithValue(auth.With(r.Context(), u), sessionKey{}, sess)
+		ctx := context.WithValue(auth.With(r.Context(), sess.As(s.API.Admins)), sessionKey{}, sess)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

@@ -30,9 +30,10 @@ func loginServer(t *testing.T) (*Server, *httptest.Server, *mockoidc.MockOIDC) {
 	s, _ := server(t)
 	s.Open = false
 	s.API.UserAuth = true
+	s.API.Admins = auth.Admins{Names: []string{"boss"}, Groups: []string{"releng"}}
 	cfg := m.Config()
 	s.OIDC = &auth.OIDC{Issuer: cfg.Issuer, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, Claim: "preferred_username", Scopes: []string{"profile", "email", "groups"},
-		Admins: auth.Admins{Names: []string{"boss"}, Groups: []string{"releng"}}, Sessions: s.Sessions}
+		Admins: s.API.Admins, Sessions: s.Sessions}
 	s.API.Sessions, s.API.UI = s.Sessions, s.Handler()
 	h := httptest.NewServer(s.API.Handler())
 	t.Cleanup(h.Close)
@@ -117,9 +118,14 @@ func TestLogin(t *testing.T) {
 
 	// An admin by group sees everyone's builds.
 	carol := newBrowser(t, h.URL)
-	carol.logIn(m, &mockoidc.MockUser{Subject: "3", PreferredUsername: "carol", Groups: []string{"releng"}}, "/builds")
+	carol.logIn(m, &mockoidc.MockUser{Subject: "3", PreferredUsername: "carol", Groups: []string{"qa", "releng", "packager"}}, "/builds")
 	if _, page := carol.page("/builds"); !strings.Contains(page, ids["bob"]) || !strings.Contains(page, "carol (admin)") {
 		t.Errorf("an admin's builds: %s", page)
+	}
+	// Dropped from the admins' groups: no longer an admin, at once.
+	s.API.Admins.Groups = nil
+	if _, page := carol.page("/builds"); strings.Contains(page, ids["bob"]) || strings.Contains(page, "(admin)") {
+		t.Errorf("a former admin's builds: %s", page)
 	}
 
 	// Logins that do not go through say why.
