@@ -26,16 +26,21 @@ func TestExitStatuses(t *testing.T) {
 		code int
 		want string
 	}{
-		"unknown command":   {[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
-		"unknown flag":      {[]string{"build", "--colour", "x.conf"}, 2, "unknown flag: --colour"},
-		"missing argument":  {[]string{"build"}, 2, "accepts 1 arg(s), received 0"},
-		"missing spec":      {[]string{"build", filepath.Join(dir, "nope.conf")}, 2, "nope.conf: cannot read the request"},
-		"bad spec":          {[]string{"build", bad}, 2, "bad.conf:5: colour: unknown key in [DEFAULT]"},
-		"bad boot firmware": {[]string{"boot-test", "--timeout", "1s", "x.iso", "--uefi=maybe"}, 2, "invalid argument"},
-		"bad demo type":     {[]string{"demo", "request", dir, "--type", "usb"}, 2, `the demo has live, boot and dvd requests, not "usb"`},
-		"version":           {[]string{"version"}, 0, "fbs dev"},
-		"demo request":      {[]string{"demo", "request", dir, "--type", "dvd", "--cache", "/srv/c"}, 0, filepath.Join(dir, "dvd.conf")},
-		"boot-test no iso":  {[]string{"boot-test", filepath.Join(dir, "none.iso"), "--log-dir", dir}, 1, "none.iso: no such file or directory"},
+		"unknown command":       {[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+		"unknown flag":          {[]string{"build", "--colour", "x.conf"}, 2, "unknown flag: --colour"},
+		"missing argument":      {[]string{"build"}, 2, "accepts 1 arg(s), received 0"},
+		"missing spec":          {[]string{"build", filepath.Join(dir, "nope.conf")}, 2, "nope.conf: cannot read the request"},
+		"bad spec":              {[]string{"build", bad}, 2, "bad.conf:5: colour: unknown key in [DEFAULT]"},
+		"bad boot firmware":     {[]string{"boot-test", "--timeout", "1s", "x.iso", "--uefi=maybe"}, 2, "invalid argument"},
+		"bad demo type":         {[]string{"demo", "request", dir, "--type", "usb"}, 2, `the demo has live, boot and dvd requests, not "usb"`},
+		"version":               {[]string{"version"}, 0, "fbs dev"},
+		"demo request":          {[]string{"demo", "request", dir, "--type", "dvd", "--cache", "/srv/c"}, 0, filepath.Join(dir, "dvd.conf")},
+		"boot-test no iso":      {[]string{"boot-test", filepath.Join(dir, "none.iso"), "--log-dir", dir}, 1, "none.iso: no such file or directory"},
+		"bad service boot test": {[]string{"serve", "--boot-test=coreboot"}, 2, `unknown firmware "coreboot"`},
+		"login half set": {[]string{"serve", "--data", dir, "--workers", "0", "--listen", "127.0.0.1:0", "--oidc-issuer", "http://127.0.0.1:1"}, 2,
+			"--oidc-issuer needs --oidc-client-id and --oidc-client-secret-file"},
+		"login secret missing": {[]string{"serve", "--data", dir, "--workers", "0", "--listen", "127.0.0.1:0", "--oidc-issuer", "http://127.0.0.1:1",
+			"--oidc-client-id", "fbs", "--oidc-client-secret-file", filepath.Join(dir, "none")}, 1, "--oidc-client-secret-file: "},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

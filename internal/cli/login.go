@@ -43,7 +43,7 @@ func (f *loginFlags) build(data, publicURL string) (*auth.Sessions, *auth.OIDC, 
 	}
 	secret, err := readToken(f.secretFile)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("--oidc-client-secret-file: %w", err)
 	}
 	return sessions, &auth.OIDC{Issuer: f.issuer, ClientID: f.clientID, ClientSecret: secret, Claim: f.claim, Scopes: f.scopes,
 		Admins: f.adminList(), PublicURL: publicURL, Sessions: sessions}, nil
