@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"context"
+	_ "embed"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -89,6 +90,32 @@ func (p *tab) shot(name string) {
 	}
 }
 
+// axe is Deque's axe-core 4.14.1 (MPL-2.0, from the npm registry,
+// sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ==),
+// the accessibility rules browsers' audits use.
+//
+//go:embed testdata/axe-4.14.1.min.js
+var axe string
+
+// audit checks the page against WCAG 2 A and AA with axe: each violation
+// is a test error naming the rule and the elements.
+func (p *tab) audit(page string) {
+	p.t.Helper()
+	type violation struct {
+		ID, Impact, Help string
+		Nodes            []string
+	}
+	p.do("load axe", chromedp.Evaluate[chromedp.Void](axe))
+	found, err := chromedp.Run(p.ctx, chromedp.Evaluate[[]violation](`axe.run(document, {runOnly: ["wcag2a", "wcag2aa"]}).then(r =>
+		r.violations.map(v => ({ID: v.id, Impact: v.impact || "", Help: v.help, Nodes: v.nodes.map(n => n.target.join(" "))})))`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		p.t.Fatalf("axe on %s: %v", page, err)
+	}
+	for _, v := range found {
+		p.t.Errorf("accessibility of %s: %s (%s): %s: %v", page, v.ID, v.Impact, v.Help, v.Nodes)
+	}
+}
+
 // logIn goes through the login page and the OpenID provider as user.
 func (p *tab) logIn(m *mockoidc.MockOIDC, user string, groups ...string) {
 	p.t.Helper()
@@ -171,8 +198,10 @@ func TestBrowser(t *testing.T) {
 
 	alice.open("/builds")
 	alice.shot("01-login")
+	alice.audit("the login page")
 	alice.logIn(m, "alice")
 	alice.shot("02-builds-empty")
+	alice.audit("the builds")
 
 	// A kickstart URL that is not there is refused by its field.
 	live := request(t, "file://"+demoDir, "echo from the browser > /etc/issue", "")
@@ -183,6 +212,7 @@ func TestBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS("form.typed button[type=submit]")), chromedp.WaitVisible(chromedp.CSS("#live-kickstart-error")))
 	mustContain(t, "the kickstart's error", alice.text("#live-kickstart-error"), "404 Not Found")
 	alice.shot("04-submit-bad-kickstart-url")
+	alice.audit("the submit page with an error")
 
 	// A live ISO from the form, its log followed as it is written.
 	id := alice.submitForm("live", map[string]string{"release": "1", "compression": "zstd", "live-label": "FBS-Test", "live-title": "fbs test"}, map[string]string{"live-kickstart-file": ks})
@@ -204,6 +234,7 @@ func TestBrowser(t *testing.T) {
 		t.Error("the log does not follow its tail")
 	}
 	alice.shot("06-build-live-succeeded")
+	alice.audit("a build's page")
 
 	// Download the ISO as the browser does, with its session, and check it
 	// against the sha256 the page shows.
@@ -257,6 +288,7 @@ func TestBrowser(t *testing.T) {
 	alice.open("/workers")
 	mustContain(t, "the workers", alice.text("main"), "-serve")
 	alice.shot("12-workers")
+	alice.audit("the workers")
 
 	// Another user sees none of alice's builds; an admin sees them all.
 	bctx, cancel := chromedp.NewContext(ctx, chromedp.WithNewBrowserContext())
@@ -283,6 +315,7 @@ func TestBrowser(t *testing.T) {
 	tokenFile := filepath.Join(dir, "alice-token")
 	write(t, tokenFile, alice.text("#secret"))
 	alice.shot("15-token")
+	alice.audit("the tokens")
 	if res := fbs(t, "status", id, "--server", s.url, "--token-file", tokenFile); res.code != 0 || !strings.Contains(res.out, `"requester": "alice"`) {
 		t.Errorf("fbs status with the page's token: exit %d: %s", res.code, res.out)
 	}
