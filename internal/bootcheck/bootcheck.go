@@ -131,6 +131,11 @@ func Run(ctx context.Context, r *runner.Runner, o Options) (*Result, error) {
 		if o.Console != nil {
 			fmt.Fprintln(o.Console, line)
 		}
+		// The log gets the console without its terminal codes (GRUB's
+		// menu is mostly cursor moves).
+		if strings.TrimSpace(line) != "" {
+			r.Log.Printf("  console: %s", line)
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		tail = append(tail, line)
@@ -142,15 +147,14 @@ func Run(ctx context.Context, r *runner.Runner, o Options) (*Result, error) {
 				if strings.Contains(strings.ReplaceAll(line, grubBanner, ""), e) {
 					res.Line, res.Expect = strings.TrimSpace(line), e
 					cancel(errPassed)
-					return false
+					return true
 				}
 			}
 		}
-		switch {
-		case strings.Contains(line, "Kernel panic - not syncing"):
+		if strings.Contains(line, "Kernel panic - not syncing") {
 			cancel(errPanic)
 		}
-		return false
+		return true
 	}
 	start := time.Now()
 	err := r.Run(bootCtx, runner.Cmd{Args: Args(o, res.Accel), OnLine: onLine})
