@@ -153,6 +153,9 @@ func serve(cmd *cobra.Command, f *serveFlags) error {
 		Admins: f.login.adminList(), Sessions: sessions}
 	if userAuth && oidc == nil {
 		log.Info("web pages: not served beyond loopback without a login (--oidc-issuer); the API takes user tokens")
+		srv.UI = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "This fbs server's web pages need a login, and it has none: its operator sets --oidc-issuer (see the README's \"Web pages and login\"). The API is at /api/v1 (with a user token).", http.StatusNotFound)
+		})
 	} else {
 		srv.UI = (&web.Server{Store: st, Queue: q, Data: f.store.data, Log: log, Open: !userAuth, API: srv, Sessions: sessions, OIDC: oidc}).Handler()
 	}

@@ -187,3 +187,25 @@ func TestTokens(t *testing.T) {
 		t.Error("bob's token was revoked")
 	}
 }
+
+// TestLoginProviderDown: a provider that does not answer is said on the
+// login page, and asked again at the next login.
+func TestLoginProviderDown(t *testing.T) {
+	s, _ := server(t)
+	s.Open = false
+	s.OIDC = &auth.OIDC{Issuer: "http://127.0.0.1:1/openidc", ClientID: "fbs", ClientSecret: "x", Sessions: s.Sessions}
+	h := httptest.NewServer(s.Handler())
+	defer h.Close()
+	code, page := newBrowser(t, h.URL).page("/login/start?next=/builds")
+	if code != http.StatusBadGateway || !strings.Contains(page, "The login provider cannot be reached now") || !strings.Contains(page, "127.0.0.1:1") {
+		t.Errorf("%d %s", code, page)
+	}
+	m, err := mockoidc.Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Shutdown()
+	cfg := m.Config()
+	s.OIDC.Issuer, s.OIDC.ClientID, s.OIDC.ClientSecret = cfg.Issuer, cfg.ClientID, cfg.ClientSecret
+	newBrowser(t, h.URL).logIn(m, &mockoidc.MockUser{Subject: "1", PreferredUsername: "alice"}, "/builds")
+}
