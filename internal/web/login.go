@@ -14,8 +14,7 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, code int, msg
 		return
 	}
 	next := r.URL.Query().Get("next")
-	w.WriteHeader(code)
-	s.render(w, r, "login", map[string]any{"Issuer": s.OIDC.Issuer, "Next": next, "Error": msg, "Out": r.URL.Query().Has("out")})
+	s.render(w, r, code, "login", map[string]any{"Issuer": s.OIDC.Issuer, "Next": next, "Error": msg, "Out": r.URL.Query().Has("out")})
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {

@@ -27,8 +27,7 @@ func (s *Server) renderTokens(w http.ResponseWriter, r *http.Request, code int, 
 		}
 		mine = ownTokens(all, u.Name)
 	}
-	w.WriteHeader(code)
-	s.render(w, r, "tokens", map[string]any{"Tokens": mine, "Secret": secret, "Server": s.baseURL(r)})
+	s.render(w, r, code, "tokens", map[string]any{"Tokens": mine, "Secret": secret, "Server": s.baseURL(r)})
 }
 
 func ownTokens(all []*store.Token, user string) []*store.Token {

@@ -16,7 +16,6 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
-	"mime/multipart"
 	"net/http"
 	"net/url"
 	"os"
@@ -29,7 +28,6 @@ import (
 	"fbs/internal/auth"
 	"fbs/internal/bootcheck"
 	"fbs/internal/queue"
-	"fbs/internal/spec"
 	"fbs/internal/store"
 )
 
@@ -119,7 +117,7 @@ func (s *Server) Handler() http.Handler {
 
 // render writes a page, or just its "content" part when htmx asks for it
 // (a refresh of the live parts).
-func (s *Server) render(w http.ResponseWriter, r *http.Request, page string, data map[string]any) {
+func (s *Server) render(w http.ResponseWriter, r *http.Request, code int, page string, data map[string]any) {
 	data["Open"] = s.Open
 	data["Page"] = page
 	data["User"] = auth.From(r.Context())
@@ -131,14 +129,14 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, page string, dat
 		name = "content"
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(code)
 	if err := s.pages[page].ExecuteTemplate(w, name, data); err != nil {
 		s.Log.Error("web page", "page", page, "err", err)
 	}
 }
 
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, code int, err error) {
-	w.WriteHeader(code)
-	s.render(w, r, "fail", map[string]any{"Error": err.Error(), "Code": code})
+	s.render(w, r, code, "fail", map[string]any{"Error": err.Error(), "Code": code})
 }
 
 const perPage = 25
@@ -161,7 +159,7 @@ func (s *Server) builds(w http.ResponseWriter, r *http.Request) {
 	more := len(list) > perPage
 	list = list[:min(len(list), perPage)]
 	s.Queue.Waiting(r.Context(), list...)
-	s.render(w, r, "builds", map[string]any{"Builds": list, "Filter": f, "PageNo": page, "More": more,
+	s.render(w, r, http.StatusOK, "builds", map[string]any{"Builds": list, "Filter": f, "PageNo": page, "More": more,
 		"Next": withPage(q, page+1), "Prev": withPage(q, page-1), "Self": r.URL.RequestURI(), "Own": own, "Types": []string{"boot", "dvd", "live"}, "States": []store.State{store.Queued, store.Running, store.Succeeded, store.Failed, store.Cancelled}})
 }
 
@@ -209,7 +207,7 @@ func (s *Server) build(w http.ResponseWriter, r *http.Request) {
 	json.Unmarshal(b.Request, &req)
 	enc.Encode(req)
 	log := readLog(queue.LogPath(s.Data, b.ID))
-	s.render(w, r, "build", map[string]any{"B": b, "Artifacts": arts, "Request": pretty.String(), "LogText": log, "LogSize": len(log),
+	s.render(w, r, http.StatusOK, "build", map[string]any{"B": b, "Artifacts": arts, "Request": pretty.String(), "LogText": log, "LogSize": len(log),
 		"Boots": s.bootTests(b.ID, arts)})
 }
 
@@ -273,113 +271,5 @@ func (s *Server) workers(w http.ResponseWriter, r *http.Request) {
 	for _, wk := range all {
 		wk.State = wk.Status(now, s.Queue.Lease)
 	}
-	s.render(w, r, "workers", map[string]any{"Workers": all})
-}
-
-// sampleSpec is what the INI part of the submit page starts from: the demo's shape.
-const sampleSpec = `[DEFAULT]
-type=live
-arch=x86_64
-release=40
-email=
-
-[live]
-label=Fedora-Mini-Live
-title=Mini
-product=fedora
-releasever=40
-config=https://example.org/fedora-live-mini.ks
-`
-
-// formDefaults are the submit form's values before the user's.
-var formDefaults = url.Values{"type": {"live"}, "arch": {"x86_64"}, "compression": {"xz"}}
-
-func (s *Server) submitPage(w http.ResponseWriter, r *http.Request) {
-	s.renderSubmit(w, r, http.StatusOK, map[string]any{"F": formDefaults})
-}
-
-func (s *Server) renderSubmit(w http.ResponseWriter, r *http.Request, code int, data map[string]any) {
-	if data["Spec"] == nil {
-		data["Spec"] = sampleSpec
-	}
-	if data["F"] == nil {
-		data["F"] = formDefaults
-	}
-	data["Types"] = imageTypes
-	w.WriteHeader(code)
-	s.render(w, r, "submit", data)
-}
-
-// submit files the form's request, or the pasted or uploaded INI (and its
-// kickstart, when uploaded), and goes to its page; a bad one comes back
-// with the error next to its field, what was typed kept.
-func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
-	form := r.MultipartForm
-	if form == nil {
-		form = &multipart.Form{Value: r.PostForm}
-	}
-	requester := ""
-	if u := auth.From(r.Context()); u != nil {
-		requester = u.Name
-	}
-	var se *spec.Error
-	if r.PostFormValue("form") == "ini" {
-		text, ks := iniForm(form)
-		req, err := api.ParseSpec(text, ks)
-		var b *store.Build
-		if err == nil {
-			b, err = s.API.Submit(r.Context(), req, requester)
-		}
-		switch {
-		case errors.As(err, &se):
-			s.renderSubmit(w, r, http.StatusBadRequest, map[string]any{"Spec": string(text), "Error": se.Msg, "Field": se.Key, "Line": se.Line})
-		case err != nil:
-			s.fail(w, r, http.StatusInternalServerError, err)
-		default:
-			http.Redirect(w, r, "/builds/"+b.ID, http.StatusSeeOther)
-		}
-		return
-	}
-	req, err := fromForm(r.Context(), form)
-	var b *store.Build
-	if err == nil {
-		b, err = s.API.Submit(r.Context(), req, requester)
-	}
-	var fe *fieldError
-	switch {
-	case errors.As(err, &se):
-		fe = &fieldError{formField(r.PostFormValue("type"), se.Key), se.Msg}
-	case errors.As(err, &fe):
-	case err != nil:
-		s.fail(w, r, http.StatusInternalServerError, err)
-		return
-	default:
-		http.Redirect(w, r, "/builds/"+b.ID, http.StatusSeeOther)
-		return
-	}
-	s.renderSubmit(w, r, http.StatusBadRequest, map[string]any{"F": url.Values(form.Value), "Errors": map[string]string{fe.Field: fe.Msg}})
-}
-
-// iniForm is the INI request (pasted, or uploaded instead) and the
-// kickstart uploaded with it.
-func iniForm(f *multipart.Form) (text, ks []byte) {
-	text = []byte(url.Values(f.Value).Get("spec"))
-	if data := upload(f, "specfile"); len(data) > 0 {
-		text = data
-	}
-	return text, upload(f, "kickstart")
-}
-
-func upload(f *multipart.Form, name string) []byte {
-	files := f.File[name]
-	if len(files) == 0 {
-		return nil
-	}
-	fh, err := files[0].Open()
-	if err != nil {
-		return nil
-	}
-	defer fh.Close()
-	data, _ := io.ReadAll(fh)
-	return data
+	s.render(w, r, http.StatusOK, "workers", map[string]any{"Workers": all})
 }

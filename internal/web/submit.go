@@ -1,0 +1,121 @@
+package web
+
+import (
+	"errors"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+
+	"fbs/internal/api"
+	"fbs/internal/auth"
+	"fbs/internal/spec"
+	"fbs/internal/store"
+)
+
+// sampleSpec is what the INI part of the submit page starts from: the demo's shape.
+const sampleSpec = `[DEFAULT]
+type=live
+arch=x86_64
+release=40
+email=
+
+[live]
+label=Fedora-Mini-Live
+title=Mini
+product=fedora
+releasever=40
+config=https://example.org/fedora-live-mini.ks
+`
+
+// formDefaults are the submit form's values before the user's.
+var formDefaults = url.Values{"type": {"live"}, "arch": {"x86_64"}, "compression": {"xz"}}
+
+func (s *Server) submitPage(w http.ResponseWriter, r *http.Request) {
+	s.renderSubmit(w, r, http.StatusOK, map[string]any{"F": formDefaults})
+}
+
+func (s *Server) renderSubmit(w http.ResponseWriter, r *http.Request, code int, data map[string]any) {
+	if data["Spec"] == nil {
+		data["Spec"] = sampleSpec
+	}
+	if data["F"] == nil {
+		data["F"] = formDefaults
+	}
+	data["Types"] = imageTypes
+	s.render(w, r, code, "submit", data)
+}
+
+// submit files the form's request, or the pasted or uploaded INI (and its
+// kickstart, when uploaded), and goes to its page; a bad one comes back
+// with the error next to its field, what was typed kept.
+func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
+	form := r.MultipartForm
+	if form == nil {
+		form = &multipart.Form{Value: r.PostForm}
+	}
+	requester := ""
+	if u := auth.From(r.Context()); u != nil {
+		requester = u.Name
+	}
+	var se *spec.Error
+	if r.PostFormValue("form") == "ini" {
+		text, ks := iniForm(form)
+		req, err := api.ParseSpec(text, ks)
+		var b *store.Build
+		if err == nil {
+			b, err = s.API.Submit(r.Context(), req, requester)
+		}
+		switch {
+		case errors.As(err, &se):
+			s.renderSubmit(w, r, http.StatusBadRequest, map[string]any{"Spec": string(text), "Error": se.Msg, "Field": se.Key, "Line": se.Line})
+		case err != nil:
+			s.fail(w, r, http.StatusInternalServerError, err)
+		default:
+			http.Redirect(w, r, "/builds/"+b.ID, http.StatusSeeOther)
+		}
+		return
+	}
+	req, err := fromForm(r.Context(), form)
+	var b *store.Build
+	if err == nil {
+		b, err = s.API.Submit(r.Context(), req, requester)
+	}
+	var fe *fieldError
+	switch {
+	case errors.As(err, &se):
+		fe = &fieldError{formField(r.PostFormValue("type"), se.Key), se.Msg}
+	case errors.As(err, &fe):
+	case err != nil:
+		s.fail(w, r, http.StatusInternalServerError, err)
+		return
+	default:
+		http.Redirect(w, r, "/builds/"+b.ID, http.StatusSeeOther)
+		return
+	}
+	s.renderSubmit(w, r, http.StatusBadRequest, map[string]any{"F": url.Values(form.Value), "Errors": map[string]string{fe.Field: fe.Msg}})
+}
+
+// iniForm is the INI request (pasted, or uploaded instead) and the
+// kickstart uploaded with it.
+func iniForm(f *multipart.Form) (text, ks []byte) {
+	text = []byte(url.Values(f.Value).Get("spec"))
+	if data := upload(f, "specfile"); len(data) > 0 {
+		text = data
+	}
+	return text, upload(f, "kickstart")
+}
+
+func upload(f *multipart.Form, name string) []byte {
+	files := f.File[name]
+	if len(files) == 0 {
+		return nil
+	}
+	fh, err := files[0].Open()
+	if err != nil {
+		return nil
+	}
+	defer fh.Close()
+	data, _ := io.ReadAll(fh)
+	return data
+}
