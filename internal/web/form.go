@@ -27,7 +27,7 @@ func fromForm(ctx context.Context, f *multipart.Form) (*spec.Request, error) {
 	v := url.Values(f.Value)
 	get := func(k string) string { return strings.TrimSpace(v.Get(k)) }
 	req := &spec.Request{Type: get("type"), Arch: get("arch"), Release: get("release"), Staging: get("staging"),
-		Email: words(get("email")), NVR: words(get("nvr"))}
+		Email: words(get("email")), NVR: words(get("nvr")), Webhook: get("webhook")}
 	for _, w := range words(get("bid")) {
 		id, err := strconv.Atoi(w)
 		if err != nil {
@@ -76,13 +76,14 @@ func fromForm(ctx context.Context, f *multipart.Form) (*spec.Request, error) {
 	return req, nil
 }
 
-// formKickstart is the type's kickstart: uploaded, or by URL. Either is
-// read and parsed now, so a kickstart that cannot be fetched or has a bad
+// formKickstart is the type's kickstart: uploaded, pasted, or by URL, in
+// that order of precedence. It is read and parsed now, so a kickstart that cannot be fetched or has a bad
 // line is said at once, next to its field, rather than when a worker
 // builds it.
 func formKickstart(ctx context.Context, f *multipart.Form, typ string) (ref, text string, err error) {
 	field := typ + ".kickstart"
 	u := strings.TrimSpace(url.Values(f.Value).Get(typ + ".kickstart_url"))
+	pasted := strings.ReplaceAll(url.Values(f.Value).Get(typ+".kickstart_text"), "\r\n", "\n")
 	if files := f.File[typ+".kickstart_file"]; len(files) > 0 && files[0].Size > 0 {
 		fh, err := files[0].Open()
 		if err != nil {
@@ -94,6 +95,8 @@ func formKickstart(ctx context.Context, f *multipart.Form, typ string) (ref, tex
 			return "", "", err
 		}
 		ref, text = cleanName(files[0].Filename), string(data)
+	} else if strings.TrimSpace(pasted) != "" {
+		ref, text = typ+".ks", pasted
 	} else if u != "" {
 		p, err := url.Parse(u)
 		if err != nil || (p.Scheme != "http" && p.Scheme != "https" && p.Scheme != "ftp") || p.Host == "" {
@@ -101,7 +104,7 @@ func formKickstart(ctx context.Context, f *multipart.Form, typ string) (ref, tex
 		}
 		ref = u
 	} else {
-		return "", "", &fieldError{field, "upload the kickstart or give its URL"}
+		return "", "", &fieldError{field, "upload the kickstart, paste it, or give its URL"}
 	}
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
@@ -154,8 +157,8 @@ var imageTypes = []imageType{{"live", "Live ISO"}, {"boot", "Boot (installer) IS
 
 // input is one form field as its template shows it.
 type input struct {
-	ID, Name, Label, Kind, Hint, Value, URL, Error string
-	Options                                        []string
+	ID, Name, Label, Kind, Hint, Value, URL, Text, Error string
+	Options                                              []string
 }
 
 // field describes the submit page's field name from the page's data: its
@@ -163,7 +166,7 @@ type input struct {
 func field(data map[string]any, name string, args ...string) input {
 	f, _ := data["F"].(url.Values)
 	errs, _ := data["Errors"].(map[string]string)
-	in := input{ID: strings.ReplaceAll(name, ".", "-"), Name: name, Value: f.Get(name), URL: f.Get(name + "_url"), Error: errs[name]}
+	in := input{ID: strings.ReplaceAll(name, ".", "-"), Name: name, Value: f.Get(name), URL: f.Get(name + "_url"), Text: f.Get(name + "_text"), Error: errs[name]}
 	if len(args) == 3 {
 		in.Label, in.Kind, in.Hint = args[0], args[1], args[2]
 	}
@@ -182,4 +185,54 @@ func anchor(field string) string {
 		return strings.ReplaceAll(field, ".", "-") + "-file"
 	}
 	return strings.ReplaceAll(field, ".", "-")
+}
+
+// toForm is a request as the submit form's fields, for a copy of a build.
+func toForm(req *spec.Request) url.Values {
+	v := url.Values{"type": {req.Type}, "arch": {req.Arch}, "release": {req.Release}, "staging": {req.Staging},
+		"email": {strings.Join(req.Email, ", ")}, "nvr": {strings.Join(req.NVR, "\n")}, "webhook": {req.Webhook}}
+	var ids []string
+	for _, id := range req.BuildID {
+		ids = append(ids, strconv.Itoa(id))
+	}
+	v.Set("bid", strings.Join(ids, " "))
+	kickstart := func(typ, config, text string) {
+		if text != "" {
+			v.Set(typ+".kickstart_text", text)
+		} else {
+			v.Set(typ+".kickstart_url", config)
+		}
+	}
+	switch {
+	case req.Boot != nil:
+		b := req.Boot
+		v.Set("compression", b.Compression)
+		for k, val := range map[string]string{"product": b.Product, "version": b.Version, "proxy": b.Proxy, "append": b.Append,
+			"repo_url": b.Repo.URL, "repo_mirror": b.Repo.Mirror, "updates_url": b.UpdatesRepo.URL, "updates_mirror": b.UpdatesRepo.Mirror,
+			"testing_url": b.TestingRepo.URL, "testing_mirror": b.TestingRepo.Mirror} {
+			v.Set("boot."+k, val)
+		}
+		if b.Updates {
+			v.Set("boot.updates", "1")
+		}
+		if b.UpdatesTesting {
+			v.Set("boot.updates_testing", "1")
+		}
+		if b.Timeout != nil {
+			v.Set("boot.timeout", strconv.Itoa(*b.Timeout))
+		}
+	case req.DVD != nil:
+		v.Set("compression", req.DVD.Compression)
+		v.Set("dvd.product", req.DVD.Name)
+		v.Set("dvd.flavor", req.DVD.Flavor)
+		kickstart("dvd", req.DVD.Config, req.DVD.Kickstart)
+	case req.Live != nil:
+		l := req.Live
+		v.Set("compression", l.Compression)
+		v.Set("live.product", l.Product)
+		v.Set("live.title", l.Title)
+		v.Set("live.label", l.Label)
+		kickstart("live", l.Config, l.Kickstart)
+	}
+	return v
 }

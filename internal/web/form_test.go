@@ -2,10 +2,15 @@ package web
 
 import (
 	"context"
+	"encoding/json"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"fbs/internal/spec"
+	"fbs/internal/store"
 )
 
 const miniKS = "repo --name=x --baseurl=http://x/\n%packages\n@core\n%end\n"
@@ -57,7 +62,7 @@ func TestSubmitForm(t *testing.T) {
 		{"bad kickstart URL", base("live", "live.kickstart_url", "htp:/nowhere/mini.ks"), nil, "live-kickstart", []string{"is not an http, https or ftp URL", `value="htp:/nowhere/mini.ks"`}},
 		{"missing kickstart URL", base("dvd", "dvd.kickstart_url", ksServer.URL+"/gone.ks"), nil, "dvd-kickstart", []string{"404 Not Found"}},
 		{"broken kickstart", base("live", "live.kickstart_url", ksServer.URL+"/broken.ks"), nil, "live-kickstart", []string{"%packages"}},
-		{"no kickstart", base("live"), nil, "live-kickstart", []string{"upload the kickstart or give its URL"}},
+		{"no kickstart", base("live"), nil, "live-kickstart", []string{"upload the kickstart, paste it, or give its URL"}},
 		{"no repo", base("boot"), nil, "boot-repo_url", []string{"the release repo needs"}},
 		{"updates without a repo", base("boot", "boot.repo_url", "https://m/os/", "boot.updates", "1"), nil, "boot-updates", []string{"updates=1 needs"}},
 		{"bad build id", base("live", "bid", "12 x"), map[string]string{"live.kickstart_file": miniKS}, "bid", []string{"&#34;x&#34; is not a Koji build id"}},
@@ -105,4 +110,57 @@ func formFieldOf(id string) string {
 		}
 	}
 	return id
+}
+
+// TestFormRoundTrip: a build's request, put into the form for a copy and
+// sent back unchanged, is the same request.
+func TestFormRoundTrip(t *testing.T) {
+	ks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(miniKS)) }))
+	defer ks.Close()
+	for name, text := range map[string]string{
+		"boot": `{"type":"boot","arch":"aarch64","release":"41","staging":"ftp://ftp.example.org/pub","email":["qa@example.org","dev@example.org"],"webhook":"https://ci.example.org/h",
+			"nvr":["kernel-6.1-1.fc41"],"bid":[7,9],"boot":{"product":"remix","version":"41.1","updates":true,"updates_testing":true,"repo":{"url":"https://m/os/"},
+			"updates_repo":{"mirror":"https://mm/metalink?repo=updates"},"updates_testing_repo":{"url":"https://m/testing/"},"proxy":"http://proxy:3128","append":"console=ttyS0","timeout":0,"compression":"zstd"}}`,
+		"dvd":  `{"type":"dvd","arch":"x86_64","release":"rawhide","dvd":{"name":"remix","flavor":"Server","config":"dvd.ks","kickstart":"` + strings.ReplaceAll(miniKS, "\n", `\n`) + `"}}`,
+		"live": `{"type":"live","arch":"x86_64","release":"40","live":{"product":"remix","title":"Remix","label":"Remix-Live","config":"` + ks.URL + `/live.ks","compression":"lz4"}}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			want, err := spec.ParseJSON(name, []byte(text))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := fromForm(context.Background(), &multipart.Form{Value: toForm(want)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if name == "dvd" {
+				want.DVD.Config = "dvd.ks" // a pasted kickstart is named for its type
+			}
+			a, _ := json.Marshal(want)
+			b, _ := json.Marshal(got)
+			if string(a) != string(b) {
+				t.Errorf("\n got %s\nwant %s", b, a)
+			}
+		})
+	}
+}
+
+// TestSubmitCopy: a build's page offers a copy of its request in the form.
+func TestSubmitCopy(t *testing.T) {
+	s, h := server(t)
+	b := &store.Build{Request: json.RawMessage(`{"type":"live","arch":"x86_64","release":"40","live":{"title":"Mini <b>","kickstart":"` + strings.ReplaceAll(miniKS, "\n", `\n`) + `"}}`), Type: "live", Arch: "x86_64", Release: "40"}
+	s.Store.Create(context.Background(), b)
+	br := newBrowser(t, h.URL)
+	if _, page := br.page("/builds/" + b.ID); !strings.Contains(page, `href="/submit?from=`+b.ID+`"`) {
+		t.Error("no copy link on the build's page")
+	}
+	code, page := br.page("/submit?from=" + b.ID)
+	for _, want := range []string{"A copy of build", `value="Mini &lt;b&gt;"`, "%packages\n@core", `id="type-live" value="live" checked`} {
+		if code != 200 || !strings.Contains(page, want) {
+			t.Errorf("the copy lacks %q (%d)", want, code)
+		}
+	}
+	if code, _ := br.page("/submit?from=nope"); code != http.StatusNotFound {
+		t.Errorf("a copy of no build: %d", code)
+	}
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -31,8 +32,25 @@ config=https://example.org/fedora-live-mini.ks
 // formDefaults are the submit form's values before the user's.
 var formDefaults = url.Values{"type": {"live"}, "arch": {"x86_64"}, "compression": {"xz"}}
 
+// submitPage is the form: empty, or with ?from=ID a copy of that build's
+// request to change and send again.
 func (s *Server) submitPage(w http.ResponseWriter, r *http.Request) {
-	s.renderSubmit(w, r, http.StatusOK, map[string]any{"F": formDefaults})
+	id := r.URL.Query().Get("from")
+	if id == "" {
+		s.renderSubmit(w, r, http.StatusOK, map[string]any{"F": formDefaults})
+		return
+	}
+	r.SetPathValue("id", id)
+	b, ok := s.get(w, r)
+	if !ok {
+		return
+	}
+	req, err := spec.ParseJSON("request", b.Request)
+	if err != nil {
+		s.fail(w, r, http.StatusInternalServerError, fmt.Errorf("build %s's request: %w", b.ID, err))
+		return
+	}
+	s.renderSubmit(w, r, http.StatusOK, map[string]any{"F": toForm(req), "From": b.ID})
 }
 
 func (s *Server) renderSubmit(w http.ResponseWriter, r *http.Request, code int, data map[string]any) {

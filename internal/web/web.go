@@ -143,7 +143,7 @@ const perPage = 25
 
 func (s *Server) builds(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	f := store.Filter{State: q.Get("state"), Type: q.Get("type"), Arch: q.Get("arch"), Release: q.Get("release"), Limit: perPage + 1}
+	f := store.Filter{State: q.Get("state"), Type: q.Get("type"), Arch: q.Get("arch"), Release: q.Get("release"), Requester: q.Get("requester"), Limit: perPage + 1}
 	page, _ := strconv.Atoi(q.Get("page"))
 	page = max(page, 1)
 	f.Offset = (page - 1) * perPage

@@ -133,6 +133,7 @@ func TestPages(t *testing.T) {
 	}{
 		{"/builds", nil, []string{"<html", b.ID, queued.ID, "succeeded", "waiting: no worker serves aarch64 boot builds for release 41", "runs open", `hx-trigger="every 5s"`}, nil},
 		{"/builds?state=queued", nil, []string{queued.ID, `<option selected>queued</option>`}, []string{">" + b.ID + "<"}},
+		{"/builds?requester=qa", nil, []string{b.ID, `name="requester" value="qa"`}, []string{">" + queued.ID + "<"}},
 		{"/builds", map[string]string{"HX-Request": "true"}, []string{`id="builds"`, b.ID}, []string{"<html"}},
 		{"/builds/" + b.ID, nil, []string{"succeeded", "x.iso", "3.0 MiB", "sha256 <code>abc</code>", "&lt;b&gt;not markup&lt;/b&gt;", "&lt;script&gt;alert(1)&lt;/script&gt;", "worker w1"[7:],
 			"Booted with bios firmware (tcg) in 12.5 s; the console said <code>&lt;i&gt;Welcome&lt;/i&gt;</code>"},
