@@ -36,15 +36,12 @@ type Admins struct {
 
 // Is says whether the user named name, in groups, is an admin.
 func (a Admins) Is(name string, groups []string) bool {
-	if slices.Contains(a.Names, name) {
-		return true
-	}
-	for _, g := range groups {
-		if slices.Contains(a.Groups, g) {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(a.Names, name) || slices.ContainsFunc(groups, a.Group)
+}
+
+// Group says whether members of group are admins.
+func (a Admins) Group(group string) bool {
+	return slices.Contains(a.Groups, group)
 }
 
 // May says whether u may see and cancel a build requested by requester.

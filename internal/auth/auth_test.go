@@ -62,8 +62,9 @@ func TestUserName(t *testing.T) {
 	}
 }
 
-// TestSessionKeys: servers starting at once share one key file; a bad one
-// is said; a cookie survives a restart and expires.
+// TestSessionKeys: servers starting at once share one key file, so each
+// reads the others' cookies; cookies are Secure beyond loopback; a bad
+// key file is said.
 func TestSessionKeys(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "data", "session-keys")
 	var wg sync.WaitGroup

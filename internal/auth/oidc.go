@@ -166,7 +166,7 @@ func (o *OIDC) Finish(w http.ResponseWriter, r *http.Request) (string, error) {
 	}
 	var adminGroups []string
 	for _, g := range groups {
-		if o.Admins.Is("", []string{g}) {
+		if o.Admins.Group(g) {
 			adminGroups = append(adminGroups, g)
 		}
 	}

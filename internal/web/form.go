@@ -84,17 +84,12 @@ func formKickstart(ctx context.Context, f *multipart.Form, typ string) (ref, tex
 	field := typ + ".kickstart"
 	u := strings.TrimSpace(url.Values(f.Value).Get(typ + ".kickstart_url"))
 	pasted := strings.ReplaceAll(url.Values(f.Value).Get(typ+".kickstart_text"), "\r\n", "\n")
-	if files := f.File[typ+".kickstart_file"]; len(files) > 0 && files[0].Size > 0 {
-		fh, err := files[0].Open()
-		if err != nil {
-			return "", "", err
-		}
-		defer fh.Close()
-		data, err := io.ReadAll(fh)
-		if err != nil {
-			return "", "", err
-		}
-		ref, text = cleanName(files[0].Filename), string(data)
+	name, data, err := uploaded(f, typ+".kickstart_file")
+	if err != nil {
+		return "", "", err
+	}
+	if len(data) > 0 {
+		ref, text = cleanName(name), string(data)
 	} else if strings.TrimSpace(pasted) != "" {
 		ref, text = typ+".ks", pasted
 	} else if u != "" {
@@ -120,6 +115,21 @@ func formKickstart(ctx context.Context, f *multipart.Form, typ string) (ref, tex
 		return "", "", &fieldError{field, err.Error()}
 	}
 	return ref, text, nil
+}
+
+// uploaded is the file sent in the form's field, if any: its name and data.
+func uploaded(f *multipart.Form, field string) (string, []byte, error) {
+	files := f.File[field]
+	if len(files) == 0 || files[0].Size == 0 {
+		return "", nil, nil
+	}
+	fh, err := files[0].Open()
+	if err != nil {
+		return "", nil, err
+	}
+	defer fh.Close()
+	data, err := io.ReadAll(fh)
+	return files[0].Filename, data, err
 }
 
 // cleanName keeps an uploaded file's base name for the build's records.

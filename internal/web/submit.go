@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"fmt"
-	"io"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -118,22 +117,9 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 // kickstart uploaded with it.
 func iniForm(f *multipart.Form) (text, ks []byte) {
 	text = []byte(url.Values(f.Value).Get("spec"))
-	if data := upload(f, "specfile"); len(data) > 0 {
+	if _, data, _ := uploaded(f, "specfile"); len(data) > 0 {
 		text = data
 	}
-	return text, upload(f, "kickstart")
-}
-
-func upload(f *multipart.Form, name string) []byte {
-	files := f.File[name]
-	if len(files) == 0 {
-		return nil
-	}
-	fh, err := files[0].Open()
-	if err != nil {
-		return nil
-	}
-	defer fh.Close()
-	data, _ := io.ReadAll(fh)
-	return data
+	_, ks, _ = uploaded(f, "kickstart")
+	return text, ks
 }
