@@ -48,6 +48,7 @@ fuzz:
 	$(GO) test ./internal/rpmrepo -run '^$$' -fuzz '^FuzzComps$$' -fuzztime $(FUZZX)00x
 	$(GO) test ./internal/rpmrepo -run '^$$' -fuzz '^FuzzPrimarySums$$' -fuzztime $(FUZZX)00x
 	$(GO) test ./internal/rpmrepo -run '^$$' -fuzz '^FuzzMetalink$$' -fuzztime $(FUZZX)000x
+	$(GO) test ./internal/web -run '^$$' -fuzz '^FuzzForm$$' -fuzztime $(FUZZX)00x
 
 e2e: deps
 	$(GO) test -tags e2e -count=1 -timeout 30m ./e2e
