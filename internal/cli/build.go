@@ -244,7 +244,7 @@ func runBuild(ctx context.Context, cmd *cobra.Command, req *spec.Request, f buil
 	}
 	out.Printf("fbs: build succeeded in %s", time.Since(start).Round(100*time.Millisecond))
 	for _, a := range res.Artifacts {
-		out.Printf("  %s (%s)", cmp.Or(a.Remote, a.Path), humanSize(a.Size))
+		out.Printf("  %s (%s)", cmp.Or(a.Remote, a.Path), stage.HumanSize(a.Size))
 	}
 	out.Printf("  %s (build log)", res.Log)
 	return res, nil
@@ -268,14 +268,4 @@ func privateMounts(cmd *cobra.Command) (done bool, err error) {
 		fmt.Fprintf(cmd.ErrOrStderr(), "fbs: no private mounts (%v): cached roots are not used\n", err)
 	}
 	return false, nil
-}
-
-func humanSize(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d bytes", n)
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"fbs/internal/stage"
 	"fbs/internal/store"
 )
 
@@ -133,7 +134,7 @@ func downloadCmd() *cobra.Command {
 			if err := c.fetch(cmd, a.URL, dst); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s (%s)\n", dst, humanSize(a.Size))
+			fmt.Fprintf(cmd.OutOrStdout(), "%s (%s)\n", dst, stage.HumanSize(a.Size))
 		}
 		return nil
 	}

@@ -14,6 +14,7 @@ import (
 	"fbs/internal/demo"
 	"fbs/internal/runner"
 	"fbs/internal/spec"
+	"fbs/internal/stage"
 )
 
 func demoRepoCmd() *cobra.Command {
@@ -150,7 +151,7 @@ func printDemoSummary(cmd *cobra.Command, res *build.Result) {
 	fmt.Fprintln(out, "\ndemo summary")
 	for _, a := range res.Artifacts {
 		if strings.HasSuffix(a.Name, ".iso") {
-			fmt.Fprintf(out, "  ISO      %s\n  size     %s\n", a.Path, humanSize(a.Size))
+			fmt.Fprintf(out, "  ISO      %s\n  size     %s\n", a.Path, stage.HumanSize(a.Size))
 		}
 	}
 	var stages []string

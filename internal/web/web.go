@@ -28,6 +28,7 @@ import (
 	"fbs/internal/auth"
 	"fbs/internal/bootcheck"
 	"fbs/internal/queue"
+	"fbs/internal/stage"
 	"fbs/internal/store"
 )
 
@@ -67,16 +68,8 @@ var funcs = template.FuncMap{
 		}
 		return b.Finished.Sub(*b.Started).Round(time.Second).String()
 	},
-	"when": func(t time.Time) string { return t.Local().Format(time.DateTime) },
-	"size": func(n int64) string {
-		switch {
-		case n >= 1<<20:
-			return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-		case n >= 1<<10:
-			return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-		}
-		return fmt.Sprintf("%d bytes", n)
-	},
+	"when":   func(t time.Time) string { return t.Local().Format(time.DateTime) },
+	"size":   stage.HumanSize,
 	"field":  field,
 	"anchor": anchor,
 	"join": func(l []string) string {
