@@ -310,25 +310,32 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 
 // build looks the path's build up, answering 404 itself.
 func (s *Server) build(w http.ResponseWriter, r *http.Request) (*store.Build, bool) {
-	id := r.PathValue("id")
-	if !validID(id) {
-		fail(w, http.StatusNotFound, fmt.Errorf("build %q: %w", id, store.ErrNotFound))
-		return nil, false
-	}
-	b, err := s.Store.Get(r.Context(), id)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		fail(w, http.StatusNotFound, err)
-		return nil, false
-	case err != nil:
-		fail(w, http.StatusInternalServerError, err)
-		return nil, false
-	}
-	if u := auth.From(r.Context()); !auth.May(!s.UserAuth, u, b.Requester) {
-		fail(w, http.StatusForbidden, fmt.Errorf("build %s is not yours (you are %s): only its requester and admins see it", b.ID, u.Name))
+	b, code, err := s.Lookup(r.Context(), r.PathValue("id"))
+	if err != nil {
+		fail(w, code, err)
 		return nil, false
 	}
 	return b, true
+}
+
+// Lookup is the build id names, if the context's user may see it (the
+// API's calls and the web pages alike); otherwise an error and the HTTP
+// status that answers it: 404, 403 or 500.
+func (s *Server) Lookup(ctx context.Context, id string) (*store.Build, int, error) {
+	if !validID(id) {
+		return nil, http.StatusNotFound, fmt.Errorf("build %q: %w", id, store.ErrNotFound)
+	}
+	b, err := s.Store.Get(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, http.StatusNotFound, err
+	case err != nil:
+		return nil, http.StatusInternalServerError, err
+	}
+	if u := auth.From(ctx); !auth.May(!s.UserAuth, u, b.Requester) {
+		return nil, http.StatusForbidden, fmt.Errorf("build %s is not yours (you are %s): only its requester and admins see it", b.ID, u.Name)
+	}
+	return b, http.StatusOK, nil
 }
 
 func (s *Server) get(w http.ResponseWriter, r *http.Request) {

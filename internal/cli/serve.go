@@ -157,7 +157,7 @@ func serve(cmd *cobra.Command, f *serveFlags) error {
 			http.Error(w, "This fbs server's web pages need a login, and it has none: its operator sets --oidc-issuer (see the README's \"Web pages and login\"). The API is at /api/v1 (with a user token).", http.StatusNotFound)
 		})
 	} else {
-		srv.UI = (&web.Server{Store: st, Queue: q, Data: f.store.data, Log: log, Open: !userAuth, API: srv, Sessions: sessions, OIDC: oidc}).Handler()
+		srv.UI = (&web.Server{Store: st, Queue: q, Data: f.store.data, Log: log, API: srv, Sessions: sessions, OIDC: oidc}).Handler()
 	}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	notifier, dispatcher, err := f.notify.build(st, f.store.data, log)

@@ -28,7 +28,6 @@ func loginServer(t *testing.T) (*Server, *httptest.Server, *mockoidc.MockOIDC) {
 	}
 	t.Cleanup(func() { m.Shutdown() })
 	s, _ := server(t)
-	s.Open = false
 	s.API.UserAuth = true
 	s.API.Admins = auth.Admins{Names: []string{"boss"}, Groups: []string{"releng"}}
 	cfg := m.Config()
@@ -192,7 +191,7 @@ func TestTokens(t *testing.T) {
 // login page, and asked again at the next login.
 func TestLoginProviderDown(t *testing.T) {
 	s, _ := server(t)
-	s.Open = false
+	s.API.UserAuth = true
 	s.OIDC = &auth.OIDC{Issuer: "http://127.0.0.1:1/openidc", ClientID: "fbs", ClientSecret: "x", Sessions: s.Sessions}
 	h := httptest.NewServer(s.Handler())
 	defer h.Close()

@@ -44,14 +44,12 @@ type Server struct {
 	Queue *queue.Service
 	Data  string
 	Log   *slog.Logger
-	// Open says that anyone who reaches the server may submit and cancel
-	// (local mode: no login); the pages say so.
-	Open bool
-	// API files what the submit page sends, as the REST API does.
+	// API files what the submit page sends and looks builds up, under the
+	// REST API's rules.
 	API *api.Server
 	// Sessions keep who is logged in and each session's CSRF token.
 	Sessions *auth.Sessions
-	// OIDC logs users in (nil: no login; then Open).
+	// OIDC logs users in (nil: no login).
 	OIDC *auth.OIDC
 
 	pages map[string]*template.Template
@@ -111,14 +109,14 @@ func (s *Server) Handler() http.Handler {
 // render writes a page, or just its "content" part when htmx asks for it
 // (a refresh of the live parts).
 func (s *Server) render(w http.ResponseWriter, r *http.Request, code int, page string, data map[string]any) {
-	data["Open"] = s.Open
+	data["Open"] = s.open()
 	data["Page"] = page
 	data["User"] = auth.From(r.Context())
 	if sess := sessionOf(r); sess != nil {
 		data["CSRF"] = sess.CSRF
 	}
 	name := "layout.html"
-	if r.Header.Get("HX-Request") == "true" && r.Header.Get("HX-Boosted") != "true" {
+	if refresh(r) {
 		name = "content"
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -126,6 +124,11 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, code int, page s
 	if err := s.pages[page].ExecuteTemplate(w, name, data); err != nil {
 		s.Log.Error("web page", "page", page, "err", err)
 	}
+}
+
+// refresh says that htmx asks for a page's live parts again.
+func refresh(r *http.Request) bool {
+	return r.Header.Get("HX-Request") == "true" && r.Header.Get("HX-Boosted") != "true"
 }
 
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, code int, err error) {
@@ -168,16 +171,9 @@ func withPage(q url.Values, page int) string {
 }
 
 func (s *Server) get(w http.ResponseWriter, r *http.Request) (*store.Build, bool) {
-	b, err := s.Store.Get(r.Context(), r.PathValue("id"))
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		s.fail(w, r, http.StatusNotFound, err)
-		return nil, false
-	case err != nil:
-		s.fail(w, r, http.StatusInternalServerError, err)
-		return nil, false
-	case !s.may(r, b.Requester):
-		s.fail(w, r, http.StatusForbidden, fmt.Errorf("build %s is not yours: only its requester and admins see it", b.ID))
+	b, code, err := s.API.Lookup(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, code, err)
 		return nil, false
 	}
 	return b, true
@@ -199,7 +195,12 @@ func (s *Server) build(w http.ResponseWriter, r *http.Request) {
 	var req any
 	json.Unmarshal(b.Request, &req)
 	enc.Encode(req)
-	log := readLog(queue.LogPath(s.Data, b.ID))
+	var log string
+	if !refresh(r) {
+		// The status refresh (every 3 s) keeps none of the log: the
+		// stream brings it.
+		log = readLog(queue.LogPath(s.Data, b.ID))
+	}
 	s.render(w, r, http.StatusOK, "build", map[string]any{"B": b, "Artifacts": arts, "Request": pretty.String(), "LogText": log, "LogSize": len(log),
 		"Boots": s.bootTests(b.ID, arts)})
 }

@@ -37,7 +37,7 @@ func server(t *testing.T) (*Server, *httptest.Server) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{Store: st, Queue: q, Data: data, Log: log, Open: true, API: &api.Server{Store: st, Queue: q, Data: data, Log: log}, Sessions: sessions}
+	s := &Server{Store: st, Queue: q, Data: data, Log: log, API: &api.Server{Store: st, Queue: q, Data: data, Log: log}, Sessions: sessions}
 	h := httptest.NewServer(s.Handler())
 	t.Cleanup(h.Close)
 	return s, h
@@ -138,6 +138,7 @@ func TestPages(t *testing.T) {
 		{"/builds/" + b.ID, nil, []string{"succeeded", "x.iso", "3.0 MiB", "sha256 <code>abc</code>", "&lt;b&gt;not markup&lt;/b&gt;", "&lt;script&gt;alert(1)&lt;/script&gt;", "worker w1"[7:],
 			"Booted with bios firmware (tcg) in 12.5 s; the console said <code>&lt;i&gt;Welcome&lt;/i&gt;</code>"},
 			[]string{"<script>alert(1)", "<b>not markup", "sse-connect", "Cancel this build"}},
+		{"/builds/" + b.ID, map[string]string{"HX-Request": "true"}, []string{`id="status"`, "succeeded", "Booted with bios"}, []string{"<html", "not markup"}},
 		{"/builds/" + queued.ID, nil, []string{"Cancel this build", "sse-connect=\"/api/v1/builds/" + queued.ID + "/log?html=1&amp;from=0\"", "waiting: no worker serves"}, nil},
 		{"/workers", nil, []string{"w1", "x86_64", "idle", "v1"}, nil},
 		{"/static/htmx-2.0.11.min.js", nil, []string{"htmx"}, nil},
