@@ -98,10 +98,10 @@ func (p *seedParser) parse() error {
 	r.Arch = p.get("arch").value
 	r.Release = strings.ToLower(p.get("release").value)
 	r.Staging = p.get("staging").value
-	r.Email = splitList(p.get("email").value)
+	r.Email = SplitList(p.get("email").value)
 	r.Webhook = p.get("webhook").value
-	r.NVR = splitList(p.get("nvr").value)
-	for _, s := range splitList(p.get("bid").value) {
+	r.NVR = SplitList(p.get("nvr").value)
+	for _, s := range SplitList(p.get("bid").value) {
 		id, err := strconv.Atoi(s)
 		if err != nil || id <= 0 {
 			return p.errAt(p.get("bid"), "bid", fmt.Sprintf("build id %q is not a positive number", s))
@@ -163,7 +163,7 @@ func (p *seedParser) boot() error {
 		UpdatesRepo: RepoSource{URL: p.get(rel + "-updates_url").value, Mirror: p.get(rel + "-updates_mirror").value},
 		TestingRepo: RepoSource{URL: p.get(rel + "-updates-testing_url").value, Mirror: p.get(rel + "-updates-testing_mirror").value},
 	}
-	b.Packages = splitList(p.get("packages").value)
+	b.Packages = SplitList(p.get("packages").value)
 	b.Append = p.get("append").value
 	b.Compression = p.get("compression").value
 	if v := p.get("timeout"); v.value != "" {
@@ -247,10 +247,11 @@ func sortedKeys(s *iniSection) []string {
 	return keys
 }
 
-// splitList splits the seed's lists, which were written with ';' in files,
-// ':' in the old web form, and ',' or spaces by hand.
-func splitList(s string) []string {
+// SplitList splits the seed's lists (emails, NVRs, build ids, packages),
+// which were written with ';' in files, ':' in the old web form, and ','
+// or spaces by hand; a browser's textarea sends CRLFs.
+func SplitList(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool {
-		return r == ';' || r == ':' || r == ',' || r == ' ' || r == '\t' || r == '\n'
+		return r == ';' || r == ':' || r == ',' || r == ' ' || r == '\t' || r == '\n' || r == '\r'
 	})
 }

@@ -122,9 +122,9 @@ func TestBadInput(t *testing.T) {
 }
 
 func TestSeedListSeparators(t *testing.T) {
-	for _, in := range []string{"a-1-1;b-2-2;", "a-1-1:b-2-2", "a-1-1, b-2-2", " a-1-1  b-2-2 "} {
-		if got := splitList(in); !reflect.DeepEqual(got, []string{"a-1-1", "b-2-2"}) {
-			t.Errorf("splitList(%q) = %q", in, got)
+	for _, in := range []string{"a-1-1;b-2-2;", "a-1-1:b-2-2", "a-1-1, b-2-2", " a-1-1  b-2-2 ", "a-1-1\r\nb-2-2\r\n"} {
+		if got := SplitList(in); !reflect.DeepEqual(got, []string{"a-1-1", "b-2-2"}) {
+			t.Errorf("SplitList(%q) = %q", in, got)
 		}
 	}
 }

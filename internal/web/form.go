@@ -27,8 +27,8 @@ func fromForm(ctx context.Context, f *multipart.Form) (*spec.Request, error) {
 	v := url.Values(f.Value)
 	get := func(k string) string { return strings.TrimSpace(v.Get(k)) }
 	req := &spec.Request{Type: get("type"), Arch: get("arch"), Release: get("release"), Staging: get("staging"),
-		Email: words(get("email")), NVR: words(get("nvr")), Webhook: get("webhook")}
-	for _, w := range words(get("bid")) {
+		Email: spec.SplitList(get("email")), NVR: spec.SplitList(get("nvr")), Webhook: get("webhook")}
+	for _, w := range spec.SplitList(get("bid")) {
 		id, err := strconv.Atoi(w)
 		if err != nil {
 			return nil, &fieldError{"bid", fmt.Sprintf("%q is not a Koji build id (a number)", w)}
@@ -154,11 +154,6 @@ func formField(typ, key string) string {
 		return "compression"
 	}
 	return key
-}
-
-// words splits a list typed with spaces, commas or lines.
-func words(s string) []string {
-	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' })
 }
 
 type imageType struct{ Value, Label string }
