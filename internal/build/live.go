@@ -1,7 +1,6 @@
 package build
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -86,24 +85,9 @@ func (b *build) kickstart(ctx context.Context) (*kickstart.Kickstart, error) {
 		// path would put the server's files into the staged kickstart.
 		loader = &kickstart.FileLoader{Dir: b.req.Dir, NoLocal: b.opts.Service}
 	}
-	if text != "" {
-		ref = cmp.Or(ref, "request.ks")
-		loader = kickstart.Inline{Name: ref, Text: text, Next: loader}
-	}
-	lines, err := kickstart.Flatten(ctx, loader, ref)
-	if err != nil {
-		var kerr *kickstart.Error
-		if errors.As(err, &kerr) {
-			return nil, err
-		}
-		return nil, &kickstart.Error{Pos: kickstart.Pos{File: ref}, Msg: err.Error()}
-	}
-	ks, err := kickstart.Parse(lines)
+	ks, err := kickstart.Read(ctx, loader, ref, text)
 	if err != nil {
 		return nil, err
-	}
-	if len(ks.Repos) == 0 {
-		return nil, &kickstart.Error{Pos: kickstart.Pos{File: ref, Line: 1}, Msg: "no repo (or url) command: a live build installs from the kickstart's repos"}
 	}
 	for _, ig := range ks.Ignored {
 		b.log.Printf("kickstart: ignored %s", ig)

@@ -103,15 +103,8 @@ func formKickstart(ctx context.Context, f *multipart.Form, typ string) (ref, tex
 	}
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	var loader kickstart.Loader = &kickstart.FileLoader{NoLocal: true, Client: &http.Client{Timeout: 20 * time.Second}}
-	if text != "" {
-		loader = kickstart.Inline{Name: ref, Text: text, Next: loader}
-	}
-	lines, err := kickstart.Flatten(ctx, loader, ref)
-	if err == nil {
-		_, err = kickstart.Parse(lines)
-	}
-	if err != nil {
+	loader := &kickstart.FileLoader{NoLocal: true, Client: &http.Client{Timeout: 20 * time.Second}}
+	if _, err := kickstart.Read(ctx, loader, ref, text); err != nil {
 		return "", "", &fieldError{field, err.Error()}
 	}
 	return ref, text, nil

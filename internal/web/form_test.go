@@ -62,6 +62,7 @@ func TestSubmitForm(t *testing.T) {
 		{"bad kickstart URL", base("live", "live.kickstart_url", "htp:/nowhere/mini.ks"), nil, "live-kickstart", []string{"is not an http, https or ftp URL", `value="htp:/nowhere/mini.ks"`}},
 		{"missing kickstart URL", base("dvd", "dvd.kickstart_url", ksServer.URL+"/gone.ks"), nil, "dvd-kickstart", []string{"404 Not Found"}},
 		{"broken kickstart", base("live", "live.kickstart_url", ksServer.URL+"/broken.ks"), nil, "live-kickstart", []string{"%packages"}},
+		{"kickstart without a repo", base("dvd"), map[string]string{"dvd.kickstart_file": "%packages\n@core\n%end\n"}, "dvd-kickstart", []string{"no repo (or url) command"}},
 		{"no kickstart", base("live"), nil, "live-kickstart", []string{"upload the kickstart, paste it, or give its URL"}},
 		{"no repo", base("boot"), nil, "boot-repo_url", []string{"the release repo needs"}},
 		{"updates without a repo", base("boot", "boot.repo_url", "https://m/os/", "boot.updates", "1"), nil, "boot-updates", []string{"updates=1 needs"}},
