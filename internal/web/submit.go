@@ -75,42 +75,36 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 	if u := auth.From(r.Context()); u != nil {
 		requester = u.Name
 	}
-	var se *spec.Error
-	if r.PostFormValue("form") == "ini" {
-		text, ks := iniForm(form)
-		req, err := api.ParseSpec(text, ks)
-		var b *store.Build
-		if err == nil {
-			b, err = s.API.Submit(r.Context(), req, requester)
-		}
-		switch {
-		case errors.As(err, &se):
-			s.renderSubmit(w, r, http.StatusBadRequest, map[string]any{"Spec": string(text), "Error": se.Msg, "Field": se.Key, "Line": se.Line})
-		case err != nil:
-			s.fail(w, r, http.StatusInternalServerError, err)
-		default:
-			http.Redirect(w, r, "/builds/"+b.ID, http.StatusSeeOther)
-		}
-		return
+	ini := r.PostFormValue("form") == "ini"
+	var text []byte
+	var req *spec.Request
+	var err error
+	if ini {
+		var ks []byte
+		text, ks = iniForm(form)
+		req, err = api.ParseSpec(text, ks)
+	} else {
+		req, err = fromForm(r.Context(), form)
 	}
-	req, err := fromForm(r.Context(), form)
 	var b *store.Build
 	if err == nil {
 		b, err = s.API.Submit(r.Context(), req, requester)
 	}
+	var se *spec.Error
 	var fe *fieldError
+	values := url.Values(form.Value)
 	switch {
+	case ini && errors.As(err, &se):
+		s.renderSubmit(w, r, http.StatusBadRequest, map[string]any{"Spec": string(text), "Error": se.Msg, "Field": se.Key, "Line": se.Line})
 	case errors.As(err, &se):
-		fe = &fieldError{formField(r.PostFormValue("type"), se.Key), se.Msg}
+		s.renderSubmit(w, r, http.StatusBadRequest, map[string]any{"F": values, "Errors": map[string]string{formField(values.Get("type"), se.Key): se.Msg}})
 	case errors.As(err, &fe):
+		s.renderSubmit(w, r, http.StatusBadRequest, map[string]any{"F": values, "Errors": map[string]string{fe.Field: fe.Msg}})
 	case err != nil:
 		s.fail(w, r, http.StatusInternalServerError, err)
-		return
 	default:
 		http.Redirect(w, r, "/builds/"+b.ID, http.StatusSeeOther)
-		return
 	}
-	s.renderSubmit(w, r, http.StatusBadRequest, map[string]any{"F": url.Values(form.Value), "Errors": map[string]string{fe.Field: fe.Msg}})
 }
 
 // iniForm is the INI request (pasted, or uploaded instead) and the
