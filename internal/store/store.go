@@ -218,5 +218,8 @@ type Store interface {
 	// RevokeToken revokes the token with this id, or every token of this
 	// name, and says how many.
 	RevokeToken(ctx context.Context, idOrName string) (int, error)
+	// RevokeOwnToken revokes the token with this id if it is name's, of
+	// kind, and says whether it was (a revoked one stays as it was).
+	RevokeOwnToken(ctx context.Context, id, kind, name string) (bool, error)
 	Close() error
 }

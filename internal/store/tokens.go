@@ -89,3 +89,13 @@ func (s *DB) RevokeToken(ctx context.Context, idOrName string) (int, error) {
 	n, _ := res.RowsAffected()
 	return int(n), nil
 }
+
+func (s *DB) RevokeOwnToken(ctx context.Context, id, kind, name string) (bool, error) {
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE tokens SET revoked = COALESCE(revoked, ?) WHERE id = ? AND kind = ? AND name = ?`),
+		time.Now().UTC().UnixNano(), id, kind, name)
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}

@@ -60,20 +60,16 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
 	u := auth.From(r.Context())
 	id := r.PathValue("id")
-	all, err := s.Store.Tokens(r.Context())
-	if err != nil {
-		s.fail(w, r, http.StatusInternalServerError, err)
-		return
+	own := false
+	if u != nil {
+		var err error
+		if own, err = s.Store.RevokeOwnToken(r.Context(), id, store.UserToken, u.Name); err != nil {
+			s.fail(w, r, http.StatusInternalServerError, err)
+			return
+		}
 	}
-	own := u != nil && slices.ContainsFunc(ownTokens(all, u.Name), func(t *store.Token) bool { return t.ID == id })
-	// RevokeToken also takes a name: an id that is someone's name is not revoked here.
-	named := slices.ContainsFunc(all, func(t *store.Token) bool { return t.Name == id })
-	if !own || named {
+	if !own {
 		s.fail(w, r, http.StatusForbidden, fmt.Errorf("token %s is not one of yours", id))
-		return
-	}
-	if _, err := s.Store.RevokeToken(r.Context(), id); err != nil {
-		s.fail(w, r, http.StatusInternalServerError, err)
 		return
 	}
 	s.Log.Info("token revoked from the web", "user", u.Name, "token", id)

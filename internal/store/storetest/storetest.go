@@ -268,7 +268,12 @@ func tokens(t *testing.T, s store.Store) {
 	if _, err := s.Authenticate(ctx, secret+"x"); !errors.Is(err, store.ErrBadToken) {
 		t.Errorf("a wrong secret: %v", err)
 	}
-	s.CreateToken(ctx, store.UserToken, "qa")
+	_, qa, _ := s.CreateToken(ctx, store.UserToken, "qa")
+	for _, tc := range []struct{ id, kind, name string }{{qa.ID, store.UserToken, "dev"}, {qa.ID, store.WorkerToken, "qa"}, {"qa", store.UserToken, "qa"}} {
+		if ok, err := s.RevokeOwnToken(ctx, tc.id, tc.kind, tc.name); ok || err != nil {
+			t.Errorf("revoke %+v, not the owner's: %v %v", tc, ok, err)
+		}
+	}
 	if n, err := s.RevokeToken(ctx, "b1"); n != 1 || err != nil {
 		t.Errorf("revoke by name: %d %v", n, err)
 	}
@@ -278,6 +283,11 @@ func tokens(t *testing.T, s store.Store) {
 	all, _ := s.Tokens(ctx)
 	if len(all) != 2 || all[0].Revoked == nil || all[1].Revoked != nil {
 		t.Errorf("tokens %+v", all)
+	}
+	for range 2 { // the second time it was revoked already, and stays so
+		if ok, err := s.RevokeOwnToken(ctx, qa.ID, store.UserToken, "qa"); !ok || err != nil {
+			t.Errorf("revoke the owner's own: %v %v", ok, err)
+		}
 	}
 }
 
