@@ -104,3 +104,23 @@ func TestSessionKeys(t *testing.T) {
 		t.Errorf("a short key file: %v", err)
 	}
 }
+
+// TestSessionExpires: a cookie older than the TTL is no session (the
+// codec's signed timestamp says how old).
+func TestSessionExpires(t *testing.T) {
+	s, err := NewSessions(filepath.Join(t.TempDir(), "session-keys"), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	s.Save(rec, httptest.NewRequest("GET", "http://127.0.0.1/", nil), &Session{User: "qa"})
+	req := httptest.NewRequest("GET", "http://127.0.0.1/", nil)
+	req.AddCookie(rec.Result().Cookies()[0])
+	if s.Get(req) == nil {
+		t.Fatal("a fresh session is not read")
+	}
+	time.Sleep(2100 * time.Millisecond)
+	if got := s.Get(req); got != nil {
+		t.Errorf("an expired session is read: %+v", got)
+	}
+}
