@@ -67,14 +67,21 @@ func loadKey(path string) ([]byte, error) {
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return nil, err
 		}
-		tmp := fmt.Sprintf("%s.%d", path, os.Getpid())
-		if err := os.WriteFile(tmp, key, 0o600); err != nil {
+		// A temporary file of its own (CreateTemp: 0600), complete before
+		// it is linked; link, not rename: of two starting at once, the
+		// second takes the first one's keys.
+		f, err := os.CreateTemp(filepath.Dir(path), ".session-keys-*")
+		if err != nil {
 			return nil, err
 		}
-		// Link, not rename: of two servers starting at once, the second
-		// takes the first one's keys.
-		err = os.Link(tmp, path)
-		os.Remove(tmp)
+		_, err = f.Write(key)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			err = os.Link(f.Name(), path)
+		}
+		os.Remove(f.Name())
 		if errors.Is(err, os.ErrExist) {
 			return loadKey(path)
 		}
