@@ -9,9 +9,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -150,9 +150,14 @@ func CachedVersions(ctx context.Context, file string, names ...string) map[strin
 		cached[n] = entry{ids[n], v}
 	}
 	if data, err := json.Marshal(cached); err == nil {
-		tmp := file + ".tmp-" + strconv.Itoa(os.Getpid())
-		if os.WriteFile(tmp, data, 0o644) == nil {
-			os.Rename(tmp, file)
+		// A temporary file of its own: builds in one process write this
+		// at once.
+		if f, err := os.CreateTemp(filepath.Dir(file), ".tool-versions-*"); err == nil {
+			_, err = f.Write(data)
+			if cerr := f.Close(); err == nil && cerr == nil && os.Chmod(f.Name(), 0o644) == nil {
+				os.Rename(f.Name(), file)
+			}
+			os.Remove(f.Name())
 		}
 	}
 	return out
