@@ -36,7 +36,12 @@ func (s *Server) authed(pattern string, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		header := r.Header.Get("Authorization")
 		if header == "" && kind == store.UserToken && s.Sessions != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
-			if u := s.Sessions.Get(r).As(s.Admins); u != nil {
+			sess, err := s.Sessions.Get(r)
+			if err != nil {
+				fail(w, http.StatusInternalServerError, err)
+				return
+			}
+			if u := sess.As(s.Admins); u != nil {
 				h(w, r.WithContext(auth.With(r.Context(), u)))
 				return
 			}

@@ -244,7 +244,7 @@ func TestLogForPages(t *testing.T) {
 func TestOwnership(t *testing.T) {
 	s := newServer(t)
 	s.UserAuth, s.Admins = true, auth.Admins{Names: []string{"boss"}}
-	sessions, err := auth.NewSessions(filepath.Join(t.TempDir(), "session-keys"), time.Hour)
+	sessions, err := auth.NewSessions(filepath.Join(t.TempDir(), "session-keys"), time.Hour, s.Store)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +267,9 @@ func TestOwnership(t *testing.T) {
 		id[name] = b.ID
 	}
 	rec := httptest.NewRecorder()
-	sessions.Save(rec, httptest.NewRequest("GET", h.URL, nil), &auth.Session{User: "qa", CSRF: "x"})
+	if err := sessions.Open(rec, httptest.NewRequest("GET", h.URL, nil), "qa", nil); err != nil {
+		t.Fatal(err)
+	}
 	cookie := rec.Result().Cookies()[0].String()
 	tests := []struct {
 		name, method, path, token, cookie string

@@ -170,7 +170,9 @@ func (o *OIDC) Finish(w http.ResponseWriter, r *http.Request) (string, error) {
 			adminGroups = append(adminGroups, g)
 		}
 	}
-	o.Sessions.Save(w, r, &Session{User: name, Groups: adminGroups, CSRF: random()})
+	if err := o.Sessions.Open(w, r, name, adminGroups); err != nil {
+		return "", err
+	}
 	return st.Next, nil
 }
 

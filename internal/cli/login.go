@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"fbs/internal/auth"
+	"fbs/internal/store"
 )
 
 // loginFlags are the web login's settings: an OpenID Connect provider and
@@ -31,10 +32,10 @@ func (f *loginFlags) register(cmd *cobra.Command) {
 }
 
 // build makes the sessions (always: forms carry their CSRF token) and,
-// with an issuer, the login. The session keys live in the data dir, so
-// servers sharing it share sessions.
-func (f *loginFlags) build(data, publicURL string) (*auth.Sessions, *auth.OIDC, error) {
-	sessions, err := auth.NewSessions(filepath.Join(data, "session-keys"), f.sessionTTL)
+// with an issuer, the login. The session keys live in the data dir and
+// the logged-in sessions in st, so servers sharing both share sessions.
+func (f *loginFlags) build(data, publicURL string, st store.Store) (*auth.Sessions, *auth.OIDC, error) {
+	sessions, err := auth.NewSessions(filepath.Join(data, "session-keys"), f.sessionTTL, st)
 	if err != nil || f.issuer == "" {
 		return sessions, nil, err
 	}

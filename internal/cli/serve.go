@@ -17,6 +17,7 @@ import (
 	"fbs/internal/build"
 	"fbs/internal/metrics"
 	"fbs/internal/queue"
+	"fbs/internal/runner"
 	"fbs/internal/store"
 	"fbs/internal/web"
 	"fbs/internal/worker"
@@ -133,6 +134,7 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 func serve(cmd *cobra.Command, f *serveFlags) error {
 	ctx := cmd.Context()
 	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
+	runner.SweepCgroups(log) // a killed fbs's
 	st, err := f.store.open(ctx)
 	if err != nil {
 		return err
@@ -144,7 +146,7 @@ func serve(cmd *cobra.Command, f *serveFlags) error {
 	}
 	m := metrics.New(st, f.lease, log)
 	q := &queue.Service{Store: st, Data: f.store.data, Lease: f.lease, Metrics: m, Log: log}
-	sessions, oidc, err := f.login.build(f.store.data, f.notify.publicURL)
+	sessions, oidc, err := f.login.build(f.store.data, f.notify.publicURL, st)
 	if err != nil {
 		return err
 	}

@@ -1,8 +1,8 @@
 // Package store keeps builds and their queue: what was asked, its state,
 // who builds it under which lease, and what came out. One interface, with
 // SQLite for local mode and PostgreSQL for the distributed mode; it also
-// knows the workers and the API tokens. storetest holds the suite every
-// implementation passes.
+// knows the workers, the API tokens and the logged-in web sessions.
+// storetest holds the suite every implementation passes.
 package store
 
 import (
@@ -33,6 +33,7 @@ var (
 	ErrLeaseLost = errors.New("the lease is no longer held")
 	ErrFinished  = errors.New("the build has finished")
 	ErrBadToken  = errors.New("unknown or revoked token")
+	ErrNoSession = errors.New("no such session: it was never opened, was logged out, or expired")
 )
 
 // Build is one build request and its fate.
@@ -128,6 +129,14 @@ type Token struct {
 	Revoked *time.Time `json:"revoked,omitempty"`
 }
 
+// Session is a logged-in web session as the store keeps it: by its id's
+// hash, so the store never holds a live cookie's id.
+type Session struct {
+	User    string
+	Created time.Time
+	Expires time.Time
+}
+
 // Count is how many builds of a kind are in a state.
 type Count struct {
 	Type, Arch, Release string
@@ -221,5 +230,17 @@ type Store interface {
 	// RevokeOwnToken revokes the token with this id if it is name's, of
 	// kind, and says whether it was (a revoked one stays as it was).
 	RevokeOwnToken(ctx context.Context, id, kind, name string) (bool, error)
+
+	// CreateSession files user's logged-in session with this id, live
+	// until expires.
+	CreateSession(ctx context.Context, id, user string, expires time.Time) error
+	// Session is the session with this id if it is live at now, else
+	// ErrNoSession: one lookup by the primary key, made on each request.
+	Session(ctx context.Context, id string, now time.Time) (*Session, error)
+	// EndSession removes the session with this id (logout); an unknown id
+	// is no error.
+	EndSession(ctx context.Context, id string) error
+	// SweepSessions removes the sessions expired by before and says how many.
+	SweepSessions(ctx context.Context, before time.Time) (int, error)
 	Close() error
 }

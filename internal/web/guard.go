@@ -22,7 +22,12 @@ func sessionOf(r *http.Request) *auth.Session {
 // takes a form only with its session's token.
 func (s *Server) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sess := s.Sessions.Ensure(w, r)
+		sess, err := s.Sessions.Ensure(w, r)
+		if err != nil {
+			s.Log.Error("session", "err", err)
+			s.fail(w, r, http.StatusInternalServerError, err)
+			return
+		}
 		if s.OIDC != nil && sess.User == "" {
 			login := "/login?next=" + url.QueryEscape(r.URL.RequestURI())
 			if r.Header.Get("HX-Request") == "true" {

@@ -51,9 +51,14 @@ func (s *Server) loginCallback(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// logout ends the session (a form, so with its CSRF token: another site
-// cannot log a user out).
+// logout ends the session in the store, so a copy of its cookie stops
+// working too (a form, so with its CSRF token: another site cannot log a
+// user out).
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
-	s.Sessions.Clear(w, r)
+	if err := s.Sessions.End(w, r); err != nil {
+		s.Log.Error("logout", "err", err)
+		s.fail(w, r, http.StatusInternalServerError, err)
+		return
+	}
 	http.Redirect(w, r, "/login?out=1", http.StatusSeeOther)
 }

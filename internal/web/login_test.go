@@ -99,7 +99,7 @@ func TestLogin(t *testing.T) {
 		t.Errorf("alice's submission: %v %v", b, err)
 	}
 	// The session lasts across a restart: the keys are in the data dir.
-	again, err := auth.NewSessions(filepath.Join(s.Data, "session-keys"), s.Sessions.TTL)
+	again, err := auth.NewSessions(filepath.Join(s.Data, "session-keys"), s.Sessions.TTL, s.Store)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,7 @@ func server(t *testing.T) (*Server, *httptest.Server) {
 	t.Cleanup(func() { st.Close() })
 	data, log := t.TempDir(), slog.New(slog.NewTextHandler(io.Discard, nil))
 	q := &queue.Service{Store: st, Data: data, Lease: time.Minute, Log: log}
-	sessions, err := auth.NewSessions(filepath.Join(data, "session-keys"), time.Hour)
+	sessions, err := auth.NewSessions(filepath.Join(data, "session-keys"), time.Hour, st)
 	if err != nil {
 		t.Fatal(err)
 	}

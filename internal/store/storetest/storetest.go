@@ -3,6 +3,8 @@ package storetest
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,6 +28,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"concurrent claimers":    concurrentClaimers,
 		"workers":                workers,
 		"tokens":                 tokens,
+		"sessions":               sessions,
 		"counts":                 counts,
 		"listen":                 listen,
 		"notifications":          notifications,
@@ -289,6 +292,64 @@ func tokens(t *testing.T, s store.Store) {
 			t.Errorf("revoke the owner's own: %v %v", ok, err)
 		}
 	}
+}
+
+// sessions: a session is live until it expires or ends, and is found
+// only by its id; the sweep removes the expired ones.
+func sessions(t *testing.T, s store.Store) {
+	now := time.Now()
+	live := map[string]time.Time{"alice-1": now.Add(time.Hour), "alice-2": now.Add(2 * time.Hour), "old": now.Add(-time.Minute)}
+	for id, expires := range live {
+		if err := s.CreateSession(ctx, id, "alice", expires); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.CreateSession(ctx, "", "alice", now.Add(time.Hour)); err == nil {
+		t.Error("a session without an id")
+	}
+	got, err := s.Session(ctx, "alice-1", now)
+	if err != nil || got.User != "alice" || !got.Expires.Equal(live["alice-1"]) || got.Created.IsZero() {
+		t.Fatalf("a live session: %+v %v", got, err)
+	}
+	if err := s.EndSession(ctx, "alice-1"); err != nil {
+		t.Fatal(err)
+	}
+	for name, tc := range map[string]struct {
+		id   string
+		at   time.Time
+		live bool
+	}{
+		"ended":          {"alice-1", now, false},
+		"another":        {"alice-2", now, true},
+		"unknown":        {"nope", now, false},
+		"expired":        {"old", now, false},
+		"at its expiry":  {"alice-2", live["alice-2"], false},
+		"before expiry":  {"old", now.Add(-2 * time.Minute), true},
+		"by its hash id": {hashOf("alice-2"), now, false},
+	} {
+		_, err := s.Session(ctx, tc.id, tc.at)
+		if tc.live && err != nil || !tc.live && !errors.Is(err, store.ErrNoSession) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if err := s.EndSession(ctx, "nope"); err != nil {
+		t.Errorf("ending an unknown session: %v", err)
+	}
+	if n, err := s.SweepSessions(ctx, now); n != 1 || err != nil {
+		t.Errorf("sweep: %d %v", n, err)
+	}
+	if _, err := s.Session(ctx, "old", now.Add(-2*time.Minute)); !errors.Is(err, store.ErrNoSession) {
+		t.Errorf("a swept session: %v", err)
+	}
+	if _, err := s.Session(ctx, "alice-2", now); err != nil {
+		t.Errorf("a live session after the sweep: %v", err)
+	}
+}
+
+// hashOf is a session id as the store keeps it, which must not open it.
+func hashOf(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(sum[:])
 }
 
 func counts(t *testing.T, s store.Store) {
