@@ -42,17 +42,18 @@ var DefaultRetry = Retry{Attempts: 5, First: 2 * time.Second}
 // Upload puts path on r as name, retrying with backoff; progress goes to
 // logf about every few seconds, with the rate.
 func Upload(ctx context.Context, r Remote, retry Retry, path, name string, logf func(string, ...any)) (string, error) {
-	st, err := os.Stat(path)
+	f, size, err := openSized(path)
 	if err != nil {
 		return "", err
 	}
+	f.Close()
 	wait := retry.First
 	for attempt := 1; ; attempt++ {
 		start, last := time.Now(), time.Now()
 		where, err := r.Put(ctx, path, name, func(n int64) {
-			if time.Since(last) >= 2*time.Second || n == st.Size() {
+			if time.Since(last) >= 2*time.Second || n == size {
 				last = time.Now()
-				logf("upload %s: %.1f of %.1f MiB, %.1f MiB/s", name, float64(n)/(1<<20), float64(st.Size())/(1<<20),
+				logf("upload %s: %.1f of %.1f MiB, %.1f MiB/s", name, float64(n)/(1<<20), float64(size)/(1<<20),
 					float64(n)/(1<<20)/max(time.Since(start).Seconds(), 0.001))
 			}
 		})
@@ -132,9 +133,10 @@ func (t Target) String() string {
 	return "file://" + t.Dir
 }
 
-// openSized opens a file to upload and says how large it is.
+// openSized opens a file to upload (as one to stage is opened) and says
+// how large it is.
 func openSized(path string) (*os.File, int64, error) {
-	f, err := os.Open(path)
+	f, err := open(path)
 	if err != nil {
 		return nil, 0, err
 	}

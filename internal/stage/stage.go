@@ -13,8 +13,13 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"fbs/internal/beneath"
 )
 
 // Target is where artifacts go: a local directory, or a remote server.
@@ -73,7 +78,9 @@ func (e *Error) BadInput() bool { return true }
 
 // Put moves (or, across filesystems, copies) src into dir as name, never
 // replacing a file there: on a clash it takes name.1, name.2 …. A file only
-// appears under its name once complete. It returns the staged path.
+// appears under its name once complete. It returns the staged path. src
+// lies in a dir a build may have changed: it is taken only as a regular
+// file that is no symlink (see open).
 func Put(src, dir, name string) (string, error) {
 	dst, err := Copy(src, dir, name)
 	if err != nil {
@@ -85,23 +92,59 @@ func Put(src, dir, name string) (string, error) {
 // Copy stages src as Put does but leaves src in place (as a hard link to
 // the staged file where the filesystem allows).
 func Copy(src, dir, name string) (string, error) {
+	in, err := open(src)
+	if err != nil {
+		return "", err
+	}
+	defer in.Close()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	dst, err := linkNew(src, dir, name)
+	// The very file opened (and checked) is linked, not whatever has its
+	// name by now.
+	dst, err := linkNew(fdPath(in), dir, name)
 	if err == nil {
 		return dst, nil
 	}
 	if !errors.Is(err, syscall.EXDEV) {
 		return "", err
 	}
-	tmp, err := copyTemp(src, dir)
+	return duplicate(in, dir, name)
+}
+
+// Duplicate stages src into dir as name as a copy of its own, never a
+// hard link: for a file that must not share its content with what a
+// build may write (a shared cache's file going into a work dir).
+func Duplicate(src, dir, name string) (string, error) {
+	in, err := open(src)
+	if err != nil {
+		return "", err
+	}
+	defer in.Close()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	return duplicate(in, dir, name)
+}
+
+func duplicate(in *os.File, dir, name string) (string, error) {
+	tmp, err := copyTemp(in, dir)
 	if err != nil {
 		return "", err
 	}
 	defer os.Remove(tmp)
 	return linkNew(tmp, dir, name)
 }
+
+// open opens a file to stage: its name's last component must not be a
+// symlink, nor the file a fifo or device (a %post --nochroot can plant
+// those in the work dir); the dir it is in is fbs's.
+func open(path string) (*os.File, error) {
+	return beneath.Open(filepath.Dir(path), filepath.Base(path))
+}
+
+// fdPath names an open file by its descriptor, for link(2) to follow.
+func fdPath(f *os.File) string { return "/proc/self/fd/" + strconv.Itoa(int(f.Fd())) }
 
 // linkNew hard-links src into dir under name or the first free variant of it;
 // link(2), unlike rename(2), never replaces an existing file.
@@ -112,7 +155,7 @@ func linkNew(src, dir, name string) (string, error) {
 			n = fmt.Sprintf("%s.%d", name, i)
 		}
 		dst := filepath.Join(dir, n)
-		err := os.Link(src, dst)
+		err := unix.Linkat(unix.AT_FDCWD, src, unix.AT_FDCWD, dst, unix.AT_SYMLINK_FOLLOW)
 		if err == nil {
 			return dst, nil
 		}
@@ -123,12 +166,7 @@ func linkNew(src, dir, name string) (string, error) {
 	return "", fmt.Errorf("stage %s: 1000 files of that name in %s", name, dir)
 }
 
-func copyTemp(src, dir string) (string, error) {
-	in, err := os.Open(src)
-	if err != nil {
-		return "", err
-	}
-	defer in.Close()
+func copyTemp(in *os.File, dir string) (string, error) {
 	out, err := os.CreateTemp(dir, ".fbs-staging-*")
 	if err != nil {
 		return "", err
@@ -143,22 +181,28 @@ func copyTemp(src, dir string) (string, error) {
 	}
 	if err != nil {
 		os.Remove(out.Name())
-		return "", fmt.Errorf("copy %s to %s: %w", src, dir, err)
+		return "", fmt.Errorf("copy %s to %s: %w", in.Name(), dir, err)
 	}
 	return out.Name(), nil
 }
 
-// SHA256 reads a file through and returns its size and sha256 (hex).
+// SHA256 reads a file through and returns its size and sha256 (hex); the
+// file is opened as one to stage is.
 func SHA256(path string) (int64, string, error) {
-	f, err := os.Open(path)
+	f, err := open(path)
 	if err != nil {
 		return 0, "", err
 	}
 	defer f.Close()
+	return Sum(f)
+}
+
+// Sum reads f through and returns its size and sha256 (hex).
+func Sum(f *os.File) (int64, string, error) {
 	h := sha256.New()
 	n, err := io.Copy(h, f)
 	if err != nil {
-		return 0, "", fmt.Errorf("checksum %s: %w", path, err)
+		return 0, "", fmt.Errorf("checksum %s: %w", f.Name(), err)
 	}
 	return n, hex.EncodeToString(h.Sum(nil)), nil
 }

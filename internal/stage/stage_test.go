@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 )
 
@@ -71,19 +72,52 @@ func TestPutNeverOverwrites(t *testing.T) {
 	}
 }
 
-func TestCopyTempAcrossFilesystems(t *testing.T) {
-	// copyTemp is the path taken across filesystems (EXDEV); check it directly.
-	src := filepath.Join(t.TempDir(), "big.iso")
+// TestDuplicate: the copy taken across filesystems (EXDEV) and for a
+// shared cache's files is a file of its own.
+func TestDuplicate(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "big.rpm")
 	if err := os.WriteFile(src, make([]byte, 3<<20), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	tmp, err := copyTemp(src, dir)
+	dst, err := Duplicate(src, dir, "big.rpm")
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := os.Stat(tmp)
-	if err != nil || st.Size() != 3<<20 || filepath.Dir(tmp) != dir {
-		t.Errorf("temp copy %s: %v %v", tmp, st, err)
+	st, err := os.Stat(dst)
+	if err != nil || st.Size() != 3<<20 || filepath.Dir(dst) != dir {
+		t.Fatalf("copy %s: %v %v", dst, st, err)
+	}
+	if st.Sys().(*syscall.Stat_t).Nlink != 1 {
+		t.Error("the copy shares its inode with the source")
+	}
+}
+
+// TestStageRefusesPlanted: what a build's code planted under an
+// artifact's name in the work dir (a symlink to a host file, a fifo) is
+// neither staged, nor read, nor hashed.
+func TestStageRefusesPlanted(t *testing.T) {
+	work, dir := t.TempDir(), t.TempDir()
+	host := filepath.Join(t.TempDir(), "host-secret")
+	if err := os.WriteFile(host, []byte("secret"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.Symlink(host, filepath.Join(work, "link.iso"))
+	syscall.Mkfifo(filepath.Join(work, "fifo.iso"), 0o644)
+	stages := map[string]func(src string) error{
+		"put":    func(src string) error { _, err := Put(src, dir, "x"); return err },
+		"copy":   func(src string) error { _, err := Copy(src, dir, "x"); return err },
+		"sha256": func(src string) error { _, _, err := SHA256(src); return err },
+		"upload": func(src string) error { _, _, err := openSized(src); return err },
+	}
+	for name, f := range stages {
+		for _, src := range []string{"link.iso", "fifo.iso"} {
+			if err := f(filepath.Join(work, src)); err == nil {
+				t.Errorf("%s %s: staged", name, src)
+			}
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) > 0 {
+		t.Errorf("staged: %v", entries)
 	}
 }

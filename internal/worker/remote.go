@@ -10,12 +10,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
 	"fbs/internal/api"
+	"fbs/internal/beneath"
 	"fbs/internal/queue"
 	"fbs/internal/store"
 )
@@ -186,7 +187,8 @@ func (r *Remote) Finish(ctx context.Context, l *store.Lease, o queue.Outcome) er
 		h.Set("Content-Type", "application/octet-stream")
 		err := r.retry(ctx, "upload "+a.Name, 5*time.Minute, func() error {
 			_, err := r.call(ctx, "PUT", buildPath(l, "artifacts/"+url.PathEscape(a.Name)), h, func() (io.Reader, int64, error) {
-				f, err := os.Open(a.Path)
+				// As every file a build made is opened: no symlink, fifo or device.
+				f, err := beneath.Open(filepath.Dir(a.Path), filepath.Base(a.Path))
 				return f, a.Size, err
 			}, nil)
 			return err
