@@ -317,7 +317,7 @@ func (b *build) cleanup(staged bool) {
 		b.log.Printf("work dir kept: %s", b.work)
 		return
 	}
-	for _, d := range []string{"root", "upper", "overlay-work", "parts", "repos.d"} {
+	for _, d := range []string{"root", "upper", "overlay-work", "parts", "repos.d", "dnf-cache", "dnf-upper", "dnf-work"} {
 		if err := removeTree(filepath.Join(b.work, d)); err != nil {
 			b.log.Printf("cleanup: %v", err)
 		}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"fbs/internal/beneath"
 	"fbs/internal/dnf"
 	"fbs/internal/hosttool"
 	"fbs/internal/image"
@@ -50,7 +51,7 @@ func (b *build) dvd(ctx context.Context, target stage.Target) ([]Artifact, error
 		return nil, err
 	}
 	for name, text := range map[string]string{"media.repo": st.MediaRepo(), ".discinfo": st.DiscInfo() + "ALL\n"} {
-		if err := os.WriteFile(filepath.Join(tree, name), []byte(text), 0o644); err != nil {
+		if err := beneath.WriteFile(tree, name, []byte(text), 0o644); err != nil {
 			return nil, err
 		}
 	}
@@ -66,15 +67,25 @@ func (b *build) dvd(ctx context.Context, target stage.Target) ([]Artifact, error
 		more: func(parts string, boot *image.Boot) (map[string]string, error) {
 			sums := map[string]string{}
 			for name, path := range map[string]string{"images/install.img": filepath.Join(parts, "root.img"),
-				"images/pxeboot/initrd.img": filepath.Join(parts, "initrd.img"), "images/pxeboot/vmlinuz": boot.Kernel} {
+				"images/pxeboot/initrd.img": filepath.Join(parts, "initrd.img")} {
 				a := Artifact{Path: path}
 				if err := hashFile(&a); err != nil {
 					return nil, err
 				}
 				sums[name] = a.SHA256
 			}
+			// The kernel is the root's, where /lib may be a symlink to usr/lib.
+			rel, _ := filepath.Rel(root, boot.Kernel)
+			k, err := beneath.OpenInRoot(root, rel)
+			if err != nil {
+				return nil, err
+			}
+			defer k.Close()
+			if _, sums["images/pxeboot/vmlinuz"], err = stage.Sum(k); err != nil {
+				return nil, err
+			}
 			ti := filepath.Join(tree, ".treeinfo")
-			return map[string]string{".treeinfo": ti}, os.WriteFile(ti, []byte(st.ProductTreeInfo(d.Flavor, sums)), 0o644)
+			return map[string]string{".treeinfo": ti}, beneath.WriteFile(tree, ".treeinfo", []byte(st.ProductTreeInfo(d.Flavor, sums)), 0o644)
 		},
 	})
 }
@@ -96,19 +107,26 @@ func (b *build) gather(ctx context.Context, ks *kickstart.Kickstart, tree string
 		return "", err
 	}
 	files, _ := filepath.Glob(filepath.Join(flat, "*.rpm"))
+	put := map[string]func(src, dir, name string) (string, error){}
+	for _, f := range files {
+		put[f] = stage.Copy
+	}
 	if b.side != nil {
 		for _, f := range b.side.fetched {
-			files = append(files, f.Files...)
+			for _, file := range f.Files {
+				// A copy: a link would let the build's code change the shared Koji cache.
+				put[file] = stage.Duplicate
+			}
 		}
 	}
 	n := 0
-	for _, f := range files {
+	for f, copyIn := range put {
 		name := filepath.Base(f)
 		dir := filepath.Join(tree, "Packages", strings.ToLower(name[:1]))
 		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
 			continue // a Koji RPM the closure holds already
 		}
-		if _, err := stage.Copy(f, dir, name); err != nil {
+		if _, err := copyIn(f, dir, name); err != nil {
 			return "", err
 		}
 		n++

@@ -3,11 +3,14 @@ package build
 import (
 	"context"
 	"fmt"
-	"os/exec"
+	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
+	"syscall"
 
+	"fbs/internal/beneath"
 	"fbs/internal/dnf"
 	"fbs/internal/hosttool"
 	"fbs/internal/kickstart"
@@ -47,7 +50,7 @@ func (b *build) install(ctx context.Context, repos []kickstart.Repo, pkgs kickst
 			return "", err
 		}
 		if how != "" {
-			return b.countPackages(root) + ", " + how, nil
+			return b.countPackages(ctx, root) + ", " + how, nil
 		}
 	}
 	if err := run(in); err != nil {
@@ -56,11 +59,87 @@ func (b *build) install(ctx context.Context, repos []kickstart.Repo, pkgs kickst
 	if err := b.installBuildPackages(ctx, in, repos, pkgs); err != nil {
 		return "", err
 	}
-	return b.countPackages(root), nil
+	return b.countPackages(ctx, root), nil
 }
+
+// dnf runs a dnf transaction. No code of a package (a scriptlet, which may
+// leave the chroot rpm gives it) runs while the shared package cache is
+// writable: fbs's dnf first only downloads the transaction's packages into
+// it, then installs them with the cache seen through an overlay whose
+// writes land in the work dir, where the disk limit counts them and no
+// other build sees them.
 func (b *build) dnf(ctx context.Context, repos []kickstart.Repo, pkgs kickstart.Packages, in dnf.Install) error {
+	if err := os.MkdirAll(in.CacheDir, 0o755); err != nil {
+		return fmt.Errorf("package cache: %w", err)
+	}
+	if in.DownloadTo != "" || b.run.Confine == nil {
+		// A download runs nothing of the packages; an unconfined build is
+		// not kept from anything.
+		return b.dnfRun(ctx, b.downloader(in.CacheDir), repos, pkgs, in)
+	}
+	if err := b.dnfRun(ctx, b.downloader(in.CacheDir), repos, pkgs, in, "--downloadonly"); err != nil {
+		return err
+	}
+	view, cacheOnly, undo, err := b.cacheView(in.CacheDir)
+	if err != nil {
+		return err
+	}
+	defer undo()
+	in.CacheDir = view
+	var extra []string
+	if cacheOnly {
+		extra = []string{"--cacheonly"}
+	}
+	return b.dnfRun(ctx, b.run, repos, pkgs, in, extra...)
+}
+
+// downloader is the build's runner with the shared package cache writable
+// too, for fbs's dnf while it only downloads.
+func (b *build) downloader(cache string) *runner.Runner {
+	r := *b.run
+	if r.Confine != nil {
+		c := *r.Confine
+		c.Writable = append(slices.Clip(c.Writable), cache)
+		r.Confine = &c
+	}
+	return &r
+}
+
+// cacheView mounts the shared package cache at dnf-cache in the work dir,
+// under an overlay whose upper dir is the work dir's too; undo unmounts
+// it. Where fbs cannot mount one, the view is an empty cache of the
+// build's own, and dnf downloads again (cacheOnly is then false).
+func (b *build) cacheView(shared string) (view string, cacheOnly bool, undo func(), err error) {
+	for _, d := range []string{"dnf-cache", "dnf-upper", "dnf-work"} {
+		// Not followed, if an earlier transaction's scriptlet made it a symlink.
+		if err := beneath.MkdirAll(b.work, d, 0o755); err != nil {
+			return "", false, nil, fmt.Errorf("package cache: %w", err)
+		}
+	}
+	view = filepath.Join(b.work, "dnf-cache")
+	nothing := func() {}
+	if !runner.HasPrivateMounts() {
+		b.log.Printf("package cache: no mount namespace of its own to mount it in; packages are downloaded again into the work dir")
+		return view, false, nothing, nil
+	}
+	opts := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", shared, filepath.Join(b.work, "dnf-upper"), filepath.Join(b.work, "dnf-work"))
+	if err := syscall.Mount("overlay", view, "overlay", syscall.MS_NOSUID|syscall.MS_NODEV, opts); err != nil {
+		b.log.Printf("package cache: cannot mount an overlay here (%v); packages are downloaded again into the work dir", err)
+		return view, false, nothing, nil
+	}
+	return view, true, func() {
+		if err := syscall.Unmount(view, syscall.MNT_DETACH); err != nil {
+			b.log.Printf("unmount %s: %v", view, err)
+		}
+	}, nil
+}
+
+// dnfRun runs dnf on r, with extra arguments, and names the repo or
+// package at fault when it fails.
+func (b *build) dnfRun(ctx context.Context, r *runner.Runner, repos []kickstart.Repo, pkgs kickstart.Packages, in dnf.Install, extra ...string) error {
 	var badRepo, why, missing string
-	err := b.run.Run(ctx, runner.Cmd{Args: append([]string{hosttool.Path("dnf")}, in.Args()[1:]...), OnLine: func(line string) bool {
+	args := append(append([]string{hosttool.Path("dnf")}, in.Args()[1:]...), extra...)
+	err := r.Run(ctx, runner.Cmd{Args: args, OnLine: func(line string) bool {
 		if p, ok := dnf.ParseProgress(line); ok {
 			b.opts.Reporter.StageProgress("packages", p.Phase, p.Done, p.Total)
 		}
@@ -91,16 +170,23 @@ func (b *build) dnf(ctx context.Context, repos []kickstart.Repo, pkgs kickstart.
 	}
 	return err
 }
-func (b *build) countPackages(root string) string {
-	out, err := runnerOutput(hosttool.Path("rpm"), "--root", root, "-qa")
+func (b *build) countPackages(ctx context.Context, root string) string {
+	out, err := b.query(ctx, hosttool.Path("rpm"), "--root", root, "-qa")
 	if err != nil {
 		return ""
 	}
-	return fmt.Sprintf("%d packages", strings.Count(out, "\n"))
+	return fmt.Sprintf("%d packages", len(out))
 }
 
-// runnerOutput runs a quick query and returns what it printed on stdout.
-func runnerOutput(name string, args ...string) (string, error) {
-	out, err := exec.Command(name, args...).Output()
-	return string(out), err
+// query runs a quick query of an image root and returns its output lines
+// (kept out of the build log). It runs confined, as the build's other
+// commands: what the root's scriptlets and %post left there (a symlinked
+// rpmdb) is read on the sandbox's view of the host, not fbs's.
+func (b *build) query(ctx context.Context, args ...string) ([]string, error) {
+	var lines []string
+	err := b.run.Run(ctx, runner.Cmd{Args: args, OnLine: func(line string) bool {
+		lines = append(lines, line)
+		return true
+	}})
+	return lines, err
 }

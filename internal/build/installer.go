@@ -2,10 +2,10 @@ package build
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 
+	"fbs/internal/beneath"
 	"fbs/internal/image"
 	"fbs/internal/kickstart"
 	"fbs/internal/spec"
@@ -29,17 +29,15 @@ func (b *build) installer(ctx context.Context, target stage.Target) ([]Artifact,
 		return nil, err
 	}
 	parts := filepath.Join(b.work, "parts")
-	if err := os.MkdirAll(parts, 0o755); err != nil {
+	if err := beneath.MkdirAll(b.work, "parts", 0o755); err != nil {
 		return nil, err
 	}
-	files := map[string]string{".discinfo": filepath.Join(parts, ".discinfo"), ".treeinfo": filepath.Join(parts, ".treeinfo")}
-	for path, text := range map[string]string{
-		files[".discinfo"]: st.DiscInfo(),
-		files[".treeinfo"]: st.TreeInfo(),
-	} {
-		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+	files := map[string]string{}
+	for name, text := range map[string]string{".discinfo": st.DiscInfo(), ".treeinfo": st.TreeInfo()} {
+		if err := beneath.WriteFile(parts, name, []byte(text), 0o644); err != nil {
 			return nil, err
 		}
+		files[name] = filepath.Join(parts, name)
 	}
 	timeout := loraxTimeout
 	if bt.Timeout != nil {
@@ -106,5 +104,5 @@ func (b *build) runtimeRoot(ctx context.Context, repos []kickstart.Repo, pkgs ki
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(root, ".buildstamp"), []byte(st.BuildStamp()), 0o644)
+	return beneath.WriteFile(root, ".buildstamp", []byte(st.BuildStamp()), 0o644)
 }

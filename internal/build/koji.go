@@ -2,7 +2,6 @@ package build
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -16,6 +15,7 @@ import (
 	"fbs/internal/kickstart"
 	"fbs/internal/koji"
 	"fbs/internal/runner"
+	"fbs/internal/stage"
 )
 
 // side is the request's Koji builds, made a repository of their own.
@@ -76,12 +76,10 @@ func (b *build) sideRepo(ctx context.Context, proxy string) (string, error) {
 	for _, f := range fetched {
 		b.log.Printf("koji: %s (build %d): %s", f.Build.NVR, f.Build.ID, strings.Join(f.Names(), " "))
 		for i, file := range f.Files {
-			dst := filepath.Join(dir, filepath.Base(file))
-			if err := os.Link(file, dst); err != nil && !errors.Is(err, os.ErrExist) {
-				// Another filesystem: a symlink serves a local repo as well.
-				if err := os.Symlink(file, dst); err != nil {
-					return "", err
-				}
+			// A copy of its own (reflinked where the filesystem can): a hard
+			// link would let the build's code change the shared Koji cache.
+			if _, err := stage.Duplicate(file, dir, filepath.Base(file)); err != nil {
+				return "", fmt.Errorf("koji: %w", err)
 			}
 			size += f.RPMs[i].Size
 			n++
@@ -122,7 +120,7 @@ func (b *build) installBuildPackages(ctx context.Context, in dnf.Install, repos 
 	}
 	var want []string
 	for _, f := range b.side.fetched {
-		if !anyInstalled(in.Root, f.Names()) {
+		if !b.anyInstalled(ctx, in.Root, f.Names()) {
 			want = append(want, f.Build.PackageName)
 		}
 	}
@@ -134,11 +132,10 @@ func (b *build) installBuildPackages(ctx context.Context, in dnf.Install, repos 
 	return b.dnf(ctx, repos, pkgs, in)
 }
 
-func anyInstalled(root string, names []string) bool {
-	args := append([]string{"--root", root, "-q"}, names...)
-	out, _ := runnerOutput(hosttool.Path("rpm"), args...)
-	for _, line := range strings.Split(out, "\n") {
-		if line != "" && !strings.Contains(line, "is not installed") {
+func (b *build) anyInstalled(ctx context.Context, root string, names []string) bool {
+	out, _ := b.query(ctx, append([]string{hosttool.Path("rpm"), "--root", root, "-q"}, names...)...)
+	for _, line := range out {
+		if !strings.Contains(line, "is not installed") {
 			return true
 		}
 	}

@@ -65,7 +65,10 @@ func (b *build) limit(ctx context.Context) (context.Context, error) {
 		b.log.Printf("confinement: off (--confine=false): commands see and may change the host as it is")
 		return ctx, nil
 	}
-	conf := &runner.Confinement{Writable: []string{b.work, b.opts.CacheDir}, Hidden: append(HiddenPaths, b.opts.Hidden...)}
+	// The shared caches are not writable: what one build wrote there would
+	// reach the next build's image, past its own disk limit. fbs's dnf
+	// alone writes the package cache, while it downloads (see dnf).
+	conf := &runner.Confinement{Writable: []string{b.work}, Hidden: append(HiddenPaths, b.opts.Hidden...)}
 	// A cgroup of its own holds all the build's processes (and what is
 	// left of them is killed at its end), limited or not.
 	cg, err := runner.NewCgroup(b.id, l.Memory, l.Procs)

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"fbs/internal/beneath"
 	"fbs/internal/image"
 	"fbs/internal/kickstart"
 	"fbs/internal/runner"
@@ -97,37 +98,32 @@ func (b *build) kickstart(ctx context.Context) (*kickstart.Kickstart, error) {
 	}
 	return ks, nil
 }
+
+// post runs the kickstart's %post scripts, each written where it runs (the
+// image root's /tmp, or the work dir for --nochroot).
 func (b *build) post(ctx context.Context, ks *kickstart.Kickstart, root string) (string, error) {
 	for i, s := range ks.Posts {
 		name := "ks-script-" + strconv.Itoa(i+1)
-		cmd := runner.Cmd{}
-		var script string
-		if s.NoChroot {
-			script = filepath.Join(b.work, name)
-			cmd = runner.Cmd{Args: []string{s.Interpreter, script}, Sandbox: true, Dir: b.work, Env: []string{"INSTALL_ROOT=" + root}}
-		} else {
-			script = filepath.Join(root, "tmp", name)
-			cmd = runner.Cmd{Args: []string{s.Interpreter, "/tmp/" + name}, Root: root}
+		dir, rel := b.work, name
+		cmd := runner.Cmd{Args: []string{s.Interpreter, filepath.Join(b.work, name)}, Sandbox: true, Dir: b.work, Env: []string{"INSTALL_ROOT=" + root}}
+		if !s.NoChroot {
+			dir, rel = root, "tmp/"+name
+			cmd = runner.Cmd{Args: []string{s.Interpreter, "/" + rel}, Root: root}
 		}
-		if err := os.MkdirAll(filepath.Dir(script), 0o1777); err != nil {
-			return "", err
+		// An earlier script (or a scriptlet) may have made /tmp, or the
+		// script's name, a symlink to a host file: neither is followed.
+		if err := beneath.MkdirAll(dir, filepath.Dir(rel), 0o1777); err != nil {
+			return "", fmt.Errorf("%%post at %s: %w", s.Pos, err)
 		}
-		if err := os.WriteFile(script, []byte(s.Body), 0o700); err != nil {
-			return "", err
+		if err := beneath.WriteFile(dir, rel, []byte(s.Body), 0o700); err != nil {
+			return "", fmt.Errorf("%%post at %s: %w", s.Pos, err)
 		}
-		logf, err := b.postLog(s, root)
-		if err != nil {
-			return "", fmt.Errorf("%%post at %s: --log %s: %w", s.Pos, s.Log, err)
-		}
-		if logf != nil {
-			cmd.OnLine = func(line string) bool { fmt.Fprintln(logf, line); return false }
+		if s.Log != "" {
+			cmd.Args = append([]string{"/bin/sh", "-c", postLog, "fbs-post-log", s.Log}, cmd.Args...)
 		}
 		b.log.Printf("%%post %d of %d (%s)%s", i+1, len(ks.Posts), s.Pos, map[bool]string{true: " --nochroot", false: ""}[s.NoChroot])
-		err = b.run.Run(ctx, cmd)
-		os.Remove(script)
-		if logf != nil {
-			logf.Close()
-		}
+		err := b.run.Run(ctx, cmd)
+		beneath.Remove(dir, rel)
 		var te *runner.ToolError
 		if err != nil && errors.As(err, &te) && !s.ErrorOnFail && ctx.Err() == nil {
 			b.log.Printf("%%post at %s exited with status %d; going on, as it has no --erroronfail", s.Pos, te.Status)
@@ -140,23 +136,21 @@ func (b *build) post(ctx context.Context, ks *kickstart.Kickstart, root string) 
 	return fmt.Sprintf("%d script(s)", len(ks.Posts)), nil
 }
 
-// postLog opens a %post --log file: inside the root for a chrooted script
-// (through os.Root, so a symlink in the image cannot lead outside it).
-func (b *build) postLog(s kickstart.Script, root string) (*os.File, error) {
-	if s.Log == "" {
-		return nil, nil
-	}
-	if s.NoChroot {
-		return os.OpenFile(s.Log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	}
-	r, err := os.OpenRoot(root)
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	rel := filepath.Clean("/" + s.Log)[1:]
-	if err := r.MkdirAll(filepath.Dir(rel), 0o755); err != nil {
-		return nil, err
-	}
-	return r.OpenFile(rel, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-}
+// postLog runs a %post script ("$@") with its output also appended to its
+// --log file ($1). It runs inside the script's sandbox, so the file is
+// opened as the script would open it: in the image root for a chrooted
+// script (as anaconda has it), on the sandbox's view of the host for a
+// --nochroot one, never by fbs on the host. The output still reaches the
+// build log, and the script's exit status is the command's. A log that
+// cannot be opened is said, and the script runs all the same. Plain POSIX
+// sh, no tee: an image root need not have coreutils.
+const postLog = `log=$1; shift
+if ! command exec 3>>"$log"; then
+	echo "fbs: %post --log=$log cannot be written; the output goes to the build log only" >&2
+	exec 3>/dev/null
+fi
+exec 4>&1
+status=$( { { "$@" 2>&1 3>&- 4>&- 5>&-; echo $? >&5; } |
+	while IFS= read -r line || [ -n "$line" ]; do printf '%s\n' "$line"; printf '%s\n' "$line" >&3; done >&4; } 5>&1 )
+exit "$status"
+`

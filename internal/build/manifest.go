@@ -1,7 +1,6 @@
 package build
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -9,16 +8,15 @@ import (
 	"fmt"
 	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"fbs/internal/beneath"
 	"fbs/internal/bootcheck"
 	"fbs/internal/hosttool"
 	"fbs/internal/kickstart"
 	"fbs/internal/rpmrepo"
-	"fbs/internal/runner"
 	"fbs/internal/spec"
 	"fbs/internal/stage"
 )
@@ -72,7 +70,7 @@ func (b *build) manifest(ctx context.Context, m medium, root string, target stag
 	}
 	sumPath := filepath.Join(b.work, "CHECKSUM")
 	sums := fmt.Sprintf("# fbs build %s\nSHA256 (%s) = %s\n", b.id, arts[0].Name, arts[0].SHA256)
-	if err := os.WriteFile(sumPath, []byte(sums), 0o644); err != nil {
+	if err := beneath.WriteFile(b.work, "CHECKSUM", []byte(sums), 0o644); err != nil {
 		return nil, err
 	}
 	pkgs, err := b.packages(ctx, root, m.repos)
@@ -104,7 +102,7 @@ func (b *build) manifest(ctx context.Context, m medium, root string, target stag
 		return nil, err
 	}
 	manPath := filepath.Join(b.work, "manifest.json")
-	if err := os.WriteFile(manPath, append(data, '\n'), 0o644); err != nil {
+	if err := beneath.WriteFile(b.work, "manifest.json", append(data, '\n'), 0o644); err != nil {
 		return nil, err
 	}
 	return append(arts,
@@ -124,16 +122,13 @@ func (b *build) packages(ctx context.Context, root string, repos []kickstart.Rep
 		return nil, nil // an external tool's root is its own
 	}
 	sums := b.repoSums(b.withSide(repos))
-	args := []string{hosttool.Path("rpm"), "--root", root, "-qa", "--qf", `%{NEVRA}\t%{SHA256HEADER}\n`}
-	b.log.Printf("$ %s", runner.Quote(args))
-	out, err := exec.CommandContext(ctx, args[0], args[1:]...).Output()
+	out, err := b.query(ctx, hosttool.Path("rpm"), "--root", root, "-qa", "--qf", `%{NEVRA}\t%{SHA256HEADER}\n`)
 	if err != nil {
 		return nil, fmt.Errorf("list installed packages: %w", err)
 	}
 	var pkgs []Package
-	sc := bufio.NewScanner(strings.NewReader(string(out)))
-	for sc.Scan() {
-		nevra, sum, _ := strings.Cut(sc.Text(), "\t")
+	for _, line := range out {
+		nevra, sum, _ := strings.Cut(line, "\t")
 		pkgs = append(pkgs, Package{NEVRA: nevra, SHA256: sums[nevra], SHA256Header: sum})
 	}
 	return pkgs, nil
@@ -166,9 +161,16 @@ func (b *build) repoSums(repos []kickstart.Repo) map[string]string {
 	return sums
 }
 
+// hashFile sums an artifact a build made in its work dir. Its code may
+// have planted a symlink, a fifo or a hard link to a host file under the
+// name: such a file is refused (and so never staged).
 func hashFile(a *Artifact) error {
-	var err error
-	a.Size, a.SHA256, err = stage.SHA256(a.Path)
+	f, err := beneath.OpenSole(filepath.Dir(a.Path), filepath.Base(a.Path))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	a.Size, a.SHA256, err = stage.Sum(f)
 	return err
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"fbs/internal/beneath"
 	"fbs/internal/hosttool"
 	"fbs/internal/image"
 	"fbs/internal/kickstart"
@@ -51,7 +52,7 @@ type medium struct {
 // by side, bootloader, ISO, boot tests, manifest and staging.
 func (b *build) media(ctx context.Context, target stage.Target, root string, m medium) ([]Artifact, error) {
 	parts := filepath.Join(b.work, "parts")
-	if err := os.MkdirAll(parts, 0o755); err != nil {
+	if err := beneath.MkdirAll(b.work, "parts", 0o755); err != nil {
 		return nil, err
 	}
 	boot, err := image.FindBoot(root)
@@ -192,7 +193,7 @@ func (b *build) squashfs(ctx context.Context, root, out string) (string, error) 
 }
 
 func (b *build) bootloader(ctx context.Context, parts, grubCfg string, boot *image.Boot, menu image.GrubConfig) (string, error) {
-	if err := os.WriteFile(grubCfg, []byte(menu.Render()), 0o644); err != nil {
+	if err := beneath.WriteFile(parts, filepath.Base(grubCfg), []byte(menu.Render()), 0o644); err != nil {
 		return "", err
 	}
 	if err := b.run.Run(ctx, runner.Cmd{Args: image.EltoritoArgs(hosttool.Path("grub-mkimage"), boot.GrubPC, filepath.Join(parts, "eltorito.img"))}); err != nil {

@@ -3,11 +3,11 @@ package build
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 
+	"fbs/internal/beneath"
 	"fbs/internal/dnf"
 	"fbs/internal/kickstart"
 	"fbs/internal/rootcache"
@@ -48,7 +48,9 @@ func (b *build) rootKey(ctx context.Context, in dnf.Install, repos []kickstart.R
 // cachedRoot mounts the cached root for key at root under a writable
 // overlay, installing and filing it first when the cache lacks it. It
 // returns "" when the build should install into root itself, else how the
-// root came.
+// root came. The root is installed in the work dir, where the disk limit
+// counts it, and filed once dnf and its scriptlets are done: no build's
+// code runs with the cache writable.
 func (b *build) cachedRoot(ctx context.Context, key string, in dnf.Install, install func(dnf.Install) error) (string, error) {
 	root := in.Root
 	cache := &rootcache.Cache{Dir: filepath.Join(b.opts.CacheDir, "roots"), Keep: b.opts.RootCache}
@@ -59,28 +61,30 @@ func (b *build) cachedRoot(ctx context.Context, key string, in dnf.Install, inst
 	how := "from the root cache"
 	if entry == nil {
 		how = "now in the root cache"
-		tmp, err := cache.Fill(key)
-		if err != nil {
-			return "", err
-		}
-		in.Root = tmp
 		if err := install(in); err != nil {
-			os.RemoveAll(tmp)
 			return "", err
 		}
-		if entry, err = cache.Commit(key, tmp); err != nil {
+		var moved bool
+		if entry, moved, err = cache.Put(ctx, key, root); err != nil {
 			return "", err
 		}
 		b.log.Printf("root cache: filed the installed root as %s", key)
 		for _, gone := range cache.Prune() {
 			b.log.Printf("root cache: removed %s", gone)
 		}
+		if !moved {
+			// Copied (the work dir is a filesystem of its own): the build
+			// goes on with the root it installed.
+			entry.Release()
+			return how, nil
+		}
 	} else {
 		b.log.Printf("root cache: %s holds this package set; no dnf transaction", key)
 	}
 	upper, work := filepath.Join(b.work, "upper"), filepath.Join(b.work, "overlay-work")
-	for _, d := range []string{root, upper, work} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
+	for _, d := range []string{filepath.Base(root), "upper", "overlay-work"} {
+		// Not followed, should a scriptlet have made one a symlink.
+		if err := beneath.MkdirAll(b.work, d, 0o755); err != nil {
 			entry.Release()
 			return "", err
 		}

@@ -6,12 +6,15 @@
 package rootcache
 
 import (
+	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -95,6 +98,44 @@ func (c *Cache) Commit(key, tmp string) (*Entry, error) {
 		err = fmt.Errorf("root cache: %s vanished", key)
 	}
 	return e, err
+}
+
+// Put files the root installed at dir under key: moved when the cache is
+// on dir's filesystem (moved is then true, and dir gone), else copied.
+// dir is in a build's work dir, where a scriptlet may have put a symlink
+// in its place: it is taken only as a dir, and what it holds is copied as
+// it is (cp -a follows no symlink in it).
+func (c *Cache) Put(ctx context.Context, key, dir string) (e *Entry, moved bool, err error) {
+	st, err := os.Lstat(dir)
+	if err != nil {
+		return nil, false, fmt.Errorf("root cache: %w", err)
+	}
+	if !st.IsDir() {
+		return nil, false, fmt.Errorf("root cache: %s is no dir (%s)", dir, st.Mode().Type())
+	}
+	tmp, err := c.Fill(key)
+	if err != nil {
+		return nil, false, err
+	}
+	// rename(2) replaces the empty tmp (os.Rename refuses to replace a dir).
+	err = syscall.Rename(dir, tmp)
+	moved = err == nil
+	if errors.Is(err, syscall.EXDEV) {
+		// A copy-on-write clone where the filesystems allow it.
+		out, cerr := exec.CommandContext(ctx, "cp", "-a", "--reflink=auto", dir+"/.", tmp).CombinedOutput()
+		err = cerr
+		if cerr != nil {
+			err = fmt.Errorf("cp: %v: %s", cerr, bytes.TrimSpace(out))
+		} else {
+			err = os.Chmod(tmp, st.Mode().Perm())
+		}
+	}
+	if err != nil {
+		os.RemoveAll(tmp)
+		return nil, false, fmt.Errorf("root cache: file %s: %w", key, err)
+	}
+	e, err = c.Commit(key, tmp)
+	return e, moved, err
 }
 
 func (c *Cache) lockShared(key string) (*os.File, error) {

@@ -1,6 +1,7 @@
 package rootcache
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -84,5 +85,62 @@ func TestPruneKeepsHeldAndRecent(t *testing.T) {
 	held.Release()
 	if got := c.Prune(); len(got) != 1 || got[0] != "held" {
 		t.Errorf("after release, pruned %v, want [held]", got)
+	}
+}
+
+// TestPut: a root installed in a work dir is filed by a move on the
+// cache's filesystem, by a copy across filesystems, and not at all when a
+// build's code put a symlink in its place.
+func TestPut(t *testing.T) {
+	tests := map[string]struct {
+		workDir   string // "" for one beside the cache
+		symlink   bool
+		ok, moved bool
+	}{
+		"same filesystem":    {ok: true, moved: true},
+		"across filesystems": {workDir: "/dev/shm", ok: true},
+		"a symlink":          {symlink: true},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			c := &Cache{Dir: t.TempDir(), Keep: 2}
+			parent := t.TempDir()
+			if tc.workDir != "" {
+				var err error
+				if parent, err = os.MkdirTemp(tc.workDir, "fbs-test-"); err != nil {
+					t.Skip(err)
+				}
+				defer os.RemoveAll(parent)
+			}
+			root := filepath.Join(parent, "root")
+			if tc.symlink {
+				os.Symlink(t.TempDir(), root)
+			} else {
+				os.MkdirAll(filepath.Join(root, "etc"), 0o755)
+				os.WriteFile(filepath.Join(root, "etc", "marker"), []byte("installed"), 0o644)
+				os.Symlink("/etc/passwd", filepath.Join(root, "etc", "link"))
+				os.Chmod(root, 0o555)
+			}
+			e, moved, err := c.Put(context.Background(), "k", root)
+			if tc.ok != (err == nil) {
+				t.Fatalf("put: %v, want ok %v", err, tc.ok)
+			}
+			if !tc.ok {
+				return
+			}
+			defer e.Release()
+			if moved != tc.moved {
+				t.Errorf("moved %v, want %v", moved, tc.moved)
+			}
+			if b, _ := os.ReadFile(filepath.Join(e.Path, "etc", "marker")); string(b) != "installed" {
+				t.Errorf("filed root holds %q", b)
+			}
+			if l, _ := os.Readlink(filepath.Join(e.Path, "etc", "link")); l != "/etc/passwd" {
+				t.Errorf("a symlink in the root was not kept as one: %q", l)
+			}
+			if st, _ := os.Stat(e.Path); st.Mode().Perm() != 0o555 {
+				t.Errorf("filed root's mode %v", st.Mode())
+			}
+		})
 	}
 }
