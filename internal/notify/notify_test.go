@@ -9,12 +9,14 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"fbs/internal/api"
+	"fbs/internal/egress"
 	"fbs/internal/fbstest"
 	"fbs/internal/notify"
 	"fbs/internal/queue"
@@ -45,7 +47,7 @@ func TestNotifications(t *testing.T) {
 		json.Unmarshal([]byte(port), &p)
 		d := &notify.Dispatcher{Store: st, Data: data, Log: quiet, PublicURL: "https://fbs.example.org", Attempts: 3, First: 50 * time.Millisecond,
 			Mailer: &notify.Mailer{Host: host, Port: p, Security: "none", From: "fbs@example.org"},
-			Hook:   &notify.Hook{Secret: []byte("s3cret"), Client: http.DefaultClient, AllowLocal: true}}
+			Hook:   &notify.Hook{Secret: []byte("s3cret"), Client: http.DefaultClient, Egress: loopback}}
 		ctx, stop := context.WithCancel(context.Background())
 		go q.Run(ctx, 3)
 		go d.Run(ctx)
@@ -121,18 +123,34 @@ func TestNotifications(t *testing.T) {
 	}
 }
 
-// TestLocalWebhooks: a request's webhook may not call the server's own
-// machine (loopback, link-local); the operator's may.
-func TestLocalWebhooks(t *testing.T) {
+// loopback is the operator's allowance tests need: their servers are on 127.0.0.1.
+var loopback = &egress.Policy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}
+
+// TestRequestWebhooks: a request's webhook may not call the server's own
+// machine (by address or by name) unless the operator allows loopback;
+// the operator's own webhooks may.
+func TestRequestWebhooks(t *testing.T) {
 	hook := fbstest.StartWebhook(t, "k")
-	h := &notify.Hook{Secret: []byte("k"), Client: http.DefaultClient, Trusted: []string{hook.URL}}
+	byName := strings.Replace(hook.URL, "127.0.0.1", "localhost", 1)
 	ev := notify.Event{Event: "queued", Build: &store.Build{ID: "x"}}
-	for _, url := range []string{strings.Replace(hook.URL, "127.0.0.1", "localhost", 1), "http://169.254.169.254/latest/meta-data/", "http://[::1]:1/"} {
-		if err := h.Send(context.Background(), url, ev); !errors.Is(err, notify.ErrLocal) || !errors.Is(err, notify.ErrPermanent) {
-			t.Errorf("%s: %v", url, err)
-		}
+	tests := map[string]struct {
+		hook    *notify.Hook
+		url     string
+		refused bool
+	}{
+		"by address":                          {&notify.Hook{}, hook.URL, true},
+		"by name":                             {&notify.Hook{}, byName, true},
+		"the operator's":                      {&notify.Hook{Trusted: []string{hook.URL}}, hook.URL, false},
+		"loopback allowed":                    {&notify.Hook{Egress: loopback}, hook.URL, false},
+		"another port of the operator's host": {&notify.Hook{Trusted: []string{hook.URL}}, "http://127.0.0.1:1/", true},
 	}
-	if err := h.Send(context.Background(), hook.URL, ev); err != nil {
-		t.Errorf("the operator's webhook: %v", err)
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			tc.hook.Secret, tc.hook.Client = []byte("k"), http.DefaultClient
+			err := tc.hook.Send(context.Background(), tc.url, ev)
+			if refused := errors.Is(err, egress.ErrRefused) && errors.Is(err, notify.ErrPermanent); refused != tc.refused || !tc.refused && err != nil {
+				t.Errorf("error %v, want refused=%v", err, tc.refused)
+			}
+		})
 	}
 }

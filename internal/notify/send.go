@@ -10,15 +10,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"slices"
 	"strings"
-	"syscall"
+	"sync"
 	"time"
 
 	"github.com/wneessen/go-mail"
 
+	"fbs/internal/egress"
 	"fbs/internal/store"
 )
 
@@ -82,34 +82,25 @@ func (m *Mailer) Send(ctx context.Context, to string, msg Message) error {
 type Hook struct {
 	Secret []byte
 	Client *http.Client
-	// Trusted are the operator's webhooks. Any other URL came with a
-	// request and may not reach the server's own machine (loopback,
-	// link-local such as cloud metadata) unless AllowLocal.
-	Trusted    []string
-	AllowLocal bool
+	// Trusted are the operator's webhooks, called with Client. Any other
+	// URL came with a request and is called only where Egress allows (not
+	// the server's own machine, link-local such as cloud metadata, private
+	// networks the operator did not allow), checked on each address dialled.
+	Trusted []string
+	Egress  *egress.Policy
+
+	once    sync.Once
+	guarded *http.Client
 }
 
-// ErrLocal is a request's webhook aimed at the server's own machine.
-var ErrLocal = errors.New("a request's webhook may not call a loopback or link-local address")
-
-// client is the HTTP client for url: the plain one for a trusted URL,
-// else one whose connections refuse local addresses, checked on the
-// address actually dialled (so no DNS name gets around it).
+// client is the HTTP client for url: the operator's for a trusted URL,
+// else one whose every connection Egress checks.
 func (h *Hook) client(url string) *http.Client {
-	if h.AllowLocal || slices.Contains(h.Trusted, url) {
+	if slices.Contains(h.Trusted, url) {
 		return h.Client
 	}
-	dialer := &net.Dialer{Timeout: 30 * time.Second, Control: func(_, address string, _ syscall.RawConn) error {
-		host, _, _ := net.SplitHostPort(address)
-		ip := net.ParseIP(host)
-		if ip == nil || ip.IsLoopback() || ip.IsLinkLocalUnicast() || ip.IsUnspecified() {
-			return fmt.Errorf("%s: %w: %w", address, ErrLocal, ErrPermanent)
-		}
-		return nil
-	}}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.DialContext, tr.Proxy = dialer.DialContext, nil
-	return &http.Client{Transport: tr, Timeout: h.Client.Timeout}
+	h.once.Do(func() { h.guarded = h.Egress.Client(h.Client.Timeout) })
+	return h.guarded
 }
 
 // SignatureHeader carries a webhook body's signature.
@@ -144,6 +135,9 @@ func (h *Hook) Send(ctx context.Context, url string, ev Event) error {
 		req.Header.Set(SignatureHeader, Sign(h.Secret, body))
 	}
 	resp, err := h.client(url).Do(req)
+	if errors.Is(err, egress.ErrRefused) {
+		return fmt.Errorf("a request's webhook: %w: %w", err, ErrPermanent)
+	}
 	if err != nil {
 		return err
 	}
