@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -14,18 +15,20 @@ import (
 	"time"
 
 	"github.com/jlaffaye/ftp"
-)
 
-// maxFile bounds a kickstart or included file; real ones are a few KiB.
-const maxFile = 4 << 20
+	"fbs/internal/egress"
+)
 
 // FileLoader loads kickstarts from paths and http/https/ftp URLs. A relative
 // reference resolves against the file or URL that named it, or Dir for the top one.
-// With NoLocal set (requests that came over the network), local paths are refused.
+// With NoLocal set (requests that came over the network), local paths are
+// refused and URLs are fetched only from addresses Egress allows (the
+// server's own machine, link-local and private networks are not, unless
+// the operator allowed them), checked on each connection and redirect.
 type FileLoader struct {
 	Dir     string
 	NoLocal bool
-	Client  *http.Client
+	Egress  *egress.Policy
 }
 
 func (f *FileLoader) Load(ctx context.Context, ref, base string) (string, []byte, error) {
@@ -57,7 +60,11 @@ func (f *FileLoader) Load(ctx context.Context, ref, base string) (string, []byte
 		data, err := f.get(ctx, target)
 		return target, data, err
 	case "ftp":
-		data, err := ftpGet(ctx, u)
+		dialer := &net.Dialer{Timeout: 30 * time.Second}
+		if f.NoLocal {
+			dialer = f.Egress.Dialer(30 * time.Second)
+		}
+		data, err := ftpGet(ctx, u, dialer)
 		return target, data, err
 	}
 	return "", nil, fmt.Errorf("%s: scheme %q not supported (a path, http, https or ftp)", ref, u.Scheme)
@@ -88,33 +95,42 @@ func resolve(ref, base, dir string) (string, error) {
 }
 
 func (f *FileLoader) get(ctx context.Context, target string) ([]byte, error) {
-	c := f.Client
-	if c == nil {
-		c = &http.Client{Timeout: time.Minute}
+	c := &http.Client{Timeout: time.Minute}
+	if f.NoLocal {
+		c = f.Egress.Client(time.Minute)
 	}
+	defer c.CloseIdleConnections()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 	if err != nil {
 		return nil, err
 	}
+	// Errors leave the URL out: the caller names it, and an included URL
+	// is text of the including file, which may not be quoted (Error).
 	resp, err := c.Do(req)
+	if ue := (*url.Error)(nil); errors.As(err, &ue) {
+		err = ue.Err
+	}
 	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", target, err)
+		return nil, fmt.Errorf("fetch: %w", err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("fetch %s: %s", target, resp.Status)
+		return nil, fmt.Errorf("fetch: %s", resp.Status)
 	}
 	return readAll(resp.Body)
 }
 
-func ftpGet(ctx context.Context, u *url.URL) ([]byte, error) {
+// ftpGet fetches u; dialer makes the control connection and the data
+// connections (at the control connection's address, not one the server
+// names: the client does not trust a PASV answer's address).
+func ftpGet(ctx context.Context, u *url.URL, dialer *net.Dialer) ([]byte, error) {
 	host := u.Host
 	if u.Port() == "" {
 		host += ":21"
 	}
-	c, err := ftp.Dial(host, ftp.DialWithContext(ctx), ftp.DialWithTimeout(30*time.Second))
+	c, err := ftp.Dial(host, ftp.DialWithContext(ctx), ftp.DialWithDialer(*dialer))
 	if err != nil {
-		return nil, fmt.Errorf("ftp %s: %w", u.Host, err)
+		return nil, fmt.Errorf("ftp: %w", err)
 	}
 	defer c.Quit()
 	user, pass := "anonymous", "anonymous"
@@ -123,11 +139,11 @@ func ftpGet(ctx context.Context, u *url.URL) ([]byte, error) {
 		pass, _ = u.User.Password()
 	}
 	if err := c.Login(user, pass); err != nil {
-		return nil, fmt.Errorf("ftp %s: login: %w", u.Host, err)
+		return nil, fmt.Errorf("ftp: login: %w", err)
 	}
 	r, err := c.Retr(u.Path)
 	if err != nil {
-		return nil, fmt.Errorf("ftp %s: %w", u, err)
+		return nil, fmt.Errorf("ftp: %w", err)
 	}
 	defer r.Close()
 	return readAll(r)
@@ -150,13 +166,14 @@ func readLimited(f *os.File, err error) ([]byte, error) {
 	return readAll(f)
 }
 
+// readAll reads a file, at most maxSize bytes (the whole kickstart's bound).
 func readAll(r io.Reader) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, maxFile+1))
+	data, err := io.ReadAll(io.LimitReader(r, maxSize+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(data) > maxFile {
-		return nil, fmt.Errorf("larger than %d MiB", maxFile>>20)
+	if len(data) > maxSize {
+		return nil, fmt.Errorf("larger than %d KiB", maxSize>>10)
 	}
 	return data, nil
 }

@@ -105,7 +105,7 @@ func Parse(lines []Line) (*Kickstart, error) {
 		}
 		args, err := splitArgs(text)
 		if err != nil {
-			return nil, &Error{Pos: l.Pos, Msg: fmt.Sprintf("cannot split %q: %v", text, err)}
+			return nil, quoting(l.Pos, fmt.Sprintf("cannot split the line: %v", err), fmt.Sprintf("cannot split %q: %v", text, err))
 		}
 		cmd := args[0]
 		if cmd == "%end" {
@@ -125,7 +125,7 @@ func Parse(lines []Line) (*Kickstart, error) {
 			case skippedSections[cmd]:
 				ks.Ignored = append(ks.Ignored, fmt.Sprintf("%s: %s section (not run by an image build)", l.Pos, cmd))
 			default:
-				err = &Error{Pos: l.Pos, Msg: fmt.Sprintf("unknown section %s", cmd)}
+				err = quoting(l.Pos, "unknown section", "unknown section "+cmd)
 			}
 			if err != nil {
 				return nil, err
@@ -147,7 +147,7 @@ func findEnd(lines []Line, start int) (int, error) {
 			return j, nil
 		}
 	}
-	return 0, &Error{Pos: lines[start].Pos, Msg: fmt.Sprintf("%s has no %%end", strings.Fields(lines[start].Text)[0])}
+	return 0, quoting(lines[start].Pos, "the section has no %end", strings.Fields(lines[start].Text)[0]+" has no %end")
 }
 
 func (ks *Kickstart) command(pos Pos, cmd string, args []string) error {
@@ -159,7 +159,7 @@ func (ks *Kickstart) command(pos Pos, cmd string, args []string) error {
 		}
 		for _, o := range ks.Repos {
 			if o.Name == r.Name {
-				return &Error{Pos: pos, Msg: fmt.Sprintf("repo %q already defined at %s", r.Name, o.Pos)}
+				return quoting(pos, fmt.Sprintf("a repo of this name is already defined at %s", o.Pos), fmt.Sprintf("repo %q already defined at %s", r.Name, o.Pos))
 			}
 		}
 		ks.Repos = append(ks.Repos, r)
@@ -195,11 +195,12 @@ func (ks *Kickstart) command(pos Pos, cmd string, args []string) error {
 		case "swap", "biosboot", "/boot", "/boot/efi":
 			ks.Ignored = append(ks.Ignored, fmt.Sprintf("%s: part %s (a live image has only a root filesystem)", pos, mnt))
 		default:
-			return &Error{Pos: pos, Msg: fmt.Sprintf("part %s: a live image has a single / filesystem (as livemedia-creator requires)", mnt)}
+			const why = "a live image has a single / filesystem (as livemedia-creator requires)"
+			return quoting(pos, "part: "+why, fmt.Sprintf("part %s: %s", mnt, why))
 		}
 	default:
 		if !ignoredCommands[cmd] {
-			return &Error{Pos: pos, Msg: fmt.Sprintf("unknown kickstart command %q", cmd)}
+			return quoting(pos, "unknown kickstart command", fmt.Sprintf("unknown kickstart command %q", cmd))
 		}
 		ks.Ignored = append(ks.Ignored, fmt.Sprintf("%s: %s (does not apply to an image build)", pos, cmd))
 	}
@@ -242,12 +243,13 @@ func parseRepo(pos Pos, cmd string, args []string) (Repo, error) {
 		}
 	}
 	if n != 1 {
-		return r, &Error{Pos: pos, Msg: fmt.Sprintf("%s %s needs exactly one of --baseurl, --mirrorlist, --metalink", cmd, r.Name)}
+		const why = "needs exactly one of --baseurl, --mirrorlist, --metalink"
+		return r, quoting(pos, cmd+" "+why, fmt.Sprintf("%s %s %s", cmd, r.Name, why))
 	}
 	if *cost != "" {
 		c, err := strconv.Atoi(*cost)
 		if err != nil {
-			return r, &Error{Pos: pos, Msg: fmt.Sprintf("repo %s: --cost %q is not a number", r.Name, *cost)}
+			return r, quoting(pos, "repo: --cost is not a number", fmt.Sprintf("repo %s: --cost %q is not a number", r.Name, *cost))
 		}
 		r.Cost = c
 	}
@@ -325,10 +327,11 @@ func newFlags(name string) *pflag.FlagSet {
 
 func parseFlags(pos Pos, fs *pflag.FlagSet, args []string, nargs int) error {
 	if err := fs.Parse(args); err != nil {
-		return &Error{Pos: pos, Msg: fmt.Sprintf("%s: %v", fs.Name(), err)}
+		return quoting(pos, fs.Name()+": an unknown option, or an option's bad value", fmt.Sprintf("%s: %v", fs.Name(), err))
 	}
 	if fs.NArg() != nargs {
-		return &Error{Pos: pos, Msg: fmt.Sprintf("%s: takes %d argument(s) besides its options, got %q", fs.Name(), nargs, fs.Args())}
+		what := fmt.Sprintf("%s: takes %d argument(s) besides its options", fs.Name(), nargs)
+		return quoting(pos, what, fmt.Sprintf("%s, got %q", what, fs.Args()))
 	}
 	return nil
 }

@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"io"
 	"mime/multipart"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"fbs/internal/egress"
 	"fbs/internal/kickstart"
 	"fbs/internal/spec"
 )
@@ -22,8 +22,9 @@ type fieldError struct{ Field, Msg string }
 func (e *fieldError) Error() string { return e.Field + ": " + e.Msg }
 
 // fromForm makes a request of the submit form's fields: those common to
-// every type, and those of the chosen type (the others are ignored).
-func fromForm(ctx context.Context, f *multipart.Form) (*spec.Request, error) {
+// every type, and those of the chosen type (the others are ignored). A
+// kickstart URL is fetched where pol allows.
+func fromForm(ctx context.Context, f *multipart.Form, pol *egress.Policy) (*spec.Request, error) {
 	v := url.Values(f.Value)
 	get := func(k string) string { return strings.TrimSpace(v.Get(k)) }
 	req := &spec.Request{Type: get("type"), Arch: get("arch"), Release: get("release"), Staging: get("staging"),
@@ -52,13 +53,13 @@ func fromForm(ctx context.Context, f *multipart.Form) (*spec.Request, error) {
 			UpdatesRepo: spec.RepoSource{URL: get("boot.updates_url"), Mirror: get("boot.updates_mirror")},
 			TestingRepo: spec.RepoSource{URL: get("boot.testing_url"), Mirror: get("boot.testing_mirror")}, Compression: comp}
 	case "dvd":
-		ref, text, err := formKickstart(ctx, f, "dvd")
+		ref, text, err := formKickstart(ctx, f, "dvd", pol)
 		if err != nil {
 			return nil, err
 		}
 		req.DVD = &spec.DVD{Name: get("dvd.product"), Flavor: get("dvd.flavor"), Config: ref, Kickstart: text, Compression: comp}
 	case "live":
-		ref, text, err := formKickstart(ctx, f, "live")
+		ref, text, err := formKickstart(ctx, f, "live", pol)
 		if err != nil {
 			return nil, err
 		}
@@ -80,7 +81,7 @@ func fromForm(ctx context.Context, f *multipart.Form) (*spec.Request, error) {
 // that order of precedence. It is read and parsed now, so a kickstart that cannot be fetched or has a bad
 // line is said at once, next to its field, rather than when a worker
 // builds it.
-func formKickstart(ctx context.Context, f *multipart.Form, typ string) (ref, text string, err error) {
+func formKickstart(ctx context.Context, f *multipart.Form, typ string, pol *egress.Policy) (ref, text string, err error) {
 	field := typ + ".kickstart"
 	u := strings.TrimSpace(url.Values(f.Value).Get(typ + ".kickstart_url"))
 	pasted := strings.ReplaceAll(url.Values(f.Value).Get(typ+".kickstart_text"), "\r\n", "\n")
@@ -103,8 +104,7 @@ func formKickstart(ctx context.Context, f *multipart.Form, typ string) (ref, tex
 	}
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	loader := &kickstart.FileLoader{NoLocal: true, Client: &http.Client{Timeout: 20 * time.Second}}
-	if _, err := kickstart.Read(ctx, loader, ref, text); err != nil {
+	if _, err := kickstart.Read(ctx, &kickstart.FileLoader{NoLocal: true, Egress: pol}, ref, text); err != nil {
 		return "", "", &fieldError{field, err.Error()}
 	}
 	return ref, text, nil

@@ -19,7 +19,7 @@ func FuzzForm(f *testing.F) {
 	f.Fuzz(func(t *testing.T, typ, arch, release, comp, ks, nvr, bid, email, staging string) {
 		v := url.Values{"type": {typ}, "arch": {arch}, "release": {release}, "compression": {comp}, typ + ".kickstart_text": {ks},
 			"nvr": {nvr}, "bid": {bid}, "email": {email}, "staging": {staging}, "boot.repo_url": {"https://m/os/"}, "boot.timeout": {bid}}
-		req, err := fromForm(context.Background(), &multipart.Form{Value: v})
+		req, err := fromForm(context.Background(), &multipart.Form{Value: v}, nil)
 		var fe *fieldError
 		switch {
 		case errors.As(err, &fe):
@@ -27,7 +27,7 @@ func FuzzForm(f *testing.F) {
 		case err != nil:
 			t.Fatalf("not an error by a field: %v", err)
 		}
-		again, err := fromForm(context.Background(), &multipart.Form{Value: toForm(req)})
+		again, err := fromForm(context.Background(), &multipart.Form{Value: toForm(req)}, nil)
 		if err != nil {
 			t.Fatalf("the accepted request back from the form: %v", err)
 		}

@@ -84,7 +84,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 		text, ks = iniForm(form)
 		req, err = api.ParseSpec(text, ks)
 	} else {
-		req, err = fromForm(r.Context(), form)
+		req, err = fromForm(r.Context(), form, s.Egress)
 	}
 	var b *store.Build
 	if err == nil {

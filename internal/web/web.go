@@ -27,6 +27,7 @@ import (
 	"fbs/internal/api"
 	"fbs/internal/auth"
 	"fbs/internal/bootcheck"
+	"fbs/internal/egress"
 	"fbs/internal/queue"
 	"fbs/internal/stage"
 	"fbs/internal/store"
@@ -51,6 +52,8 @@ type Server struct {
 	Sessions *auth.Sessions
 	// OIDC logs users in (nil: no login).
 	OIDC *auth.OIDC
+	// Egress is what the submit form's kickstart URLs may reach.
+	Egress *egress.Policy
 
 	pages map[string]*template.Template
 }
