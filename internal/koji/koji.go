@@ -122,6 +122,8 @@ func (c *Client) GetBuild(ctx context.Context, ref any) (Build, error) {
 		return b, &Error{Build: name, Msg: "Koji knows no such build", Bad: true}
 	case plain(b.NVR) != nil || plain(b.Name) != nil || plain(b.Version) != nil || plain(b.Release) != nil:
 		return b, &Error{Build: name, Msg: fmt.Sprintf("the hub answered a build named %q (%q %q %q): not a plain file name", b.NVR, b.Name, b.Version, b.Release)}
+	case b.VolumeName != "" && plain(b.VolumeName) != nil:
+		return b, &Error{Build: name, Msg: fmt.Sprintf("the hub answered a build on volume %q: not a plain name", b.VolumeName)}
 	case b.State != 1:
 		state := buildStates[b.State]
 		if state == "" {
@@ -149,6 +151,10 @@ func (c *Client) ListRPMs(ctx context.Context, b Build, arch string) ([]RPM, err
 			return nil, &Error{Build: b.NVR, Msg: fmt.Sprintf("listRPMs: the hub answered an RPM named %q (arch %q): not a plain file name", r.File(), r.Arch)}
 		}
 		if !r.Debuginfo() && (r.Arch == arch || r.Arch == "noarch") {
+			if r.Size <= 0 {
+				// The download stops at this size: without it, at nothing.
+				return nil, &Error{Build: b.NVR, Msg: fmt.Sprintf("listRPMs: the hub answered no size for %s", r.File())}
+			}
 			rpms = append(rpms, r)
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -62,13 +64,15 @@ func TestHostileHub(t *testing.T) {
 		body string
 		want string
 	}{
-		"nvr with ..": {response(build("../../etc/x-1-1", "x")), "not a plain file name"},
-		"name with /": {response(build("x-1-1", "a/b")), "not a plain file name"},
-		"good":        {response(build("x-1-1", "x")), ""},
-		"not xml":     {"<html>", "answered"},
-		"empty":       {"", "answered"},
-		"wrong type":  {response("<int>3</int>"), "answered"},
-		"fault":       {"<?xml version='1.0'?><methodResponse><fault><value><struct><member><name>faultCode</name><value><int>1</int></value></member><member><name>faultString</name><value><string>no</string></value></member></struct></value></fault></methodResponse>", "Koji says: no"},
+		"nvr with ..":    {response(build("../../etc/x-1-1", "x")), "not a plain file name"},
+		"name with /":    {response(build("x-1-1", "a/b")), "not a plain file name"},
+		"volume with ..": {response(strings.Replace(build("x-1-1", "x"), "</struct>", "<member><name>volume_name</name><value><string>../../../etc</string></value></member></struct>", 1)), "volume \"../../../etc\": not a plain name"},
+		"volume":         {response(strings.Replace(build("x-1-1", "x"), "</struct>", "<member><name>volume_name</name><value><string>vol2</string></value></member></struct>", 1)), ""},
+		"good":           {response(build("x-1-1", "x")), ""},
+		"not xml":        {"<html>", "answered"},
+		"empty":          {"", "answered"},
+		"wrong type":     {response("<int>3</int>"), "answered"},
+		"fault":          {"<?xml version='1.0'?><methodResponse><fault><value><struct><member><name>faultCode</name><value><int>1</int></value></member><member><name>faultString</name><value><string>no</string></value></member></struct></value></fault></methodResponse>", "Koji says: no"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -105,4 +109,38 @@ func FuzzHubAnswer(f *testing.F) {
 			}
 		}
 	})
+}
+
+// endless is a body without end that counts what was read of it.
+type endless struct{ read *int64 }
+
+func (e endless) Read(p []byte) (int, error) {
+	*e.read += int64(len(p))
+	return len(p), nil
+}
+func (e endless) Close() error { return nil }
+
+type endlessServer struct{ read *int64 }
+
+func (e endlessServer) RoundTrip(*http.Request) (*http.Response, error) {
+	return &http.Response{StatusCode: 200, Body: endless(e), Header: http.Header{}}, nil
+}
+
+// TestDownloadStopsAtKojisSize: an RPM Koji says has 1,000 bytes, served
+// without end, is refused having read 1,001 bytes, and nothing is kept.
+func TestDownloadStopsAtKojisSize(t *testing.T) {
+	var read int64
+	c := &Client{TopURL: "http://top.invalid/", HTTP: &http.Client{Transport: endlessServer{&read}}}
+	dst := filepath.Join(t.TempDir(), "x-1-1.x86_64.rpm")
+	r := RPM{Name: "x", Version: "1", Release: "1", Arch: "x86_64", Size: 1000}
+	err := c.download(context.Background(), "http://top.invalid/x.rpm", dst, r)
+	if err == nil || !strings.Contains(err.Error(), "x-1-1.x86_64.rpm is larger than the 1000 bytes Koji says") {
+		t.Errorf("error %v", err)
+	}
+	if read != 1001 {
+		t.Errorf("read %d bytes, want 1001", read)
+	}
+	if left, _ := os.ReadDir(filepath.Dir(dst)); len(left) != 0 {
+		t.Errorf("left %v", left)
+	}
 }
