@@ -176,7 +176,8 @@ func TestBrowser(t *testing.T) {
 	write(t, filepath.Join(dir, "client-secret"), cfg.ClientSecret)
 	data := filepath.Join(dir, "data")
 	s := startServer(t, data, "--oidc-issuer", cfg.Issuer, "--oidc-client-id", cfg.ClientID, "--oidc-client-secret-file", filepath.Join(dir, "client-secret"),
-		"--oidc-scope", "profile,email,groups", "--admin-group", "releng", "--boot-test=bios", "--expect", demo.Expect, "--expect", demo.ExpectInstaller)
+		"--oidc-scope", "profile,email,groups", "--admin-group", "releng", "--boot-test=bios", "--expect", demo.Expect, "--expect", demo.ExpectInstaller,
+		"--allow-net", "127.0.0.0/8") // the kickstart server below is on loopback
 	t.Cleanup(func() {
 		if t.Failed() {
 			b, _ := os.ReadFile(data + ".log")

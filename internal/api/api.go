@@ -48,7 +48,14 @@ type Server struct {
 	// StagingRoots are the local dirs a request may stage under (file://);
 	// FTP and S3 targets are always taken.
 	StagingRoots []string
-	Metrics      *metrics.Metrics // nil: no /metrics
+	// Metrics is served at /metrics (nil: none), to a user token when
+	// UserAuth is set, as the user API is.
+	Metrics *metrics.Metrics
+	// Hosts are the Host header values the server answers: "name" (any
+	// port), "name:port" or "*"; none: any (DefaultHosts makes a list).
+	Hosts []string
+	// Limits bound what a client may hold the server for (zero: DefaultLimits).
+	Limits Limits
 	// UI serves every other path: the web pages (nil: none).
 	UI http.Handler
 }
@@ -76,19 +83,20 @@ func (s *Server) routes() map[string]http.HandlerFunc {
 	}
 }
 
-// Handler returns the API, and /metrics when there are metrics.
+// Handler returns the API, and /metrics when there are metrics, for the
+// Hosts and not for other sites' pages (browserGuard).
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	for pattern, h := range s.routes() {
 		mux.HandleFunc(pattern, s.authed(pattern, h))
 	}
 	if s.Metrics != nil {
-		mux.Handle("GET /metrics", s.Metrics.Handler())
+		mux.HandleFunc("GET /metrics", s.authed("GET /metrics", s.Metrics.Handler().ServeHTTP))
 	}
 	if s.UI != nil {
 		mux.Handle("/", s.UI)
 	}
-	return mux
+	return s.browserGuard(mux)
 }
 
 // apiError is every error the API answers with.
@@ -392,7 +400,7 @@ func (s *Server) artifact(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// ServeContent answers Range requests, so a large ISO download resumes.
-	http.ServeContent(w, r, name, st.ModTime(), f)
+	http.ServeContent(s.longAnswer(w), r, name, st.ModTime(), f)
 }
 
 // stagingAllowed takes FTP and S3 targets, and file:///DIR only under one

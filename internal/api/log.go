@@ -43,7 +43,7 @@ func (s *Server) log(w http.ResponseWriter, r *http.Request) {
 		}
 		defer f.Close()
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		io.Copy(w, f)
+		io.Copy(s.longAnswer(w), f)
 		return
 	}
 	asHTML := r.URL.Query().Get("html") == "1"
@@ -54,6 +54,11 @@ func (s *Server) log(w http.ResponseWriter, r *http.Request) {
 		offset, _ = strconv.ParseInt(id, 10, 64)
 		offset = max(offset, 0)
 	}
+	// The stream lasts as long as the build: each round moves the write
+	// deadline on, so only a client that stops reading is dropped.
+	rc := http.NewResponseController(w)
+	stall := s.limits().Stall
+	rc.SetWriteDeadline(time.Now().Add(stall))
 	flusher, _ := w.(http.Flusher)
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
@@ -92,6 +97,7 @@ func (s *Server) log(w http.ResponseWriter, r *http.Request) {
 			return
 		case <-time.After(pollEvery):
 		}
+		rc.SetWriteDeadline(time.Now().Add(stall))
 	}
 }
 

@@ -127,6 +127,7 @@ func (s *Server) appendLog(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusBadRequest, fmt.Errorf("offset %q: a byte offset is needed", r.URL.Query().Get("offset")))
 		return
 	}
+	s.longBody(w, r)
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxLogChunk))
 	if err != nil {
 		fail(w, http.StatusRequestEntityTooLarge, fmt.Errorf("log part: %w", err))
@@ -149,6 +150,7 @@ func (s *Server) putArtifact(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusLengthRequired, errors.New("an artifact upload needs its Content-Length"))
 		return
 	}
+	s.longBody(w, r)
 	err := s.Queue.PutArtifact(r.Context(), leaseOf(r), r.PathValue("name"), r.ContentLength, r.Header.Get(SHA256Header), r.Body)
 	if err != nil {
 		failLease(w, err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"fbs/internal/egress"
 	"fbs/internal/notify"
 	"fbs/internal/store"
 )
@@ -42,12 +43,13 @@ func (f *notifyFlags) registerSend(cmd *cobra.Command) {
 	fl.StringVar(&f.webhookSecretFile, "webhook-secret-file", "", "file holding the secret webhook bodies are signed with (HMAC-SHA256, header Fbs-Signature)")
 }
 
-// senders are the mailer (nil without --smtp-host) and the webhook caller.
-func (f *notifyFlags) senders() (*notify.Mailer, *notify.Hook, error) {
+// senders are the mailer (nil without --smtp-host) and the webhook
+// caller, which calls a request's webhook where pol allows.
+func (f *notifyFlags) senders(pol *egress.Policy) (*notify.Mailer, *notify.Hook, error) {
 	if f.smtpSecurity != "starttls" && f.smtpSecurity != "tls" && f.smtpSecurity != "none" {
 		return nil, nil, usageError{fmt.Errorf("--smtp-security %q: starttls, tls or none", f.smtpSecurity)}
 	}
-	hook := &notify.Hook{Client: &http.Client{Timeout: 30 * time.Second}, Trusted: f.webhooks}
+	hook := &notify.Hook{Client: &http.Client{Timeout: 30 * time.Second}, Trusted: f.webhooks, Egress: pol}
 	if f.webhookSecretFile != "" {
 		secret, err := readToken(f.webhookSecretFile)
 		if err != nil {
@@ -73,8 +75,8 @@ func (f *notifyFlags) senders() (*notify.Mailer, *notify.Hook, error) {
 	return m, hook, nil
 }
 
-func (f *notifyFlags) build(st store.Store, data string, log *slog.Logger) (*notify.Notifier, *notify.Dispatcher, error) {
-	m, hook, err := f.senders()
+func (f *notifyFlags) build(st store.Store, data string, log *slog.Logger, pol *egress.Policy) (*notify.Notifier, *notify.Dispatcher, error) {
+	m, hook, err := f.senders(pol)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -82,9 +84,10 @@ func (f *notifyFlags) build(st store.Store, data string, log *slog.Logger) (*not
 	return &notify.Notifier{Store: st, Webhooks: f.webhooks, Log: log}, d, nil
 }
 
-// local is the sender fbs build uses.
+// local is the sender fbs build uses; a request's webhook is held to the
+// default egress policy.
 func (f *notifyFlags) local(logf func(string, ...any)) (*notify.Local, error) {
-	m, hook, err := f.senders()
+	m, hook, err := f.senders(nil)
 	if err != nil {
 		return nil, err
 	}

@@ -74,6 +74,9 @@ type serveFlags struct {
 	login        loginFlags
 	keepBuilds   int
 	keepDays     int
+	allowNet     netsFlag
+	allowedHosts []string
+	maxConns     int
 }
 
 func serveCmd() *cobra.Command {
@@ -129,6 +132,9 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 	fl.StringSliceVar(&f.stagingRoots, "staging-root", nil, "local dirs requests may stage into (staging=file:///DIR/…); FTP and S3 targets are always taken")
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM; with --tls-key)")
 	fl.StringVar(&f.tlsKey, "tls-key", "", "the certificate's private key (PEM file)")
+	allowNetFlag(cmd, &f.allowNet)
+	fl.StringSliceVar(&f.allowedHosts, "allowed-host", nil, `more host names (name, or name:port) the server answers besides loopback's, --public-url's and --listen's (on 0.0.0.0: this machine's addresses and host name); "*" any. Clients and workers that call it by another name need it`)
+	fl.IntVar(&f.maxConns, "max-connections", api.DefaultLimits.Conns, "connections served at once (more wait to be accepted)")
 }
 
 func serve(cmd *cobra.Command, f *serveFlags) error {
@@ -151,18 +157,24 @@ func serve(cmd *cobra.Command, f *serveFlags) error {
 		return err
 	}
 	userAuth := oidc != nil || !f.open && !loopback(ln.Addr())
+	hosts, err := api.DefaultHosts(ln.Addr(), f.notify.publicURL)
+	if err != nil {
+		return usageError{err}
+	}
+	limits := api.DefaultLimits
+	limits.Conns = f.maxConns
 	srv := &api.Server{Store: st, Queue: q, Data: f.store.data, Log: log, Metrics: m, UserAuth: userAuth, StagingRoots: f.stagingRoots,
-		Admins: f.login.adminList(), Sessions: sessions}
+		Admins: f.login.adminList(), Sessions: sessions, Hosts: append(hosts, f.allowedHosts...), Limits: limits}
 	if userAuth && oidc == nil {
 		log.Info("web pages: not served beyond loopback without a login (--oidc-issuer); the API takes user tokens")
 		srv.UI = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "This fbs server's web pages need a login, and it has none: its operator sets --oidc-issuer (see the README's \"Web pages and login\"). The API is at /api/v1 (with a user token).", http.StatusNotFound)
 		})
 	} else {
-		srv.UI = (&web.Server{Store: st, Queue: q, Data: f.store.data, Log: log, API: srv, Sessions: sessions, OIDC: oidc}).Handler()
+		srv.UI = (&web.Server{Store: st, Queue: q, Data: f.store.data, Log: log, API: srv, Sessions: sessions, OIDC: oidc, Egress: &f.allowNet.policy}).Handler()
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	notifier, dispatcher, err := f.notify.build(st, f.store.data, log)
+	hs := srv.HTTPServer()
+	notifier, dispatcher, err := f.notify.build(st, f.store.data, log, &f.allowNet.policy)
 	if err != nil {
 		return err
 	}
@@ -215,10 +227,10 @@ func serve(cmd *cobra.Command, f *serveFlags) error {
 	errc := make(chan error, 1)
 	go func() {
 		if scheme == "https" {
-			errc <- hs.ServeTLS(ln, f.tlsCert, f.tlsKey)
+			errc <- hs.ServeTLS(srv.Listener(ln), f.tlsCert, f.tlsKey)
 			return
 		}
-		errc <- hs.Serve(ln)
+		errc <- hs.Serve(srv.Listener(ln))
 	}()
 	select {
 	case err = <-errc:
@@ -256,6 +268,7 @@ func (f *serveFlags) slotSettings() (store.Worker, build.Options) {
 	host, _ := os.Hostname()
 	opts := f.builderFlags.options()
 	opts.WorkDir, opts.Hidden = filepath.Join(f.store.data, "work"), append(opts.Hidden, f.store.data)
+	opts.Loader = f.allowNet.loader()
 	return store.Worker{Name: host + "-serve", Arches: []string{hostArch()}, Slots: f.workers, Version: versionString()}, opts
 }
 
