@@ -9,9 +9,11 @@ import (
 )
 
 // seedREST is the body of the 2012 service's POST /rest: the INI request,
-// the kickstart's file name and its text, each a JSON string whose content
-// is itself a JSON string literal (the old client ran json.dumps on each
-// before it built the object).
+// the kickstart's file name and its text. The old client, cli/build_rest.py,
+// ran json.dumps on the INI and the kickstart before it built the object, so
+// each is a JSON string whose content is itself a JSON string literal; the
+// file name it sent as it was, and the 2012 server's json.loads(json.dumps(…))
+// took either.
 type seedREST struct {
 	Config *string `json:"config"`
 	KSName *string `json:"ksfname"`
@@ -41,10 +43,7 @@ func parseSeedREST(r *http.Request) (*spec.Request, error) {
 	if err != nil || ks == "" {
 		return req, err
 	}
-	name, err := unquote("ksfname", raw.KSName)
-	if err != nil {
-		return nil, err
-	}
+	name := plainOrQuoted(raw.KSName)
 	switch {
 	case req.Live != nil:
 		req.Live.Config, req.Live.Kickstart = name, ks
@@ -68,4 +67,20 @@ func unquote(field string, v *string) (string, error) {
 		return "", nil
 	}
 	return *s, nil
+}
+
+// plainOrQuoted reads the file name as the 2012 server did: a JSON string
+// literal is unquoted, anything else is the name itself.
+func plainOrQuoted(v *string) string {
+	if v == nil {
+		return ""
+	}
+	var s *string
+	if json.Unmarshal([]byte(*v), &s) != nil {
+		return *v
+	}
+	if s == nil {
+		return ""
+	}
+	return *s
 }

@@ -38,7 +38,7 @@ func TestParseSeedExamples(t *testing.T) {
 			if r.DVD.Label != "fedora-Everything-dvd-x86_64-40" {
 				t.Errorf("volume id %q", r.DVD.Label)
 			}
-			if len(r.Ignored) != 4 { // nosource, sourceisos, force, stage
+			if len(r.Ignored) != 7 { // nosource, sourceisos, force, stage; destdir, cachedir, workdir
 				t.Errorf("ignored keys %q", r.Ignored)
 			}
 		},
@@ -51,6 +51,14 @@ func TestParseSeedExamples(t *testing.T) {
 			}
 			if r.Staging != "file:///srv/fbs/staging" || !reflect.DeepEqual(r.Email, []string{"qa@example.org"}) {
 				t.Errorf("staging %q email %q", r.Staging, r.Email)
+			}
+			wantIgnored := []string{
+				"live.tmpdir=/var/tmp/fbs/live-work: not applicable: fbs builds in its own work dir, with its own cache and log",
+				"live.cachedir=/var/cache/fbs: not applicable: fbs builds in its own work dir, with its own cache and log",
+				"live.logfile=/var/tmp/fbs/live.log: not applicable: fbs builds in its own work dir, with its own cache and log",
+			}
+			if !reflect.DeepEqual(r.Ignored, wantIgnored) {
+				t.Errorf("ignored %q\nwant %q", r.Ignored, wantIgnored)
 			}
 		},
 		"live.json": func(t *testing.T, r *Request) {

@@ -60,6 +60,7 @@ func (r *Request) Validate() error {
 	if !sections[r.Type] {
 		return bad(r.Type, "type=%s needs its %q section", r.Type, r.Type)
 	}
+	r.noteHostPaths()
 	switch r.Type {
 	case "boot":
 		return r.Boot.validate(r)
@@ -210,4 +211,31 @@ func VolumeID(label string) string {
 		b = b[:32]
 	}
 	return string(b)
+}
+
+// noteHostPaths notes the 2012 tools' directories and log file a request
+// names (lorax's outdir and workdir, pungi's destdir, cachedir and workdir,
+// livecd-creator's tmpdir, cachedir and logfile). They named paths on the
+// machine that built; fbs builds in its own work dir, keeps its own cache
+// and log, and stages artifacts by staging=, so these are kept in the
+// request but never used as paths, on a server or by fbs build.
+func (r *Request) noteHostPaths() {
+	var keys []string
+	switch r.Type {
+	case "boot":
+		keys = []string{"outdir", r.Boot.OutDir, "workdir", r.Boot.WorkDir}
+	case "dvd":
+		keys = []string{"destdir", r.DVD.DestDir, "cachedir", r.DVD.CacheDir, "workdir", r.DVD.WorkDir}
+	case "live":
+		keys = []string{"tmpdir", r.Live.TmpDir, "cachedir", r.Live.CacheDir, "logfile", r.Live.LogFile}
+	}
+	for i := 0; i < len(keys); i += 2 {
+		if keys[i+1] == "" {
+			continue
+		}
+		note := fmt.Sprintf("%s.%s=%s: not applicable: fbs builds in its own work dir, with its own cache and log", r.Type, keys[i], keys[i+1])
+		if !slices.Contains(r.Ignored, note) {
+			r.Ignored = append(r.Ignored, note)
+		}
+	}
 }
