@@ -86,38 +86,50 @@ func TestApply(t *testing.T) {
 	}
 }
 
-// TestImport: the seed's sample deploy.conf becomes a server config and
-// a worker config per arch and release (golden).
+// TestImport: a deploy.conf becomes a server config and a worker config
+// per arch and release (golden): the seed's sample, whose master is
+// localhost, and one naming its master, whose releases leave a group out.
 func TestImport(t *testing.T) {
-	data, err := os.ReadFile("testdata/deploy.conf")
-	if err != nil {
-		t.Fatal(err)
+	for _, name := range []string{"deploy", "deploy-named"} {
+		t.Run(name, func(t *testing.T) {
+			data, err := os.ReadFile("testdata/" + name + ".conf")
+			if err != nil {
+				t.Fatal(err)
+			}
+			files, err := Import("deploy.conf", data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for n := range files {
+				names = append(names, n)
+			}
+			sort.Strings(names)
+			var all strings.Builder
+			for _, n := range names {
+				if strings.HasPrefix(n, SecretPrefix) {
+					continue
+				}
+				all.WriteString("==> " + n + " <==\n" + files[n])
+				if _, err := Parse(n, []byte(files[n])); err != nil {
+					t.Errorf("%s does not parse: %v", n, err)
+				}
+			}
+			for n, text := range files {
+				if strings.Contains(text, "f00bar") != (n == SecretPrefix+"smtp-password") {
+					t.Errorf("%s: the SMTP password belongs in the secret file only", n)
+				}
+			}
+			fbstest.Golden(t, name, all.String())
+		})
 	}
-	files, err := Import("deploy.conf", data)
-	if err != nil {
-		t.Fatal(err)
+}
+
+func TestImportNoReleases(t *testing.T) {
+	_, err := Import("deploy.conf", []byte("[master]\nhost=a@b\n[workers-17]\ni686=root@c\n"))
+	if err == nil || !strings.Contains(err.Error(), "no [releases] releases=") {
+		t.Errorf("error %v", err)
 	}
-	var names []string
-	for n := range files {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	var all strings.Builder
-	for _, n := range names {
-		if strings.HasPrefix(n, SecretPrefix) {
-			continue
-		}
-		all.WriteString("==> " + n + " <==\n" + files[n])
-		if _, err := Parse(n, []byte(files[n])); err != nil {
-			t.Errorf("%s does not parse: %v", n, err)
-		}
-	}
-	for n, text := range files {
-		if strings.Contains(text, "f00bar") != (n == SecretPrefix+"smtp-password") {
-			t.Errorf("%s: the SMTP password belongs in the secret file only", n)
-		}
-	}
-	fbstest.Golden(t, "deploy", all.String())
 }
 
 // TestApplyArray: an array's elements reach a repeatable flag one by one,

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"net"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -59,11 +61,11 @@ func Import(name string, data []byte) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	master := hostOf(d.sections["master"]["host"])
-	if master == "" {
-		master = "SERVER"
+	serverURL, why := serverURLOf(d.sections["master"]["host"])
+	releases, skipped, err := workerGroups(name, d)
+	if err != nil {
+		return nil, err
 	}
-	serverURL := "http://" + master + ":8080"
 	out := map[string]string{}
 	var s strings.Builder
 	fmt.Fprintf(&s, "# fbs server, from %s.\n", name)
@@ -73,9 +75,11 @@ func Import(name string, data []byte) (map[string]string, error) {
 	if b := d.sections["broker"]; len(b) > 0 {
 		fmt.Fprintf(&s, "# [broker] %s: no equivalent: workers call the server's worker API; no message broker.\n", joinMap(b))
 	}
-	if r := d.sections["releases"]["releases"]; r != "" {
-		fmt.Fprintf(&s, "# [releases] releases=%s: no equivalent: each worker says which releases it builds;\n", r)
-		s.WriteString("# a build for a release no worker serves waits, and its status says so.\n")
+	fmt.Fprintf(&s, "# [releases] releases=%s: each worker says which releases it builds; a build for a\n", d.sections["releases"]["releases"])
+	s.WriteString("# release no worker serves waits, and its status says so. As the 2012 deploy script,\n")
+	s.WriteString("# the import makes workers for the [workers-RELEASE] groups of these releases only.\n")
+	for _, note := range skipped {
+		fmt.Fprintf(&s, "# %s\n", note)
 	}
 	s.WriteString("[server]\nlisten = \"0.0.0.0:8080\"\nworkers = 0\n")
 	s.WriteString("# Distributed mode keeps the queue in PostgreSQL; give its URL in a file only fbs reads:\n")
@@ -102,11 +106,8 @@ func Import(name string, data []byte) (map[string]string, error) {
 	}
 	out["server.toml"] = s.String()
 
-	for _, sec := range d.order {
-		release, ok := strings.CutPrefix(sec, "workers-")
-		if !ok {
-			continue
-		}
+	for _, release := range releases {
+		sec := "workers-" + release
 		keys := make([]string, 0, len(d.sections[sec]))
 		for k := range d.sections[sec] {
 			if k != "workdir" {
@@ -128,11 +129,64 @@ func Import(name string, data []byte) (map[string]string, error) {
 			if wd := d.sections[sec]["workdir"]; wd != "" {
 				fmt.Fprintf(&w, "# workdir=%s has no equivalent: builds are made in data.\n", wd)
 			}
-			fmt.Fprintf(&w, "[worker]\nserver = [%q]\ntoken-file = \"/etc/fbs/worker.token\"\narch = [%q]\nrelease = [%q]\n", serverURL, arch, release)
+			w.WriteString("[worker]\n")
+			if serverURL != "" {
+				fmt.Fprintf(&w, "# From [master] host=%s; change it if the server is reached another way.\n", d.sections["master"]["host"])
+				fmt.Fprintf(&w, "server = [%q]\n", serverURL)
+			} else {
+				fmt.Fprintf(&w, "# The server's URL must be set here: %s.\n", why)
+				w.WriteString("# Until it is, the worker refuses to start (\"--server: which fbs server to build for\").\n")
+				w.WriteString("#server = [\"http://HOST:8080\"]\n")
+			}
+			fmt.Fprintf(&w, "token-file = \"/etc/fbs/worker.token\"\narch = [%q]\nrelease = [%q]\n", arch, release)
 			out[fmt.Sprintf("worker-%s-%s.toml", arch, release)] = w.String()
 		}
 	}
 	return out, nil
+}
+
+// serverURLOf is the URL workers reach the server at, from [master]'s
+// user@host, or "" and why it cannot be had from there: a loopback name
+// (the 2012 sample's gene@localhost) is the machine the deploy script ran
+// on, which workers on other machines cannot reach by that name.
+func serverURLOf(master string) (string, string) {
+	host := hostOf(master)
+	switch {
+	case host == "":
+		return "", "deploy.conf's [master] names no host"
+	case host == "localhost" || strings.HasPrefix(host, "localhost.") || strings.HasPrefix(host, "127.") || host == "::1" || host == "[::1]":
+		return "", fmt.Sprintf("[master] host=%s is a loopback name,\n# which workers on other machines cannot reach", master)
+	}
+	return "http://" + net.JoinHostPort(strings.Trim(host, "[]"), "8080"), ""
+}
+
+// workerGroups is what the 2012 deploy script deployed: the [workers-R]
+// group of each release R that [releases] releases= names, in its order.
+// Other groups, and releases without a group, are noted.
+func workerGroups(name string, d *deployConf) (releases, notes []string, err error) {
+	list, ok := d.sections["releases"]["releases"]
+	if !ok {
+		return nil, nil, Problems{{File: name, Msg: "no [releases] releases=: the 2012 deploy script deployed the [workers-RELEASE] group of each release it lists"}}
+	}
+	var named []string
+	for _, r := range strings.Split(list, ",") {
+		if r = strings.TrimSpace(r); r != "" && !slices.Contains(named, r) {
+			named = append(named, r)
+		}
+	}
+	for _, r := range named {
+		if _, ok := d.sections["workers-"+r]; !ok {
+			notes = append(notes, fmt.Sprintf("release %s: no [workers-%s] group, so no worker for it", r, r))
+			continue
+		}
+		releases = append(releases, r)
+	}
+	for _, sec := range d.order {
+		if r, ok := strings.CutPrefix(sec, "workers-"); ok && !slices.Contains(named, r) {
+			notes = append(notes, fmt.Sprintf("[%s]: not imported: releases=%s does not name %s, so the 2012 deploy script did not deploy it", sec, list, r))
+		}
+	}
+	return releases, notes, nil
 }
 
 func joinMap(m map[string]string) string {
