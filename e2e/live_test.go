@@ -144,12 +144,15 @@ func TestDemo_QEMU(t *testing.T) {
 		"  stages   kickstart ", "  boot     bios (", `console: "`+demo.Expect+`"`)
 }
 
-// TestBootTestFailure_QEMU: a boot that never shows the text fails with the console's last lines.
+// TestBootTestFailure_QEMU: a boot that never shows the text fails the
+// build with the console's last lines, the ISO it kept and the command that
+// retries only the boot; that command, with the right text, passes.
 func TestBootTestFailure_QEMU(t *testing.T) {
 	work := t.TempDir()
-	res := fbs(t, "build", request(t, "file://"+demoDir, "true", ""), "--cache", cache, "--work", work, "--keep")
-	if res.code != 0 {
-		t.Fatalf("build exit %d", res.code)
+	res := fbs(t, "build", request(t, "file://"+demoDir, "true", ""), "--cache", cache, "--work", work, "--keep",
+		"--boot-test=bios", "--expect", "text no image prints")
+	if res.code != 1 {
+		t.Fatalf("build exit %d, want 1", res.code)
 	}
 	isos, _ := filepath.Glob(filepath.Join(work, "*", "FBS-Test.iso"))
 	if len(isos) != 1 {
@@ -158,11 +161,37 @@ func TestBootTestFailure_QEMU(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(filepath.Dir(isos[0]), "root", "etc")); err != nil {
 		t.Errorf("--keep did not keep the root: %v", err)
 	}
-	res = fbs(t, "boot-test", isos[0], "--expect", "text no image prints", "--log-dir", work)
-	if res.code != 1 {
-		t.Errorf("exit %d, want 1", res.code)
+	mustContain(t, "build output", res.out, "boot test failed: bios boot: QEMU exited before", "last console lines",
+		"fbs-demo: powering off", "the ISO is kept: "+isos[0],
+		"to retry only the boot: fbs boot-test "+isos[0]+" --accel ")
+	retry := regexp.MustCompile(`to retry only the boot: fbs boot-test (\S+) --accel (\w+) --expect 'text no image prints'`).FindStringSubmatch(res.out)
+	if retry == nil {
+		t.Fatalf("no retry command in the output")
 	}
-	mustContain(t, "boot-test output", res.out, "boot test failed: bios boot: QEMU exited before", "last console lines", "fbs-demo: powering off")
+	res = fbs(t, "boot-test", retry[1], "--accel", retry[2], "--expect", demo.Expect, "--log-dir", work)
+	if res.code != 0 {
+		t.Errorf("retried boot exit %d", res.code)
+	}
+	mustContain(t, "boot-test output", res.out, "fbs: boot test passed (bios, "+retry[2]+")", "  accelerator ")
+}
+
+// TestBootUnderKVM_QEMU boots under KVM where this host's probe shows KVM
+// works, and says why it skips elsewhere.
+func TestBootUnderKVM_QEMU(t *testing.T) {
+	res := fbs(t, "doctor")
+	why := regexp.MustCompile(`boot tests' accelerator: (.*)`).FindStringSubmatch(res.out)
+	if why == nil {
+		t.Fatalf("fbs doctor does not say which accelerator")
+	}
+	if strings.HasSuffix(why[1], "using tcg") {
+		t.Skipf("needs a KVM that works on this host: %s", why[1])
+	}
+	conf := demoRequest(t, "live", "zstd", "")
+	res = fbs(t, "build", conf, "--cache", cache, "--work", t.TempDir(), "--boot-test=bios,uefi", "--accel", "kvm", "--expect", demo.Expect)
+	if res.code != 0 {
+		t.Fatalf("exit %d", res.code)
+	}
+	mustContain(t, "output", res.out, "(kvm)")
 }
 
 // TestBootISO_QEMU builds the demo distro's boot (installer) ISO from its

@@ -1,9 +1,10 @@
-// Package bootcheck proves an image boots: it starts it in QEMU (KVM when the
-// host has it, TCG otherwise), reads the serial console and passes when the
-// expected text appears.
+// Package bootcheck proves an image boots: it starts it in QEMU (KVM where a
+// probe shows it works well, TCG otherwise), reads the serial console and
+// passes when the expected text appears.
 package bootcheck
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -41,6 +42,11 @@ type Options struct {
 	Expect   []string // console texts; any one passes
 	Timeout  time.Duration
 	MemoryMB int
+	// Accel is auto (also ""), kvm or tcg; see Choose.
+	Accel string
+	// Silence is how long a boot under KVM may print nothing at all before
+	// it is restarted once under TCG (30 s when 0).
+	Silence time.Duration
 	// Console receives the serial console as it arrives (a terminal), if set.
 	Console io.Writer
 }
@@ -49,6 +55,7 @@ type Options struct {
 type Result struct {
 	Firmware string        `json:"firmware"`
 	Accel    string        `json:"accel"`
+	Why      string        `json:"accel_why,omitempty"` // why that accelerator
 	Expect   string        `json:"expect"`
 	Line     string        `json:"line"` // the console line that held Expect
 	Seconds  float64       `json:"seconds"`
@@ -73,18 +80,10 @@ func Args(o Options, accel string) []string {
 	return args
 }
 
-// Accel is kvm when /dev/kvm can be opened, else tcg.
-func Accel() string {
-	if f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0); err == nil {
-		f.Close()
-		return "kvm"
-	}
-	return "tcg"
-}
-
 var (
 	errPassed = errors.New("expected text seen")
 	errPanic  = errors.New("kernel panic")
+	errSilent = errors.New("no console output")
 	ansi      = regexp.MustCompile(`\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\x1b[=>]`)
 )
 
@@ -92,21 +91,44 @@ var (
 type Failure struct {
 	Reason string
 	Tail   []string
+	ISO    string // the image booted: it is kept
+	Retry  []string
 }
 
 func (f *Failure) Error() string {
-	return fmt.Sprintf("boot test failed: %s; last console lines:\n    %s", f.Reason, strings.Join(f.Tail, "\n    "))
+	return fmt.Sprintf("boot test failed: %s; last console lines:\n    %s\nthe ISO is kept: %s\nto retry only the boot: %s",
+		f.Reason, strings.Join(f.Tail, "\n    "), f.ISO, runner.Quote(f.Retry))
 }
 
-// Run boots o.ISO and waits for one of o.Expect on the serial console.
+// retry is the fbs boot-test command that repeats o under accel.
+func retry(o Options, accel string) []string {
+	args := []string{"fbs", "boot-test", o.ISO, "--accel", accel}
+	if o.UEFI {
+		args = append(args, "--uefi")
+	}
+	for _, e := range o.Expect {
+		args = append(args, "--expect", e)
+	}
+	if o.Timeout != defaultTimeout {
+		args = append(args, "--timeout", o.Timeout.String())
+	}
+	return args
+}
+
+const (
+	defaultTimeout = 5 * time.Minute
+	defaultSilence = 30 * time.Second
+)
+
+// Run boots o.ISO and waits for one of o.Expect on the serial console. A
+// boot under KVM that prints nothing for o.Silence is restarted once under
+// TCG.
 func Run(ctx context.Context, r *runner.Runner, o Options) (*Result, error) {
 	if len(o.Expect) == 0 {
 		o.Expect = []string{DefaultExpect}
 	}
-	want := strings.Join(quoted(o.Expect), " or ")
-	if o.Timeout == 0 {
-		o.Timeout = 5 * time.Minute
-	}
+	o.Timeout = cmp.Or(o.Timeout, defaultTimeout)
+	o.Silence = cmp.Or(o.Silence, defaultSilence)
 	if _, err := os.Stat(o.ISO); err != nil {
 		return nil, fmt.Errorf("boot test: %w", err)
 	}
@@ -115,7 +137,43 @@ func Run(ctx context.Context, r *runner.Runner, o Options) (*Result, error) {
 			return nil, fmt.Errorf("boot test: UEFI firmware %s missing (apt-get install ovmf)", OVMF)
 		}
 	}
-	res := &Result{Firmware: "bios", Accel: Accel()}
+	choice, err := Choose(ctx, o.Accel)
+	if err != nil {
+		return nil, fmt.Errorf("boot test: %w", err)
+	}
+	return runUnder(ctx, r, o, choice)
+}
+
+// runUnder is Run once the accelerator is chosen.
+func runUnder(ctx context.Context, r *runner.Runner, o Options, choice Choice) (*Result, error) {
+	r.Log.Printf("boot test: accelerator %s", choice.Why)
+	res, err := boot(ctx, r, o, choice.Accel)
+	if errors.Is(err, errSilent) {
+		why := fmt.Sprintf("kvm: present, but a boot printed nothing for %s under kvm; using tcg", o.Silence)
+		r.Log.Printf("boot test: the console stayed silent for %s under kvm; restarting the boot once under tcg", o.Silence)
+		if cmp.Or(o.Accel, "auto") == "auto" {
+			if err := distrustKVM(why); err != nil {
+				r.Log.Printf("boot test: %v", err)
+			}
+		}
+		choice = Choice{Accel: "tcg", Why: why}
+		res, err = boot(ctx, r, o, "tcg")
+	}
+	if err != nil {
+		var f *Failure
+		if errors.As(err, &f) {
+			f.ISO, f.Retry = o.ISO, retry(o, choice.Accel)
+		}
+		return nil, err
+	}
+	res.Why = choice.Why
+	return res, nil
+}
+
+// boot is one boot of o.ISO under accel.
+func boot(ctx context.Context, r *runner.Runner, o Options, accel string) (*Result, error) {
+	want := strings.Join(quoted(o.Expect), " or ")
+	res := &Result{Firmware: "bios", Accel: accel}
 	if o.UEFI {
 		res.Firmware = "uefi"
 	}
@@ -123,11 +181,21 @@ func Run(ctx context.Context, r *runner.Runner, o Options) (*Result, error) {
 	defer cancel(nil)
 	timer := time.AfterFunc(o.Timeout, func() { cancel(fmt.Errorf("timed out after %s", o.Timeout)) })
 	defer timer.Stop()
+	// Only KVM is watched for silence: TCG has no faster fallback.
+	silence := time.AfterFunc(o.Silence, func() { cancel(errSilent) })
+	if accel != "kvm" {
+		silence.Stop()
+	}
+	defer silence.Stop()
 
 	var mu sync.Mutex
 	var tail []string
 	onLine := func(raw string) bool {
 		line := strings.TrimRight(ansi.ReplaceAllString(raw, ""), " \t")
+		if !strings.HasPrefix(line, "qemu-system-") {
+			// QEMU's own warnings share the stream; the guest's output does not start so.
+			silence.Stop()
+		}
 		if o.Console != nil {
 			fmt.Fprintln(o.Console, line)
 		}
@@ -164,6 +232,8 @@ func Run(ctx context.Context, r *runner.Runner, o Options) (*Result, error) {
 	defer mu.Unlock()
 	cause := context.Cause(bootCtx)
 	switch {
+	case errors.Is(cause, errSilent):
+		return nil, errSilent
 	case errors.Is(cause, errPassed):
 		r.Log.Printf("boot test (%s, %s) passed in %s: %q", res.Firmware, res.Accel, res.Took.Round(100*time.Millisecond), res.Line)
 		return res, nil

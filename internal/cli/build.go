@@ -91,6 +91,7 @@ func (f *builderFlags) register(cmd *cobra.Command) {
 	fl.Lookup("boot-test").NoOptDefVal = "bios,uefi"
 	fl.StringArrayVar(&f.boot.expect, "expect", []string{bootcheck.DefaultExpect}, "console text that makes a boot test pass (repeat: any of them)")
 	fl.DurationVar(&f.boot.timeout, "boot-timeout", 5*time.Minute, "how long a boot test may take")
+	f.boot.accel.register(cmd)
 }
 
 func (f *builderFlags) options() build.Options {
@@ -122,6 +123,25 @@ type bootFlags struct {
 	firmware firmwares
 	expect   []string
 	timeout  time.Duration
+	accel    accelMode
+}
+
+// accelMode is the --accel flag; FBS_ACCEL sets its default.
+type accelMode string
+
+func (a *accelMode) String() string { return string(*a) }
+func (a *accelMode) Type() string   { return "accel" }
+func (a *accelMode) Set(v string) error {
+	if err := bootcheck.CheckMode(v); err != nil {
+		return err
+	}
+	*a = accelMode(v)
+	return nil
+}
+
+func (a *accelMode) register(cmd *cobra.Command) {
+	*a = accelMode(cmp.Or(os.Getenv("FBS_ACCEL"), "auto"))
+	cmd.Flags().Var(a, "accel", "boot tests' accelerator: auto (kvm where a probe guest shows it is faster than tcg), kvm or tcg ($FBS_ACCEL)")
 }
 
 // firmwares is the --boot-test flag: "bios", "uefi" or both,
@@ -143,7 +163,7 @@ func (f *firmwares) Set(v string) error {
 func (f *bootFlags) options() []bootcheck.Options {
 	var out []bootcheck.Options
 	for _, fw := range strings.FieldsFunc(string(f.firmware), func(r rune) bool { return r == ',' || r == ' ' }) {
-		out = append(out, bootcheck.Options{UEFI: fw == "uefi", Expect: f.expect, Timeout: f.timeout})
+		out = append(out, bootcheck.Options{UEFI: fw == "uefi", Expect: f.expect, Timeout: f.timeout, Accel: string(f.accel)})
 	}
 	return out
 }

@@ -162,4 +162,7 @@ func printDemoSummary(cmd *cobra.Command, res *build.Result) {
 	for _, b := range res.Boots {
 		fmt.Fprintf(out, "  boot     %s (%s) %.1fs, console: %q\n", b.Firmware, b.Accel, b.Seconds, b.Line)
 	}
+	if len(res.Boots) > 0 {
+		fmt.Fprintf(out, "  accel    %s\n", res.Boots[len(res.Boots)-1].Why)
+	}
 }

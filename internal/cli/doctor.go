@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -42,8 +43,18 @@ func doctorCmd() *cobra.Command {
 				missing = append(missing, "ovmf")
 			}
 			fmt.Fprintf(w, "OVMF firmware\t%s\t%s\tovmf\tUEFI boot tests\n", fw, bootcheck.OVMF)
-			fmt.Fprintf(w, "accelerator\t%s\t/dev/kvm\t-\tboot tests (tcg is slower)\n", bootcheck.Accel())
+			accel := "unknown"
+			choice, err := bootcheck.Choose(cmd.Context(), cmp.Or(os.Getenv("FBS_ACCEL"), "auto"))
+			if err == nil {
+				accel = choice.Accel
+			}
+			fmt.Fprintf(w, "accelerator\t%s\t/dev/kvm\t-\tboot tests\n", accel)
 			w.Flush()
+			if err != nil {
+				fmt.Fprintf(cmd.OutOrStdout(), "\nboot tests' accelerator: %v\n", err)
+			} else {
+				fmt.Fprintf(cmd.OutOrStdout(), "\nboot tests' accelerator: %s\n", choice.Why)
+			}
 			fmt.Fprintln(cmd.OutOrStdout(), "\nbackends (fbs build --backend NAME):")
 			fmt.Fprintln(cmd.OutOrStdout(), "  native             usable (the default)")
 			for _, name := range backend.Names[1:] {
