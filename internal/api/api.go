@@ -294,6 +294,10 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 		}
 		f.Requester = u.Name
 	}
+	if err := CheckFilter(f); err != nil {
+		fail(w, http.StatusBadRequest, err)
+		return
+	}
 	for name, dst := range map[string]*int{"limit": &f.Limit, "offset": &f.Offset} {
 		if v := q.Get(name); v != "" {
 			n, err := strconv.Atoi(v)
@@ -309,11 +313,12 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusInternalServerError, err)
 		return
 	}
-	if builds == nil {
-		builds = []*store.Build{}
-	}
 	s.Queue.Waiting(r.Context(), builds...)
-	writeJSON(w, http.StatusOK, map[string]any{"builds": builds})
+	views := make([]*Build, len(builds))
+	for i, b := range builds {
+		views[i] = s.View(b, false)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"builds": views})
 }
 
 // build looks the path's build up, answering 404 itself.
@@ -350,7 +355,7 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request) {
 	if b, ok := s.build(w, r); ok {
 		s.Queue.Waiting(r.Context(), b)
 		b.Notifications, _ = s.Store.Notifications(r.Context(), b.ID)
-		writeJSON(w, http.StatusOK, b)
+		writeJSON(w, http.StatusOK, s.View(b, true))
 	}
 }
 

@@ -80,7 +80,7 @@ func (s *Server) log(w http.ResponseWriter, r *http.Request) {
 		if s.Queue.Waiting(r.Context(), cur); cur.Waiting != waiting {
 			// Not a log line: no id, so a resumed stream says it again.
 			waiting = cur.Waiting
-			fmt.Fprintf(w, "event: status\ndata: %s\n\n", cmp.Or(waiting, "a worker took the build"))
+			fmt.Fprintf(w, "event: status\ndata: %s\n\n", cmp.Or(prefixed("waiting: ", waiting), "a worker took the build"))
 		}
 		if cur.State.Done() {
 			// One last read: lines written just before the end.
@@ -99,6 +99,13 @@ func (s *Server) log(w http.ResponseWriter, r *http.Request) {
 		}
 		rc.SetWriteDeadline(time.Now().Add(stall))
 	}
+}
+
+func prefixed(p, s string) string {
+	if s == "" {
+		return ""
+	}
+	return p + s
 }
 
 // sendLines sends the whole lines of path from offset as events and

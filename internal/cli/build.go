@@ -190,7 +190,7 @@ Exit status: 0 built, 1 the build failed, 2 the request is at fault.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// The request is checked before fbs re-executes itself, so
 			// that bad input is told at once, by this process.
-			req, err := spec.Load(args[0])
+			req, err := loadRequest(args[0])
 			if err != nil {
 				return err
 			}
@@ -228,6 +228,9 @@ func runBuild(ctx context.Context, cmd *cobra.Command, req *spec.Request, f buil
 		}
 	}
 	out := newTerminal(cmd.OutOrStdout())
+	out.cancelled = func() bool { return ctx.Err() != nil }
+	out.tick(tickEvery)
+	defer out.Close()
 	build.FBSVersion = versionString()
 	start := time.Now()
 	opts := f.builderFlags.options()
@@ -237,15 +240,21 @@ func runBuild(ctx context.Context, cmd *cobra.Command, req *spec.Request, f buil
 		return nil, err
 	}
 	defer tell.Wait()
+	// The log's tool output feeds the live area (%post, the console).
+	tailCtx, stopTail := context.WithCancel(ctx)
+	defer stopTail()
 	lb := notify.LocalBuild{Req: req, State: store.Running, Started: start}
 	opts.Started = func(id, log string) {
 		out.Printf("fbs: build %s (%s %s, release %s)", id, req.Type, req.Arch, req.Release)
 		out.Printf("fbs: log %s", log)
+		go tailLog(tailCtx, log, out.Output)
 		lb.ID, lb.Log = id, log
 		tell.Send(ctx, lb, notify.Accepted)
 		tell.Send(ctx, lb, string(store.Running))
 	}
 	res, err := build.Run(ctx, req, opts)
+	stopTail()
+	took := time.Since(start).Round(100 * time.Millisecond)
 	if res != nil {
 		lb.State, lb.Finished, lb.Log = store.Succeeded, time.Now(), res.Log
 		if err != nil {
@@ -256,13 +265,22 @@ func runBuild(ctx context.Context, cmd *cobra.Command, req *spec.Request, f buil
 		}
 		tell.Send(ctx, lb, string(lb.State))
 	}
-	if err != nil {
+	switch {
+	case err != nil && ctx.Err() != nil:
+		// Ctrl-C (or SIGTERM): not a failure of the build.
 		if res != nil {
-			out.Printf("fbs: build failed after %s; log %s", time.Since(start).Round(100*time.Millisecond), res.Log)
+			out.Printf("fbs: build cancelled after %s; log %s", took, res.Log)
+		} else {
+			out.Printf("fbs: build cancelled after %s", took)
+		}
+		return res, exitStatus(exitInterrupted)
+	case err != nil:
+		if res != nil {
+			out.Printf("fbs: build failed after %s; log %s", took, res.Log)
 		}
 		return res, err
 	}
-	out.Printf("fbs: build succeeded in %s", time.Since(start).Round(100*time.Millisecond))
+	out.Printf("fbs: build succeeded in %s", took)
 	for _, a := range res.Artifacts {
 		out.Printf("  %s (%s)", cmp.Or(a.Remote, a.Path), stage.HumanSize(a.Size))
 	}

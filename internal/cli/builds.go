@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"fmt"
@@ -15,47 +16,91 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"fbs/internal/api"
 	"fbs/internal/stage"
 	"fbs/internal/store"
 )
 
 func statusCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "status ID", Short: "Show a build on the server", Args: exactArgs(1)}
+	cmd := &cobra.Command{
+		Use:   "status ID",
+		Short: "Show a build on the server: state, stages, worker, error, artifacts, boot test",
+		Example: `  fbs status 20261130-035639-live-x86_64-cbf80e
+  fbs status --json 20261130-035639-live-x86_64-cbf80e | jq -r .state`,
+		Args: exactArgs(1),
+	}
 	server := serverFlag(cmd)
+	asJSON := cmd.Flags().Bool("json", false, "print the API's JSON (for scripts)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		b, err := newClient(server).build(cmd.Context(), args[0])
+		c := newClient(server)
+		if *asJSON {
+			var b json.RawMessage
+			if err := c.do(cmd.Context(), "GET", "/api/v1/builds/"+args[0], "", nil, &b); err != nil {
+				return err
+			}
+			var out bytes.Buffer
+			json.Indent(&out, b, "", "  ")
+			fmt.Fprintln(cmd.OutOrStdout(), out.String())
+			return nil
+		}
+		v, err := c.view(cmd.Context(), args[0])
 		if err != nil {
 			return err
 		}
-		out, _ := json.MarshalIndent(b, "", "  ")
-		fmt.Fprintln(cmd.OutOrStdout(), string(out))
+		summary(cmd.OutOrStdout(), c, v)
 		return nil
 	}
 	return cmd
 }
 
 func listCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "list", Short: "List the server's builds, newest first", Args: exactArgs(0)}
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the server's builds, newest first",
+		Example: `  fbs list --state failed
+  fbs list --type live --arch x86_64 --release 40 --requester alice --limit 10`,
+		Args: exactArgs(0),
+	}
 	server := serverFlag(cmd)
-	state := cmd.Flags().String("state", "", "only builds in this state")
-	limit := cmd.Flags().Int("limit", 50, "how many")
+	var f store.Filter
+	fl := cmd.Flags()
+	fl.StringVar(&f.State, "state", "", "only builds in this state: "+statesList())
+	fl.StringVar(&f.Type, "type", "", "only images of this type: boot, dvd, live")
+	fl.StringVar(&f.Arch, "arch", "", "only builds for this arch")
+	fl.StringVar(&f.Release, "release", "", "only builds for this release")
+	fl.StringVar(&f.Requester, "requester", "", "only this user's builds")
+	fl.IntVar(&f.Limit, "limit", 50, "how many")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		q := url.Values{"limit": {fmt.Sprint(*limit)}}
-		if *state != "" {
-			q.Set("state", *state)
+		if err := api.CheckFilter(f); err != nil {
+			return usageError{fmt.Errorf("--%w", err)}
 		}
-		var res struct{ Builds []*store.Build }
+		q := url.Values{"limit": {fmt.Sprint(f.Limit)}}
+		for k, v := range map[string]string{"state": f.State, "type": f.Type, "arch": f.Arch, "release": f.Release, "requester": f.Requester} {
+			if v != "" {
+				q.Set(k, v)
+			}
+		}
+		var res struct{ Builds []*api.Build }
 		if err := newClient(server).do(cmd.Context(), "GET", "/api/v1/builds?"+q.Encode(), "", nil, &res); err != nil {
 			return err
 		}
 		w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
-		fmt.Fprintln(w, "ID\tSTATE\tTYPE\tARCH\tRELEASE\tSTAGE\tCREATED")
+		fmt.Fprintln(w, "ID\tSTATE\tTYPE\tARCH\tRELEASE\tLABEL\tSTAGE\tTOOK\tCREATED\tERROR")
 		for _, b := range res.Builds {
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", b.ID, b.State, b.Type, b.Arch, b.Release, b.Stage, b.Created.Local().Format(time.DateTime))
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", b.ID, b.State, b.Type, b.Arch, b.Release, cmp.Or(b.Label, "—"), cmp.Or(b.Stage, "—"),
+				took(b.Build), b.Created.Local().Format(time.DateTime), cut(cmp.Or(b.Error, b.Waiting), 60))
 		}
 		return w.Flush()
 	}
 	return cmd
+}
+
+func statesList() string {
+	var s []string
+	for _, st := range api.States {
+		s = append(s, string(st))
+	}
+	return strings.Join(s, ", ")
 }
 
 func cancelCmd() *cobra.Command {
@@ -73,17 +118,21 @@ func cancelCmd() *cobra.Command {
 }
 
 func logsCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "logs ID", Short: "Print a build's log; -f follows it", Args: exactArgs(1)}
+	cmd := &cobra.Command{
+		Use:   "logs ID",
+		Short: "Print a build's log; -f follows the build as a stage table",
+		Example: `  fbs logs 20261130-035639-live-x86_64-cbf80e
+  fbs logs -f 20261130-035639-live-x86_64-cbf80e
+  fbs logs -f --raw 20261130-035639-live-x86_64-cbf80e`,
+		Args: exactArgs(1),
+	}
 	server := serverFlag(cmd)
-	follow := cmd.Flags().BoolP("follow", "f", false, "follow the log until the build ends")
+	follow := cmd.Flags().BoolP("follow", "f", false, "follow the build until it ends: its stages, then what it made")
+	raw := cmd.Flags().Bool("raw", false, "with -f, print the log as it is instead of the stage table")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		c := newClient(server)
 		if *follow {
-			state, err := c.follow(cmd.Context(), args[0], cmd.OutOrStdout())
-			if err == nil {
-				fmt.Fprintf(cmd.OutOrStdout(), "fbs: build %s %s\n", args[0], state)
-			}
-			return err
+			return watch(cmd, c, args[0], *raw)
 		}
 		req, err := c.request(cmd.Context(), "GET", "/api/v1/builds/"+args[0]+"/log", nil)
 		if err != nil {

@@ -44,7 +44,11 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	var st exitStatus
 	if errors.As(err, &st) {
-		return int(st) // the child fbs has said why
+		return int(st) // the child fbs (or the command) has said why
+	}
+	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		fmt.Fprintln(stderr, "fbs: cancelled")
+		return exitInterrupted
 	}
 	fmt.Fprintf(stderr, "fbs: %v\n", err)
 	var bad interface{ BadInput() bool }

@@ -31,9 +31,12 @@ type client struct {
 // that signed its certificate when it is not one the system trusts.
 type serverFlags struct{ server, tokenFile, caFile string }
 
+// defaultServer is the server the commands call without --server.
+func defaultServer() string { return cmp.Or(os.Getenv("FBS_SERVER"), "http://127.0.0.1:8080") }
+
 func serverFlag(cmd *cobra.Command) *serverFlags {
 	var f serverFlags
-	cmd.Flags().StringVar(&f.server, "server", cmp.Or(os.Getenv("FBS_SERVER"), "http://127.0.0.1:8080"), "the fbs server ($FBS_SERVER)")
+	cmd.Flags().StringVar(&f.server, "server", defaultServer(), "the fbs server ($FBS_SERVER)")
 	caFlag(cmd, &f.caFile)
 	cmd.Flags().StringVar(&f.tokenFile, "token-file", os.Getenv("FBS_TOKEN_FILE"), "file with a user token, for a server that asks for one ($FBS_TOKEN_FILE, or the token in $FBS_TOKEN)")
 	return &f
@@ -84,6 +87,15 @@ func readToken(path string) (string, error) {
 		return "", fmt.Errorf("token file %s is empty", path)
 	}
 	return t, nil
+}
+
+// command is the fbs command line that does what with id on this server.
+func (c *client) command(what, id string) string {
+	line := "fbs " + what + " " + id
+	if c.base != strings.TrimSuffix(defaultServer(), "/") {
+		line += " --server " + c.base
+	}
+	return line
 }
 
 // request makes a request to the server, with the token.
@@ -139,9 +151,15 @@ func (c *client) build(ctx context.Context, id string) (*store.Build, error) {
 	return &b, c.do(ctx, "GET", "/api/v1/builds/"+id, "", nil, &b)
 }
 
-// follow prints the build's log as it grows until the build ends, and
-// returns its final state. Dropped connections resume where they broke.
-func (c *client) follow(ctx context.Context, id string, out io.Writer) (store.State, error) {
+// logSink takes a followed log's lines and the server's status notes.
+type logSink interface {
+	line(string)
+	status(string)
+}
+
+// follow hands the build's log to sink as it grows until the build ends,
+// and returns its final state. Dropped connections resume where they broke.
+func (c *client) follow(ctx context.Context, id string, sink logSink) (store.State, error) {
 	last := ""
 	for {
 		req, err := c.request(ctx, "GET", "/api/v1/builds/"+id+"/log", nil)
@@ -175,9 +193,9 @@ func (c *client) follow(ctx context.Context, id string, out io.Writer) (store.St
 						resp.Body.Close()
 						return store.State(data), nil
 					case "status":
-						fmt.Fprintln(out, "fbs: "+data)
+						sink.status(data)
 					default:
-						fmt.Fprintln(out, data)
+						sink.line(data)
 					}
 				case line == "":
 					event = ""
@@ -185,9 +203,10 @@ func (c *client) follow(ctx context.Context, id string, out io.Writer) (store.St
 			}
 			resp.Body.Close()
 		}
-		if ctx.Err() != nil {
+		select {
+		case <-ctx.Done():
 			return "", ctx.Err()
+		case <-time.After(time.Second): // the server went away; try again
 		}
-		time.Sleep(time.Second) // the server went away; try again
 	}
 }

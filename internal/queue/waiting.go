@@ -10,7 +10,9 @@ import (
 )
 
 // Waiting says, for each queued build, why no worker takes it: none
-// serves its type, arch and release, or those that do are lost.
+// serves its type, arch and release, or those that do are lost. The text
+// is the reason alone ("no worker serves aarch64 live builds for release
+// 40"): the pages and the CLI put "waiting" before it.
 func (s *Service) Waiting(ctx context.Context, builds ...*store.Build) {
 	var queued []*store.Build
 	for _, b := range builds {
@@ -44,9 +46,9 @@ func (s *Service) Waiting(ctx context.Context, builds ...*store.Build) {
 		switch {
 		case serving:
 		case len(lost) > 0:
-			b.Waiting = fmt.Sprintf("waiting: the workers that serve %s %s for release %s are lost (%s)", b.Arch, b.Type, b.Release, strings.Join(lost, ", "))
+			b.Waiting = fmt.Sprintf("the workers that serve %s %s for release %s are lost (%s)", b.Arch, b.Type, b.Release, strings.Join(lost, ", "))
 		default:
-			b.Waiting = fmt.Sprintf("waiting: no worker serves %s %s builds for release %s", b.Arch, b.Type, b.Release)
+			b.Waiting = fmt.Sprintf("no worker serves %s %s builds for release %s", b.Arch, b.Type, b.Release)
 		}
 	}
 }
