@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -45,6 +46,9 @@ type Options struct {
 	Reporter  Reporter
 	// BootTests run after the ISO is made; a failing one fails the build.
 	BootTests []bootcheck.Options
+	// BootDefaults are the expected texts, timeout and accelerator of the
+	// boot tests a request asks for (boottest=) beyond BootTests.
+	BootDefaults bootcheck.Options
 	// Loader fetches kickstarts; nil reads paths relative to the request and URLs.
 	Loader kickstart.Loader
 	// Backend is "native" (or "") for fbs's own builder, else one of
@@ -145,6 +149,7 @@ func Run(ctx context.Context, req *spec.Request, opts Options) (*Result, error) 
 	if opts.Reporter == nil {
 		opts.Reporter = nopReporter{}
 	}
+	opts.BootTests = requestedBoots(opts, req.BootTest)
 	opts.KojiHub = cmp.Or(opts.KojiHub, koji.DefaultHub)
 	opts.KojiTopURL = cmp.Or(opts.KojiTopURL, koji.DefaultTopURL)
 	native := opts.Backend == "" || opts.Backend == "native"
@@ -362,6 +367,23 @@ func randomSuffix() string {
 	b := make([]byte, 3)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// requestedBoots adds the boot tests the request asks for (boottest=) to
+// the server's, each with the server's expected texts.
+func requestedBoots(opts Options, firmwares []string) []bootcheck.Options {
+	out := opts.BootTests
+	for _, fw := range firmwares {
+		if !slices.ContainsFunc(out, func(o bootcheck.Options) bool { return o.UEFI == (fw == "uefi") }) {
+			o := opts.BootDefaults
+			o.UEFI = fw == "uefi"
+			if len(o.Expect) == 0 {
+				o.Expect = []string{bootcheck.DefaultExpect}
+			}
+			out = append(slices.Clip(out), o)
+		}
+	}
+	return out
 }
 
 type nopReporter struct{}

@@ -96,7 +96,8 @@ func (f *builderFlags) register(cmd *cobra.Command) {
 
 func (f *builderFlags) options() build.Options {
 	return build.Options{CacheDir: f.cache, RootCache: f.rootCache, KojiHub: f.kojiHub, KojiTopURL: f.kojiTopURL,
-		Limits: f.limits, Unconfined: !f.confine, Hidden: f.hide, BootTests: f.boot.options()}
+		Limits: f.limits, Unconfined: !f.confine, Hidden: f.hide, BootTests: f.boot.options(),
+		BootDefaults: bootcheck.Options{Expect: f.boot.expect, Timeout: f.boot.timeout, Accel: string(f.boot.accel)}}
 }
 
 // byteSize is a size flag: 512M, 4G, 4GiB or bytes.

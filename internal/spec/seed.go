@@ -10,7 +10,7 @@ import (
 	"strings"
 )
 
-var defaultKeys = []string{"type", "arch", "release", "staging", "email", "webhook"}
+var defaultKeys = []string{"type", "arch", "release", "staging", "email", "webhook", "boottest"}
 
 // sectionKeys lists each image section's keys, as the seed's sample files had them
 // (plus fbs's own: compression; packages, append and timeout for boot). Boot's per-release repo keys are matched apart.
@@ -100,6 +100,7 @@ func (p *seedParser) parse() error {
 	r.Staging = p.get("staging").value
 	r.Email = SplitList(p.get("email").value)
 	r.Webhook = p.get("webhook").value
+	r.BootTest = SplitList(p.get("boottest").value)
 	r.NVR = SplitList(p.get("nvr").value)
 	for _, s := range SplitList(p.get("bid").value) {
 		id, err := strconv.Atoi(s)
@@ -148,7 +149,11 @@ func (p *seedParser) checkKeys() error {
 			if p.sec.name == "boot" {
 				hint += ", <release>_url, <release>_mirror, <release>-updates_url|_mirror, <release>-updates-testing_url|_mirror"
 			}
-			return p.errAt(v, k, fmt.Sprintf("unknown key in [%s] (known: %s)", s.name, hint))
+			msg := fmt.Sprintf("unknown key in [%s] (known: %s)", s.name, hint)
+			if near := nearest(k, append(slices.Clone(defaultKeys), allowed...)); near != "" {
+				msg = fmt.Sprintf("unknown key in [%s]; did you mean %s? (known: %s)", s.name, near, hint)
+			}
+			return p.errAt(v, k, msg)
 		}
 	}
 	return nil
@@ -254,4 +259,36 @@ func SplitList(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool {
 		return r == ';' || r == ':' || r == ',' || r == ' ' || r == '\t' || r == '\n' || r == '\r'
 	})
+}
+
+// nearest is the key within two edits of k (a typo), or "".
+func nearest(k string, keys []string) string {
+	best, bestD := "", 3
+	for _, c := range keys {
+		if d := editDistance(k, c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }

@@ -16,6 +16,10 @@ type Request struct {
 	Email   []string `json:"email,omitempty"`
 	// Webhook, an fbs addition, hears every change of the build's state.
 	Webhook string `json:"webhook,omitempty"`
+	// BootTest asks for the image to be booted in QEMU with these
+	// firmwares (bios, uefi) before it is staged; a failing boot fails the
+	// build. The server's or worker's --boot-test adds to it.
+	BootTest []string `json:"boottest,omitempty"`
 	// NVR and BuildID name Koji builds whose packages go into the image.
 	NVR     []string `json:"nvr,omitempty"`
 	BuildID []int    `json:"bid,omitempty"`

@@ -46,6 +46,11 @@ func (r *Request) Validate() error {
 			return bad("webhook", "%q is not an http or https URL", r.Webhook)
 		}
 	}
+	for _, fw := range r.BootTest {
+		if fw != "bios" && fw != "uefi" {
+			return bad("boottest", "unknown firmware %q (bios, uefi)", fw)
+		}
+	}
 	for _, n := range r.NVR {
 		if !nvrRe.MatchString(n) {
 			return bad("nvr", "%q is not a name-version-release", n)
