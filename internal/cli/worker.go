@@ -16,6 +16,7 @@ import (
 
 	"fbs/internal/build"
 	"fbs/internal/config"
+	"fbs/internal/runner"
 	"fbs/internal/spec"
 	"fbs/internal/store"
 	"fbs/internal/worker"
@@ -148,6 +149,7 @@ func runWorker(cmd *cobra.Command, f *workerFlags) error {
 		return usageError{err}
 	}
 	os.RemoveAll(filepath.Join(f.data, "work")) // a killed worker's; its mounts died with it
+	runner.SweepCgroups(log)                    // and its cgroups
 	info, opts := f.settings()
 	w := &worker.Worker{
 		Queue: &worker.Remote{Servers: f.servers, Token: token, Client: hc, Log: log},

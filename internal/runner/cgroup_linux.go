@@ -2,8 +2,10 @@ package runner
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -37,10 +39,14 @@ type Cgroup struct {
 	seen   map[string]int64 // limit events counted so far
 }
 
-// NewCgroup makes the cgroup name with the limits (0: none). Without a
-// writable cgroup filesystem it fails, saying why.
+// NewCgroup makes the cgroup name with the limits (0: none), tagged with
+// this process (see SweepCgroups). Without a writable cgroup filesystem it
+// fails, saying why.
 func NewCgroup(name string, memory int64, procs int) (*Cgroup, error) {
 	c := &Cgroup{memory: memory, procs: procs, seen: map[string]int64{}}
+	if start, err := startTime(os.Getpid()); err == nil {
+		name += fmt.Sprintf("@%d.%s", os.Getpid(), start)
+	}
 	if _, err := os.Stat(filepath.Join(cgroupRoot, "cgroup.controllers")); err == nil {
 		c.v2 = true
 		return c, c.makeV2(name)
@@ -175,6 +181,61 @@ func (c *Cgroup) Close() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// startTime is when process pid started (in clock ticks since boot): with
+// the PID, it names a process for good, where a PID alone may be reused.
+func startTime(pid int) (string, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return "", err
+	}
+	// The command name, in parentheses, may hold spaces; starttime is the
+	// 20th field after it.
+	f := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
+	if len(f) < 20 {
+		return "", fmt.Errorf("/proc/%d/stat: too few fields", pid)
+	}
+	return f[19], nil
+}
+
+// SweepCgroups removes the build cgroups that an fbs process which is
+// gone (killed before it could close them) left behind, and returns them.
+// A cgroup is named after the process that made it, by PID and start
+// time, so that those of a live fbs sharing this host (between two of a
+// build's commands its cgroup is empty too) are kept; so are cgroups that
+// still hold a process, and those of an older fbs, which carry no name.
+func SweepCgroups(log *slog.Logger) []string {
+	var removed []string
+	for _, parent := range []string{filepath.Join(cgroupRoot, "fbs"), filepath.Join(cgroupRoot, "memory", "fbs"), filepath.Join(cgroupRoot, "pids", "fbs")} {
+		entries, err := os.ReadDir(parent)
+		if err != nil {
+			continue // no fbs cgroups there
+		}
+		for _, e := range entries {
+			at := strings.LastIndexByte(e.Name(), '@')
+			if !e.IsDir() || at < 0 {
+				continue
+			}
+			pid, start, _ := strings.Cut(e.Name()[at+1:], ".")
+			if n, err := strconv.Atoi(pid); err != nil {
+				continue
+			} else if st, err := startTime(n); err == nil && st == start {
+				continue // its maker runs
+			}
+			dir := filepath.Join(parent, e.Name())
+			if procs, err := os.ReadFile(filepath.Join(dir, "cgroup.procs")); err != nil || len(bytes.TrimSpace(procs)) > 0 {
+				continue
+			}
+			if err := os.Remove(dir); err != nil {
+				log.Warn("cgroup left by a process that is gone: not removed", "cgroup", dir, "err", err)
+				continue
+			}
+			log.Info("removed a cgroup left by a process that is gone", "cgroup", dir)
+			removed = append(removed, dir)
+		}
+	}
+	return removed
 }
 
 func humanBytes(n int64) string {

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 )
@@ -88,11 +89,23 @@ func Init() {
 	os.Exit(127)
 }
 
+// Capabilities, the bounding set, no_new_privs and seccomp filters belong
+// to a thread, not a process, and the command inherits them from the
+// thread that forks it. So the helper does all its work, and starts the
+// command, on the one thread its main goroutine is locked to from the
+// start, before any other goroutine runs.
+func init() {
+	if len(os.Args) > 1 && os.Args[1] == helperArg {
+		runtime.LockOSThread()
+	}
+}
+
 // run runs as PID 1 of fresh mount, PID, IPC and UTS namespaces: it joins
 // the build's cgroups, keeps its mounts from leaking to the host, confines
 // the view of the host, mounts what a root needs, enters the root, drops
-// the capabilities a build has no use for, and execs the command, which
-// then dies with all its children when the build is cancelled.
+// the capabilities a build has no use for, sets no_new_privs and the
+// seccomp filter, and starts the command, which then dies with all its
+// children when the build is cancelled.
 func (s *helperSpec) run(args []string) error {
 	for _, cg := range s.cgroups {
 		if err := os.WriteFile(filepath.Join(cg, "cgroup.procs"), []byte("0"), 0); err != nil {
@@ -107,6 +120,14 @@ func (s *helperSpec) run(args []string) error {
 			return err
 		}
 	}
+	dir := "/"
+	if s.root != "" {
+		dir = s.root
+	}
+	// A fresh /proc shows the new PID namespace, not the host's processes.
+	if err := mountKernelFS(dir, s.confine); err != nil {
+		return err
+	}
 	if s.root != "" {
 		if err := mountInto(s.root, s.binds); err != nil {
 			return err
@@ -114,18 +135,18 @@ func (s *helperSpec) run(args []string) error {
 		if err := enterRoot(s.root, s.confine); err != nil {
 			return err
 		}
-	} else if err := syscall.Mount("proc", "/proc", "proc", syscall.MS_NOSUID|syscall.MS_NODEV|syscall.MS_NOEXEC, ""); err != nil {
-		// A fresh /proc shows the new PID namespace, not the host's processes.
-		return fmt.Errorf("mount /proc: %w", err)
+	}
+	path, err := exec.LookPath(args[0])
+	if err != nil {
+		return err
 	}
 	if s.confine {
 		if err := dropCapabilities(); err != nil {
 			return err
 		}
-	}
-	path, err := exec.LookPath(args[0])
-	if err != nil {
-		return err
+		if err := loadSeccomp(); err != nil {
+			return err
+		}
 	}
 	return initFor(path, args)
 }
@@ -193,24 +214,10 @@ func enterRoot(root string, pivot bool) error {
 	return os.Chdir("/")
 }
 
+// mountInto gives the root a /run of its own and the binds.
 func mountInto(root string, binds []string) error {
-	mounts := []struct {
-		src, dst, fstype string
-		flags            uintptr
-	}{
-		{"proc", "proc", "proc", syscall.MS_NOSUID | syscall.MS_NODEV | syscall.MS_NOEXEC},
-		{"sysfs", "sys", "sysfs", syscall.MS_NOSUID | syscall.MS_NODEV | syscall.MS_NOEXEC | syscall.MS_RDONLY},
-		{"/dev", "dev", "", syscall.MS_BIND | syscall.MS_REC},
-		{"tmpfs", "run", "tmpfs", syscall.MS_NOSUID | syscall.MS_NODEV},
-	}
-	for _, m := range mounts {
-		dst := filepath.Join(root, m.dst)
-		if err := os.MkdirAll(dst, 0o755); err != nil {
-			return err
-		}
-		if err := syscall.Mount(m.src, dst, m.fstype, m.flags, ""); err != nil {
-			return fmt.Errorf("mount %s on %s: %w", m.src, dst, err)
-		}
+	if err := mountOn("tmpfs", filepath.Join(root, "run"), "tmpfs", syscall.MS_NOSUID|syscall.MS_NODEV, ""); err != nil {
+		return err
 	}
 	for _, b := range binds {
 		src, dst, _ := strings.Cut(b, ":")

@@ -25,7 +25,7 @@ import (
 type Cmd struct {
 	Args []string
 	Dir  string
-	Env  []string // added to the environment
+	Env  []string // added to the fixed environment (see buildEnv)
 	// Root, when set, runs Args chrooted into this image root with /proc,
 	// /sys and /dev mounted (private to the command; gone when it ends).
 	Root string
@@ -75,24 +75,34 @@ func New(log *buildlog.Log) *Runner {
 	return &Runner{Log: log, Self: self, StopDelay: 5 * time.Second}
 }
 
+// buildEnv is the whole environment of a build's commands, but for what
+// the build adds on purpose (INSTALL_ROOT for a --nochroot %post, TMPDIR
+// for dracut, MTOOLS_SKIP_CHECK): nothing of the server's own reaches
+// them, as it may hold secrets (cloud keys, database URLs, tokens). A
+// proxy for dnf is the kickstart's (repo --proxy).
+var buildEnv = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "LANG=C.UTF-8", "TERM=dumb"}
+
 // command builds the exec.Cmd for c without running it.
 func (r *Runner) command(ctx context.Context, c Cmd) *exec.Cmd {
 	args := c.Args
+	if c.Root == "" && !strings.Contains(args[0], "/") {
+		// A host tool is looked up on the server's PATH (where fbs doctor
+		// found it), not on the command's.
+		if p, err := exec.LookPath(args[0]); err == nil {
+			args = append([]string{p}, args[1:]...)
+		}
+	}
 	helped := c.Root != "" || c.Sandbox || r.Confine != nil
 	if helped {
 		spec := helperSpec{root: c.Root, binds: c.Binds}
 		if cf := r.Confine; cf != nil {
 			spec.confine, spec.rw, spec.hide, spec.cgroups = true, cf.Writable, cf.Hidden, cf.Cgroups
 		}
-		args = append(append([]string{r.Self, helperArg}, spec.args()...), c.Args...)
+		args = append(append([]string{r.Self, helperArg}, spec.args()...), args...)
 	}
 	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
 	cmd.Dir = c.Dir
-	cmd.Env = append(os.Environ(), c.Env...)
-	if c.Root != "" {
-		// Nothing of the host's environment belongs inside an image root.
-		cmd.Env = append([]string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "LANG=C.UTF-8", "TERM=dumb"}, c.Env...)
-	}
+	cmd.Env = append(append([]string{}, buildEnv...), c.Env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if helped {
 		cmd.SysProcAttr.Cloneflags = syscall.CLONE_NEWNS | syscall.CLONE_NEWPID | syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS

@@ -18,7 +18,8 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	Init() // the namespace helper re-executes this test binary
+	Init()    // the namespace helper re-executes this test binary
+	tryMain() // and so do the confinement tests, as their attacker
 	os.Exit(m.Run())
 }
 
@@ -102,26 +103,11 @@ func TestCancelKillsProcessGroup(t *testing.T) {
 // a cancel kills everything it started.
 func TestChrootNamespaces(t *testing.T) {
 	fbstest.NeedRoot(t)
-	bb, err := exec.LookPath("busybox")
-	fbstest.Need(t, err == nil, "busybox", "apt-get install busybox-static")
-	root := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(root, "bin"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(bb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(root, "bin/busybox"), data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range []string{"sh", "cat", "ls", "sleep", "echo"} {
-		os.Symlink("busybox", filepath.Join(root, "bin", l))
-	}
+	root := busyboxRoot(t, t.TempDir())
 	out := filepath.Join(t.TempDir(), "out")
 	os.MkdirAll(out, 0o755)
 	r, log := newRunner()
-	err = r.Run(context.Background(), Cmd{Root: root, Binds: []string{out + ":/run/out"},
+	err := r.Run(context.Background(), Cmd{Root: root, Binds: []string{out + ":/run/out"},
 		Args: []string{"/bin/sh", "-c", "cat /proc/1/cmdline; echo; ls /dev/null; echo bound > /run/out/file"}})
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log)
@@ -180,17 +166,17 @@ func TestConfined(t *testing.T) {
 		script string
 		ok     bool
 	}{
-		"write the work dir":    {"echo made > " + work + "/made", true},
-		"write within hidden":   {"echo made > " + inner + "/made && ! ls " + secret + "/key", true},
-		"write the host":        {"echo changed > " + canary, false},
-		"read a hidden file":    {"cat " + secret + "/key", false},
-		"remount read-write":    {"mount -o remount,rw /", false},
-		"mount a tmpfs":         {"mount -t tmpfs none " + work, false},
-		"signal the parent":     {"kill -9 " + strconv.Itoa(os.Getpid()), false},
-		"its own tmp":           {"echo private > /tmp/fbs-confined-test && cat /tmp/fbs-confined-test", true},
-		"see the host's procs":  {"test $(ls /proc | grep -c '^[0-9]') -lt 10", true},
-		"load a kernel module":  {"modprobe -q dummy", false},
-		"write the host's /dev": {"touch /dev/fbs-confined-test", false},
+		"write the work dir":   {"echo made > " + work + "/made", true},
+		"write within hidden":  {"echo made > " + inner + "/made && ! ls " + secret + "/key", true},
+		"write the host":       {"echo changed > " + canary, false},
+		"read a hidden file":   {"cat " + secret + "/key", false},
+		"remount read-write":   {"mount -o remount,rw /", false},
+		"mount a tmpfs":        {"mount -t tmpfs none " + work, false},
+		"signal the parent":    {"kill -9 " + strconv.Itoa(os.Getpid()), false},
+		"its own tmp":          {"echo private > /tmp/fbs-confined-test && cat /tmp/fbs-confined-test", true},
+		"see the host's procs": {"test $(ls /proc | grep -c '^[0-9]') -lt 10", true},
+		"load a kernel module": {"modprobe -q dummy", false},
+		"its own /dev":         {"touch /dev/fbs-confined-test", true},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -209,8 +195,10 @@ func TestConfined(t *testing.T) {
 	if strings.Contains(log.String(), "s3cret") {
 		t.Error("the hidden file was read")
 	}
-	if _, err := os.Stat("/tmp/fbs-confined-test"); err == nil {
-		t.Error("/tmp was the host's")
+	for _, p := range []string{"/tmp/fbs-confined-test", "/dev/fbs-confined-test"} {
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("%s was the host's", filepath.Dir(p))
+		}
 	}
 }
 

@@ -1,0 +1,280 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+
+	"fbs/internal/fbstest"
+)
+
+// busyboxRoot makes an image root in dir with busybox and this test
+// binary (with the libraries it links), which the tests run as their
+// attacker (tryMain), and returns it.
+func busyboxRoot(t *testing.T, dir string) string {
+	t.Helper()
+	bb, err := exec.LookPath("busybox")
+	fbstest.Need(t, err == nil, "busybox", "apt-get install busybox-static")
+	root := filepath.Join(dir, "root")
+	copyFile(t, bb, filepath.Join(root, "bin/busybox"))
+	for _, l := range []string{"sh", "cat", "ls", "sleep", "echo", "env", "grep", "head", "wc", "mknod", "mount", "true", "test"} {
+		os.Symlink("busybox", filepath.Join(root, "bin", l))
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyFile(t, self, filepath.Join(root, "bin/fbs-try"))
+	out, _ := exec.Command("ldd", self).Output() // none for a static binary
+	for _, f := range strings.Fields(string(out)) {
+		if strings.HasPrefix(f, "/") {
+			copyFile(t, f, filepath.Join(root, f))
+		}
+	}
+	for _, d := range []string{"tmp", "proc", "sys", "dev"} {
+		os.MkdirAll(filepath.Join(root, d), 0o1777)
+	}
+	return root
+}
+
+func copyFile(t *testing.T, src, dst string) {
+	t.Helper()
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// confinedMode is one of the two ways a build runs a command: chrooted
+// into an image root (in the writable work dir), and on the host's tree
+// (%post --nochroot, dnf, mksquashfs…).
+type confinedMode struct {
+	cmd    func(args ...string) Cmd
+	tryBin string // the attacker's path there
+}
+
+func (m confinedMode) sh(script string) Cmd { return m.cmd("/bin/sh", "-c", script) }
+
+func (m confinedMode) try(args ...string) Cmd {
+	return m.cmd(append([]string{m.tryBin, tryArg}, args...)...)
+}
+
+// confinedModes returns a confined runner, its work dir and the modes.
+func confinedModes(t *testing.T) (*Runner, string, map[string]confinedMode) {
+	t.Helper()
+	fbstest.NeedRoot(t)
+	work := t.TempDir()
+	root := busyboxRoot(t, work)
+	self, _ := os.Executable()
+	r, _ := newRunner()
+	r.Confine = &Confinement{Writable: []string{work}}
+	return r, work, map[string]confinedMode{
+		"chrooted": {func(a ...string) Cmd { return Cmd{Root: root, Args: a} }, "/bin/fbs-try"},
+		"nochroot": {func(a ...string) Cmd { return Cmd{Sandbox: true, Args: a} }, self},
+	}
+}
+
+// output runs c and returns its output lines and error.
+func output(r *Runner, c Cmd) ([]string, error) {
+	var lines []string
+	c.OnLine = func(l string) bool { lines = append(lines, l); return false }
+	err := r.Run(context.Background(), c)
+	return lines, err
+}
+
+// TestConfinedThreads: capabilities, the bounding set, no_new_privs and
+// seccomp are a thread's, so each command must be started from the thread
+// that set them. 50 commands each way see exactly the kept capabilities,
+// no_new_privs and a seccomp filter, every time.
+func TestConfinedThreads(t *testing.T) {
+	r, _, modes := confinedModes(t)
+	var caps uint64
+	for _, c := range keptCapabilities {
+		caps |= 1 << c
+	}
+	want := []string{
+		fmt.Sprintf("CapEff:\t%016x", caps), fmt.Sprintf("CapBnd:\t%016x", caps),
+		"NoNewPrivs:\t1", "Seccomp:\t2",
+	}
+	// A busy host (the other cores spinning) makes the helper's goroutine
+	// change threads far more often: the old helper failed this within a
+	// few commands then, and rarely without.
+	stop := make(chan struct{})
+	defer close(stop)
+	for range runtime.NumCPU() {
+		go func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+			}
+		}()
+	}
+	for name, m := range modes {
+		t.Run(name, func(t *testing.T) {
+			for i := range 50 {
+				lines, err := output(r, m.sh("grep -E '^(CapEff|CapBnd|NoNewPrivs|Seccomp):' /proc/self/status"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(lines, want) {
+					t.Fatalf("command %d: /proc/self/status has\n%s\nwant\n%s", i, strings.Join(lines, "\n"), strings.Join(want, "\n"))
+				}
+			}
+		})
+	}
+}
+
+// TestConfinedKernelFiles: the ways root changes or reads the host's
+// kernel through /proc and /sys all fail, chrooted and not, and leave the
+// host as it was.
+func TestConfinedKernelFiles(t *testing.T) {
+	r, work, modes := confinedModes(t)
+	hostFiles := []string{"/proc/sys/kernel/core_pattern", "/proc/sys/kernel/sysrq", "/proc/irq/default_smp_affinity", "/sys/kernel/mm/ksm/run"}
+	before := map[string]string{}
+	for _, f := range hostFiles {
+		b, _ := os.ReadFile(f)
+		before[f] = string(b)
+	}
+	t.Cleanup(func() { os.WriteFile(hostFiles[0], []byte(before[hostFiles[0]]), 0) }) // should the test fail
+	// Each script succeeds only if the attack does.
+	tests := map[string]string{
+		"core_pattern":    "echo '|/bin/sh -c id' > /proc/sys/kernel/core_pattern",
+		"other sysctls":   "echo $(cat /proc/sys/kernel/sysrq) > /proc/sys/kernel/sysrq",
+		"sysrq-trigger":   "echo h > /proc/sysrq-trigger",
+		"proc/irq":        "echo $(cat /proc/irq/default_smp_affinity) > /proc/irq/default_smp_affinity",
+		"sysfs":           "echo $(cat /sys/kernel/mm/ksm/run) > /sys/kernel/mm/ksm/run",
+		"read kcore":      "test $(head -c 64 /proc/kcore | wc -c) -gt 0",
+		"read timer_list": "test $(head -c 64 /proc/timer_list | wc -c) -gt 0",
+		"read keys":       "test $(cat /proc/keys | wc -c) -gt 0",
+		"read sched":      "test $(cat /proc/sched_debug | wc -c) -gt 0",
+		"sys/firmware":    "test -n \"$(ls /sys/firmware)\"",
+		"sys/cgroup":      "test -n \"$(ls /sys/fs/cgroup)\"",
+		"unmask":          "umount /proc/kcore",
+		"remount":         "mount -o remount,rw /proc/sys",
+		"mknod":           "mknod /tmp/sda b 8 0",
+		"host devices":    "ls /dev/mem || ls /dev/kmsg || ls /dev/loop-control || ls /dev/sda || ls /dev/vda",
+		"a node in work":  "cat /tmp/null || cat " + work + "/root/tmp/null",
+		"host's /run":     "ls /run/dbus/system_bus_socket || ls /run/systemd/private",
+		"mount":           "mount -t tmpfs none /tmp",
+	}
+	// A device node the host made in the work dir does not work there.
+	if err := exec.Command("mknod", filepath.Join(work, "root/tmp/null"), "c", "1", "3").Run(); err != nil {
+		t.Fatal(err)
+	}
+	for name, m := range modes {
+		for attack, script := range tests {
+			t.Run(name+"/"+attack, func(t *testing.T) {
+				lines, err := output(r, m.sh(script))
+				if err == nil {
+					t.Errorf("the attack succeeded: %s\n%s", script, strings.Join(lines, "\n"))
+				}
+			})
+		}
+	}
+	for _, f := range hostFiles {
+		if b, _ := os.ReadFile(f); string(b) != before[f] {
+			t.Errorf("the host's %s changed: %q, was %q", f, b, before[f])
+		}
+	}
+}
+
+// TestConfinedDev: a command's /dev holds the usual nodes and they work.
+func TestConfinedDev(t *testing.T) {
+	r, _, modes := confinedModes(t)
+	want := []string{"fd", "full", "null", "ptmx", "pts", "random", "shm", "stderr", "stdin", "stdout", "tty", "urandom", "zero"}
+	if _, err := os.Stat("/dev/kvm"); err == nil {
+		want = append(want, "kvm")
+		slices.Sort(want)
+	}
+	for name, m := range modes {
+		t.Run(name, func(t *testing.T) {
+			lines, err := output(r, m.sh("ls -1 /dev && echo x > /dev/null && head -c 4 /dev/urandom | wc -c && echo y > /dev/shm/y"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := lines[:len(lines)-1]; !slices.Equal(got, want) {
+				t.Errorf("/dev has %q, want %q", got, want)
+			}
+			if got := strings.TrimSpace(lines[len(lines)-1]); got != "4" {
+				t.Errorf("/dev/urandom gave %s bytes", got)
+			}
+		})
+	}
+}
+
+// TestConfinedSyscalls: what the seccomp filter refuses is refused with
+// EPERM (clone3 with ENOSYS, so that glibc falls back to clone), and what
+// tools need still works.
+func TestConfinedSyscalls(t *testing.T) {
+	r, _, modes := confinedModes(t)
+	names := make([]string, 0, len(tries))
+	for n := range tries {
+		names = append(names, n)
+	}
+	for name, m := range modes {
+		t.Run(name, func(t *testing.T) {
+			lines, err := output(r, m.try(names...))
+			if err != nil {
+				t.Fatalf("%v\n%s", err, strings.Join(lines, "\n"))
+			}
+			got := map[string]string{}
+			for _, l := range lines {
+				k, v, _ := strings.Cut(l, ": ")
+				got[k] = v
+			}
+			for n, try := range tries {
+				if got[n] != try.want {
+					t.Errorf("%s: %s, want %s", n, got[n], try.want)
+				}
+			}
+		})
+	}
+}
+
+// TestBuildEnv: a command's environment is the fixed one and what the
+// build adds, whatever the server's holds.
+func TestBuildEnv(t *testing.T) {
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "fbs-test-secret")
+	t.Setenv("PATH", os.Getenv("PATH")+":/opt/fbs-test/bin")
+	r, _, modes := confinedModes(t)
+	plain, _ := newRunner()
+	want := append(slices.Clone(buildEnv), "INSTALL_ROOT=/x")
+	slices.Sort(want)
+	cmds := map[string]struct {
+		r *Runner
+		c Cmd
+	}{
+		"unconfined": {plain, Cmd{Args: []string{"env"}}},
+		"chrooted":   {r, modes["chrooted"].cmd("env")},
+		"nochroot":   {r, modes["nochroot"].cmd("env")},
+	}
+	for name, tc := range cmds {
+		t.Run(name, func(t *testing.T) {
+			c := tc.c
+			c.Env = []string{"INSTALL_ROOT=/x"}
+			lines, err := output(tc.r, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			slices.Sort(lines)
+			if !slices.Equal(lines, want) {
+				t.Errorf("environment\n%s\nwant\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
+			}
+		})
+	}
+}
