@@ -58,19 +58,10 @@ func (i Install) Args() []string {
 	return append(args, i.Packages...)
 }
 
-// Packages turns a kickstart's %packages into dnf install arguments,
-// adding @core unless --nocore, as anaconda does.
+// Packages turns a kickstart's %packages into dnf install arguments, as
+// Plan does for a dnf of unknown version.
 func Packages(p kickstart.Packages) []string {
-	var out []string
-	if !p.NoCore {
-		out = append(out, "@core")
-	}
-	for _, g := range p.Groups {
-		if g != "core" || p.NoCore {
-			out = append(out, "@"+g)
-		}
-	}
-	return append(out, p.Include...)
+	return Plan(p, 0).Specs
 }
 
 // RepoFile renders repos as a dnf .repo file, with $releasever and

@@ -10,7 +10,7 @@ import (
 
 func TestInstallArgs(t *testing.T) {
 	in := Install{Root: "/work/root", CacheDir: "/var/cache/fbs/dnf", ReposDir: "/work/repos.d", Releasever: "rawhide", Arch: "x86_64",
-		Packages: Packages(kickstart.Packages{Groups: []string{"core", "workstation"}, Include: []string{"kernel", "vim-*"}}),
+		Packages: Packages(kickstart.Packages{Groups: []kickstart.Group{{Name: "core", Include: kickstart.GroupDefault}, {Name: "workstation", Include: kickstart.GroupDefault}}, Include: []string{"kernel", "vim-*"}}),
 		Exclude:  []string{"dracut-config-rescue"}, NoDocs: true, Proxy: "http://proxy:3128"}
 	fbstest.Golden(t, "dnf-install", fbstest.Lines(in.Args()))
 	in.DownloadTo = "/work/gathered"
@@ -18,7 +18,7 @@ func TestInstallArgs(t *testing.T) {
 }
 
 func TestPackagesNoCore(t *testing.T) {
-	got := Packages(kickstart.Packages{NoCore: true, Groups: []string{"core"}, Include: []string{"kernel"}})
+	got := Packages(kickstart.Packages{NoCore: true, Groups: []kickstart.Group{{Name: "core", Include: kickstart.GroupDefault}}, Include: []string{"kernel"}})
 	if want := []string{"@core", "kernel"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("--nocore with @core listed: %q, want %q", got, want)
 	}

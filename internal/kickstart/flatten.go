@@ -118,7 +118,7 @@ func flatten(ctx context.Context, l Loader, ref, base string, from Pos, stack []
 		text = strings.TrimSuffix(text, "\r")
 		pos := Pos{File: name, Line: i + 1}
 		f := strings.Fields(text)
-		if len(f) > 0 && (f[0] == "%include" || f[0] == "%ksappend") {
+		if len(f) > 0 && f[0] == "%include" {
 			if len(f) != 2 {
 				return nil, &Error{Pos: pos, Msg: f[0] + " takes one path or URL"}
 			}

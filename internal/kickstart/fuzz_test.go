@@ -13,6 +13,8 @@ import (
 // resolving inside testdata): a result or a *kickstart.Error, never a panic.
 func FuzzKickstart(f *testing.F) {
 	files, _ := filepath.Glob("testdata/*.ks")
+	more, _ := filepath.Glob("testdata/fedora/*.ks")
+	files = append(files, more...)
 	for _, p := range files {
 		if data, err := os.ReadFile(p); err == nil {
 			f.Add(string(data))
@@ -20,6 +22,7 @@ func FuzzKickstart(f *testing.F) {
 	}
 	f.Add("%packages\n@core\n%end\n%post --nochroot --log=/x\necho\n%end\n%include inc/repo.ks\n")
 	f.Add("repo --name=a --baseurl=\"http://x/ y\" --cost=1\nbootloader --append='a \"b\"' --timeout=5\n")
+	f.Add("lang en # x\nrootpw --plain --lock\n%packages --ex\n@g --nodef\n-@g\n-\n%end\n%certificate --type anchor --filename a\nX\n%end\n%ksappend x\n")
 	f.Fuzz(func(t *testing.T, text string) {
 		l := Inline{Name: "fuzz.ks", Text: text, Next: testdataOnly{&FileLoader{Dir: "testdata"}}}
 		lines, err := Flatten(context.Background(), l, "fuzz.ks")
@@ -46,7 +49,7 @@ func (l testdataOnly) Load(ctx context.Context, ref, base string) (string, []byt
 }
 
 func FuzzSplitArgs(f *testing.F) {
-	for _, s := range []string{`a "b c" 'd'`, `x\ y`, `"unclosed`, `tail\`} {
+	for _, s := range []string{`a "b c" 'd'`, `x\ y`, `"unclosed`, `tail\`, `a#b 'c#d' e\#f # g`} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

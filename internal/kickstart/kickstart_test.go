@@ -36,8 +36,8 @@ func TestParseLive(t *testing.T) {
 		t.Errorf("repos\n got %+v\nwant %+v", ks.Repos, wantRepos)
 	}
 	p := ks.Packages
-	if !p.ExcludeDocs || p.NoCore ||
-		!reflect.DeepEqual(p.Groups, []string{"core", "^workstation-product-environment"}) ||
+	if !p.ExcludeDocs || p.NoCore || p.Environment != "workstation-product-environment" ||
+		!reflect.DeepEqual(p.Groups, []Group{{Name: "core", Include: GroupDefault}}) ||
 		!reflect.DeepEqual(p.Include, []string{"kernel", "vim-*"}) ||
 		!reflect.DeepEqual(p.Exclude, []string{"dracut-config-rescue"}) ||
 		!reflect.DeepEqual(p.ExcludeGroups, []string{"dial-up"}) {
@@ -62,8 +62,11 @@ func TestParseLive(t *testing.T) {
 	for _, ig := range ks.Ignored {
 		ignored = append(ignored, strings.Fields(ig)[1])
 	}
-	if want := []string{"lang", "keyboard", "services", "%pre"}; !reflect.DeepEqual(ignored, want) {
+	if want := []string{"%pre"}; !reflect.DeepEqual(ignored, want) {
 		t.Errorf("ignored %q, want %q", ignored, want)
+	}
+	if s := ks.System; s.Lang.Lang != "en_US.UTF-8" || s.Keyboard.VCKeymap != "us" || !reflect.DeepEqual(s.Services.Enabled, []string{"sshd"}) {
+		t.Errorf("system %+v", s)
 	}
 	if len(ks.Lines) != 30 {
 		t.Errorf("%d flattened lines", len(ks.Lines))
@@ -75,6 +78,13 @@ func TestParseErrors(t *testing.T) {
 		ks, want string
 	}{
 		"unknown command":    {"lang en\nfrobnicate now\n", "t.ks:2: unknown kickstart command \"frobnicate\""},
+		"removed command":    {"auth --useshadow\n", "t.ks:1: auth has been removed from kickstart (pykickstart refuses it); use authselect"},
+		"ambiguous prefix":   {"%packages --ex\n%end\n", "t.ks:1: %packages: ambiguous option: --ex could match --exclude-weakdeps, --excludeWeakdeps, --excludedocs"},
+		"group both types":   {"%packages\n@g --nodefaults --optional\n%end\n", "t.ks:2: %packages: @g --nodefaults --optional: a group cannot take both --nodefaults and --optional"},
+		"lone minus":         {"%packages\n-\n%end\n", "t.ks:2: %packages: a lone '-' names no package to exclude"},
+		"default and nocore": {"%packages --default --nocore\n%end\n", "t.ks:1: %packages: --default and --nocore cannot be used together"},
+		"rootpw nothing":     {"rootpw\n", "t.ks:1: rootpw: needs a password, or --lock"},
+		"certificate no dir": {"%certificate --filename=a.pem\nX\n%end\n", "t.ks:1: %certificate: one of --dir or --type must be given"},
 		"unknown section":    {"%postinstall\n%end\n", "t.ks:1: unknown section %postinstall"},
 		"no end":             {"%packages\nkernel\n", "t.ks:1: %packages has no %end"},
 		"stray end":          {"%end\n", "t.ks:1: %end without a section to close"},
@@ -159,6 +169,10 @@ func TestSplitArgs(t *testing.T) {
 		`a 'b "c"' "d \"e\"" f\ g`:                      {"a", `b "c"`, `d "e"`, "f g"},
 		"  a	b  ":                                       {"a", "b"},
 		`empty "" ''`:                                   {"empty", "", ""},
+		"lang en_US.UTF-8 # the default":                {"lang", "en_US.UTF-8"},
+		"network --hostname=a#b":                        {"network", "--hostname=a"},
+		`x 'a#b' a\#b "c # d"#e`:                        {"x", "a#b", "a#b", "c # d"},
+		"# all comment":                                 nil,
 	}
 	for in, want := range tests {
 		got, err := splitArgs(in)

@@ -2,22 +2,22 @@ package kickstart
 
 import (
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
-
-	"github.com/spf13/pflag"
 )
 
 // Kickstart is what an image build takes from a kickstart file.
 type Kickstart struct {
-	Repos      []Repo
-	Packages   Packages
-	Posts      []Script
+	Repos    []Repo
+	Packages Packages
+	Posts    []Script
+	// System is what the kickstart says of the installed system.
+	System     System
 	Bootloader Bootloader
 	// RootSize is part / --size in MiB; a squashfs root needs no size, so it is only recorded.
 	RootSize int
-	// Ignored lists commands that do not apply to an image build, for the log.
+	// Ignored lists, for the log, commands that do not apply to an image
+	// build and what pykickstart would warn of (deprecated options).
 	Ignored []string
 	// Lines is the flattened kickstart, as staged with the image.
 	Lines []Line
@@ -48,17 +48,6 @@ func (r Repo) Sources() []string {
 	return out
 }
 
-// Packages is the %packages section.
-type Packages struct {
-	Include       []string // names and globs
-	Groups        []string // without the leading @
-	Exclude       []string
-	ExcludeGroups []string
-	ExcludeDocs   bool
-	NoCore        bool
-	Pos           Pos
-}
-
 // Script is a %post section.
 type Script struct {
 	Body        string
@@ -75,23 +64,12 @@ type Bootloader struct {
 	Timeout int // seconds; -1 when unset
 }
 
-// Commands a live build has no use for: they configure an installed system
-// or the installer itself. They are accepted and logged as ignored.
-var ignoredCommands = map[string]bool{
-	"auth": true, "authconfig": true, "authselect": true, "autopart": true, "autostep": true, "clearpart": true,
-	"cmdline": true, "device": true, "driverdisk": true, "eula": true, "firewall": true, "firstboot": true,
-	"graphical": true, "group": true, "halt": true, "ignoredisk": true, "install": true, "keyboard": true,
-	"lang": true, "logging": true, "logvol": true, "mediacheck": true, "module": true, "network": true,
-	"ostreesetup": true, "poweroff": true, "raid": true, "realm": true, "reboot": true, "reqpart": true,
-	"rescue": true, "rootpw": true, "selinux": true, "services": true, "shutdown": true, "skipx": true,
-	"snapshot": true, "sshkey": true, "sshpw": true, "text": true, "timesource": true, "timezone": true,
-	"updates": true, "user": true, "vnc": true, "volgroup": true, "xconfig": true, "zerombr": true,
-	"zfcp": true, "liveimg": true, "harddrive": true, "nfs": true, "cdrom": true,
-}
-
 // Sections whose contents fbs does not run; they are skipped to their %end.
-var skippedSections = map[string]bool{
-	"%pre": true, "%pre-install": true, "%onerror": true, "%traceback": true, "%addon": true, "%anaconda": true,
+// (pykickstart: sections.py; %addon and %anaconda are anaconda's own.)
+var skippedSections = map[string]string{
+	"%pre": "runs before the installation", "%pre-install": "runs before the installation",
+	"%onerror": "runs when the installation fails", "%traceback": "runs when the installer crashes; deprecated",
+	"%addon": "configures an anaconda add-on", "%anaconda": "configures anaconda's interface",
 }
 
 // Parse reads flattened kickstart lines.
@@ -108,8 +86,12 @@ func Parse(lines []Line) (*Kickstart, error) {
 			return nil, quoting(l.Pos, fmt.Sprintf("cannot split the line: %v", err), fmt.Sprintf("cannot split %q: %v", text, err))
 		}
 		cmd := args[0]
-		if cmd == "%end" {
+		switch cmd {
+		case "%end":
 			return nil, &Error{Pos: l.Pos, Msg: "%end without a section to close"}
+		case "%ksappend":
+			ks.Ignored = append(ks.Ignored, fmt.Sprintf("%s: %%ksappend not expanded: pykickstart's parser skips it, as ksflatten, livemedia-creator and Koji do", l.Pos))
+			continue
 		}
 		if strings.HasPrefix(cmd, "%") {
 			end, err := findEnd(lines, i)
@@ -122,8 +104,10 @@ func Parse(lines []Line) (*Kickstart, error) {
 				err = ks.parsePackages(l.Pos, args[1:], body)
 			case cmd == "%post":
 				err = ks.parsePost(l.Pos, args[1:], body)
-			case skippedSections[cmd]:
-				ks.Ignored = append(ks.Ignored, fmt.Sprintf("%s: %s section (not run by an image build)", l.Pos, cmd))
+			case cmd == "%certificate":
+				err = ks.parseCertificate(l.Pos, args[1:], body)
+			case skippedSections[cmd] != "":
+				ks.Ignored = append(ks.Ignored, fmt.Sprintf("%s: %s section not run by an image build: it %s", l.Pos, cmd, skippedSections[cmd]))
 			default:
 				err = quoting(l.Pos, "unknown section", "unknown section "+cmd)
 			}
@@ -167,7 +151,7 @@ func (ks *Kickstart) command(pos Pos, cmd string, args []string) error {
 		fs := newFlags(cmd)
 		app := fs.String("append", "", "")
 		timeout := fs.Int("timeout", -1, "")
-		for _, s := range []string{"location", "driveorder", "password", "boot-drive", "md5pass"} {
+		for _, s := range []string{"location", "driveorder", "password", "boot-drive", "md5pass", "default", "hvargs"} {
 			fs.String(s, "", "")
 		}
 		for _, s := range []string{"iscrypted", "leavebootorder", "extlinux", "disabled", "nombr", "sdboot", "upgrade", "lba32", "useLilo", "nomdadm"} {
@@ -180,10 +164,13 @@ func (ks *Kickstart) command(pos Pos, cmd string, args []string) error {
 	case "part", "partition":
 		fs := newFlags(cmd)
 		size := fs.Int("size", 0, "")
-		for _, s := range []string{"fstype", "ondisk", "ondrive", "label", "fsoptions", "maxsize", "mkfsoptions", "onpart", "usepart", "asprimary", "start", "end", "recommended"} {
+		// F41_Partition's options.
+		for _, s := range []string{"fstype", "type", "ondisk", "ondrive", "label", "fsoptions", "maxsize", "mkfsoptions", "onpart",
+			"usepart", "start", "end", "fsprofile", "passphrase", "cipher", "escrowcert", "luks-version", "pbkdf",
+			"pbkdf-memory", "pbkdf-time", "pbkdf-iterations", "hw-passphrase", "onbiosdisk", "bytes-per-inode"} {
 			fs.String(s, "", "")
 		}
-		for _, s := range []string{"grow", "noformat", "encrypted", "hibernation", "resize"} {
+		for _, s := range []string{"grow", "noformat", "encrypted", "hibernation", "resize", "recommended", "asprimary", "backuppassphrase"} {
 			fs.Bool(s, false, "")
 		}
 		if err := parseFlags(pos, fs, args, 1); err != nil {
@@ -199,12 +186,30 @@ func (ks *Kickstart) command(pos Pos, cmd string, args []string) error {
 			return quoting(pos, "part: "+why, fmt.Sprintf("part %s: %s", mnt, why))
 		}
 	default:
-		if !ignoredCommands[cmd] {
-			return quoting(pos, "unknown kickstart command", fmt.Sprintf("unknown kickstart command %q", cmd))
-		}
-		ks.Ignored = append(ks.Ignored, fmt.Sprintf("%s: %s (does not apply to an image build)", pos, cmd))
+		return ks.otherCommand(pos, cmd, args)
 	}
 	return nil
+}
+
+// otherCommand takes an installed-system command into ks.System, notes
+// one that does not apply to an image, and refuses one pykickstart
+// refuses: removed ones and unknown ones.
+func (ks *Kickstart) otherCommand(pos Pos, cmd string, args []string) error {
+	if ok, err := ks.systemCommand(pos, cmd, args); ok {
+		return err
+	}
+	if why, ok := notApplicable[cmd]; ok {
+		ks.Ignored = append(ks.Ignored, fmt.Sprintf("%s: %s does not apply to an image build (%s)", pos, cmd, why))
+		return nil
+	}
+	if instead, ok := removed[cmd]; ok {
+		msg := cmd + " has been removed from kickstart (pykickstart refuses it)"
+		if instead != "" {
+			msg += "; " + instead
+		}
+		return &Error{Pos: pos, Msg: msg}
+	}
+	return quoting(pos, "unknown kickstart command", fmt.Sprintf("unknown kickstart command %q", cmd))
 }
 
 func parseRepo(pos Pos, cmd string, args []string) (Repo, error) {
@@ -259,44 +264,6 @@ func parseRepo(pos Pos, cmd string, args []string) (Repo, error) {
 	return r, nil
 }
 
-func (ks *Kickstart) parsePackages(pos Pos, args []string, body []Line) error {
-	fs := newFlags("%packages")
-	p := &ks.Packages
-	fs.BoolVar(&p.ExcludeDocs, "excludedocs", false, "")
-	fs.BoolVar(&p.NoCore, "nocore", false, "")
-	for _, s := range []string{"ignoremissing", "multilib", "excludeWeakdeps", "exclude-weakdeps", "default", "nobase", "ignorebroken"} {
-		fs.Bool(s, false, "")
-	}
-	for _, s := range []string{"instLangs", "inst-langs", "retries", "timeout"} {
-		fs.String(s, "", "")
-	}
-	if err := parseFlags(pos, fs, args, 0); err != nil {
-		return err
-	}
-	p.Pos = pos
-	for _, l := range body {
-		text := strings.TrimSpace(l.Text)
-		if i := strings.IndexByte(text, '#'); i >= 0 {
-			text = strings.TrimSpace(text[:i])
-		}
-		if text == "" {
-			continue
-		}
-		item := strings.Fields(text)[0] // group options such as --optional follow the name
-		switch {
-		case strings.HasPrefix(item, "-@"):
-			p.ExcludeGroups = append(p.ExcludeGroups, item[2:])
-		case strings.HasPrefix(item, "-"):
-			p.Exclude = append(p.Exclude, item[1:])
-		case strings.HasPrefix(item, "@"):
-			p.Groups = append(p.Groups, item[1:])
-		default:
-			p.Include = append(p.Include, item)
-		}
-	}
-	return nil
-}
-
 func (ks *Kickstart) parsePost(pos Pos, args []string, body []Line) error {
 	fs := newFlags("%post")
 	s := Script{Pos: pos}
@@ -315,24 +282,6 @@ func (ks *Kickstart) parsePost(pos Pos, args []string, body []Line) error {
 	}
 	s.Body = b.String()
 	ks.Posts = append(ks.Posts, s)
-	return nil
-}
-
-func newFlags(name string) *pflag.FlagSet {
-	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.SetInterspersed(true)
-	return fs
-}
-
-func parseFlags(pos Pos, fs *pflag.FlagSet, args []string, nargs int) error {
-	if err := fs.Parse(args); err != nil {
-		return quoting(pos, fs.Name()+": an unknown option, or an option's bad value", fmt.Sprintf("%s: %v", fs.Name(), err))
-	}
-	if fs.NArg() != nargs {
-		what := fmt.Sprintf("%s: takes %d argument(s) besides its options", fs.Name(), nargs)
-		return quoting(pos, what, fmt.Sprintf("%s, got %q", what, fs.Args()))
-	}
 	return nil
 }
 

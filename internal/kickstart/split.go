@@ -2,8 +2,10 @@ package kickstart
 
 import "errors"
 
-// splitArgs splits a command line as pykickstart does (Python's shlex.split):
-// on blanks, with single and double quotes and backslash escapes. Unlike a
+// splitArgs splits a command line as pykickstart does (Python's
+// shlex.split(line, comments=True)): on blanks, with single and double
+// quotes and backslash escapes, and an unquoted, unescaped '#' ends the
+// line, even inside a word ("--hostname=a#b" is "--hostname=a"). Unlike a
 // shell it gives '&', ';' and '|' no meaning, as URLs are full of them.
 func splitArgs(s string) ([]string, error) {
 	var (
@@ -40,6 +42,8 @@ func splitArgs(s string) ([]string, error) {
 			}
 			i++
 			cur, inArg = append(cur, rs[i]), true
+		case c == '#':
+			i = len(rs)
 		case c == ' ' || c == '\t':
 			if inArg {
 				args = append(args, string(cur))
