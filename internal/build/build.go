@@ -120,6 +120,8 @@ type build struct {
 	// another dnf runs).
 	tools chan map[string]string
 	side  *side // the Koji builds' repo, when the request names builds
+	// ksLines are the kickstart's lines, where errors about a package point.
+	ksLines []kickstart.Line
 	// release undoes what the build holds: the overlay on a cached root,
 	// its cgroup, its work dir's filesystem (in reverse order).
 	release []func()

@@ -21,6 +21,8 @@ var (
 	dnfRepoErr = regexp.MustCompile(`Failed to download metadata for repo '([^']+)'(.*)`)
 	dnfNoMatch = regexp.MustCompile(`^(?:No match for argument: (\S+)|Module or Group '([^']+)' does not exist)`)
 	dnfCurl    = regexp.MustCompile(`Curl error \(\d+\): (.*)`)
+	// dnfStatus is an HTTP answer that was not the file (a 404 for repomd.xml).
+	dnfStatus = regexp.MustCompile(`Status code: (\d+) for (\S+)`)
 )
 
 // install puts the packages into root, from the root cache when it can.
@@ -152,6 +154,9 @@ func (b *build) dnfRun(ctx context.Context, r *runner.Runner, repos []kickstart.
 		if m := dnfCurl.FindStringSubmatch(line); m != nil {
 			why = m[1]
 		}
+		if m := dnfStatus.FindStringSubmatch(line); m != nil {
+			why = fmt.Sprintf("%s answered HTTP %s", m[2], m[1])
+		}
 		if m := dnfNoMatch.FindStringSubmatch(line); m != nil && missing == "" {
 			missing = m[1] + m[2]
 		}
@@ -165,10 +170,35 @@ func (b *build) dnfRun(ctx context.Context, r *runner.Runner, repos []kickstart.
 			return &kickstart.Error{Pos: r.Pos, Msg: fmt.Sprintf("repo %s cannot be read: %s", r.Name, why)}
 		}
 	}
-	if missing != "" {
-		return &kickstart.Error{Pos: pkgs.Pos, Msg: fmt.Sprintf("%%packages: no package or group %q in the repos", missing)}
+	switch {
+	case strings.HasPrefix(missing, "%"):
+		// A section header dnf was asked to install: %packages went on.
+		return &kickstart.Error{Pos: packageLine(b.ksLines, pkgs.Pos, missing), Msg: fmt.Sprintf("%s inside %%packages: the %%packages at %s has no %%end before it", missing, pkgs.Pos)}
+	case missing != "":
+		return &kickstart.Error{Pos: packageLine(b.ksLines, pkgs.Pos, missing), Msg: fmt.Sprintf("%%packages: no package or group %q in the repos", missing)}
 	}
 	return err
+}
+
+// packageLine is the position of the %packages line that names pkg (a
+// package, or a group as dnf says it: "core" for @core), else at (the
+// %packages header's).
+func packageLine(lines []kickstart.Line, at kickstart.Pos, pkg string) kickstart.Pos {
+	in := false
+	for _, l := range lines {
+		text := strings.TrimSpace(l.Text)
+		switch {
+		case strings.HasPrefix(text, "%packages"):
+			in = true
+		case in && strings.HasPrefix(text, "%end"):
+			in = false
+		case in:
+			if f := strings.Fields(text); len(f) > 0 && strings.TrimPrefix(f[0], "@") == pkg {
+				return l.Pos
+			}
+		}
+	}
+	return at
 }
 func (b *build) countPackages(ctx context.Context, root string) string {
 	out, err := b.query(ctx, hosttool.Path("rpm"), "--root", root, "-qa")

@@ -90,6 +90,7 @@ func (b *build) kickstart(ctx context.Context) (*kickstart.Kickstart, error) {
 	if err != nil {
 		return nil, err
 	}
+	b.ksLines = ks.Lines
 	for _, ig := range ks.Ignored {
 		b.log.Printf("kickstart: ignored %s", ig)
 	}
