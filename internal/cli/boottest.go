@@ -32,6 +32,8 @@ or on timeout, with the last console lines.
 than under TCG (a /dev/kvm that opens can be far slower: nested virtualisation);
 the verdict is kept until the machine reboots. A boot under KVM that prints
 nothing for 30 s is restarted once under TCG.`,
+		Example: `  fbs boot-test FBS-Demo-Live.iso --expect "Welcome to the fbs demo"
+  fbs boot-test boot.iso --uefi --accel tcg --timeout 10m`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := os.MkdirAll(logDir, 0o755); err != nil {

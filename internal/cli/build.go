@@ -175,7 +175,7 @@ func (f *buildFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.work, "work", defaultWork, "where each build gets its work dir (the request's tmpdir= wins)")
 	fl.BoolVar(&f.keep, "keep", false, "keep the work dir, image root included")
-	fl.StringVar(&f.backend, "backend", "native", "builder: native, or Fedora's lorax (boot), livemedia-creator (live), pungi (dvd), kiwi")
+	fl.StringVar(&f.backend, "backend", "native", "builder: native, or Fedora's own where the host has it (fbs doctor says): lorax (boot), livemedia-creator (live), pungi (dvd)")
 	fl.StringVar(&f.compression, "compression", "", "squashfs compressor, overriding the request's (xz, zstd, gzip, lz4, lzo)")
 }
 
@@ -186,7 +186,13 @@ func buildCmd() *cobra.Command {
 		Short: "Build an image from a request (the seed's INI format or JSON)",
 		Long: `Builds the image a request describes, here and now: the seed's INI format
 ([DEFAULT] plus [boot], [dvd] or [live]) or the JSON request the API takes.
-Exit status: 0 built, 1 the build failed, 2 the request is at fault.`,
+Exit status: 0 built, 1 the build failed, 2 the request is at fault, 130
+Ctrl-C. On a terminal the running stages tick, with the last lines of %post
+and of the serial console under them; the build log has everything.`,
+		Example: `  fbs demo request /tmp/req --type live        # a request to start from
+  sudo fbs build /tmp/req/live.conf --boot-test
+  sudo fbs build req.conf --compression zstd --keep --work /srv/fbs-work
+  sudo fbs build req.json --timeout 30m --memory 4G --disk-limit 20G`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// The request is checked before fbs re-executes itself, so

@@ -104,7 +104,7 @@ func statesList() string {
 }
 
 func cancelCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "cancel ID", Short: "Cancel a build on the server", Args: exactArgs(1)}
+	cmd := &cobra.Command{Use: "cancel ID", Short: "Cancel a build on the server", Example: `  fbs cancel 20261130-035639-live-x86_64-cbf80e`, Args: exactArgs(1)}
 	server := serverFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		var b store.Build
@@ -153,7 +153,7 @@ func logsCmd() *cobra.Command {
 }
 
 func downloadCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "download ID", Short: "Download a build's artifacts (resuming partial files)", Args: exactArgs(1)}
+	cmd := &cobra.Command{Use: "download ID", Short: "Download a build's artifacts (resuming partial files)", Example: `  fbs download 20261130-035639-live-x86_64-cbf80e --dir ~/isos`, Args: exactArgs(1)}
 	server := serverFlag(cmd)
 	dir := cmd.Flags().String("dir", ".", "where the files go")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
@@ -230,7 +230,7 @@ func (c *client) fetch(cmd *cobra.Command, url, dst string) error {
 }
 
 func workersCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "workers", Short: "List the server's workers: what they build, their state and counts", Args: exactArgs(0)}
+	cmd := &cobra.Command{Use: "workers", Short: "List the server's workers: what they build, their state and counts", Example: `  fbs workers --server https://fbs.example.org`, Args: exactArgs(0)}
 	server := serverFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		var res struct{ Workers []*store.Worker }
@@ -250,7 +250,7 @@ func workersCmd() *cobra.Command {
 }
 
 func restageCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "restage ID", Short: "Stage a finished build's artifacts again, from the server's store to its staging target", Args: exactArgs(1)}
+	cmd := &cobra.Command{Use: "restage ID", Short: "Stage a finished build's artifacts again, from the server's store to its staging target", Example: `  fbs restage 20261130-035639-live-x86_64-cbf80e`, Args: exactArgs(1)}
 	server := serverFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		var b store.Build

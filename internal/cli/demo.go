@@ -81,6 +81,9 @@ request (and kickstart) for a live ISO of it, or with --type boot for a boot ISO
 builds the ISO and boots it in QEMU,
 then prints the ISO, its size, each stage's time, the boot time and the console
 line the boot test waited for.`,
+		Example: `  sudo fbs demo
+  sudo fbs demo --type boot --uefi
+  sudo fbs demo --compression zstd --keep`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if done, err := privateMounts(cmd); done {
@@ -116,6 +119,8 @@ line the boot test waited for.`,
 	}
 	f.register(cmd)
 	cmd.Flags().Lookup("boot-test").Hidden = true
+	// The demo stages and mails nothing: its help leaves those out.
+	hideFlags(cmd, "smtp-", "s3-", "webhook", "backend")
 	cmd.Flags().BoolVar(&uefi, "uefi", false, "also boot the ISO with UEFI firmware")
 	cmd.Flags().StringVar(&typ, "type", "live", "image type: live, boot or dvd")
 	cmd.AddCommand(demoRepoCmd(), demoRequestCmd())
@@ -130,6 +135,8 @@ func demoRequestCmd() *cobra.Command {
 		Long: `Writes the request fbs demo builds, in the seed's format, for --type live, boot or
 dvd, using the demo repo in the cache (build it with fbs demo repo): a starting point
 for requests of your own.`,
+		Example: `  fbs demo request /tmp/req --type live   # prints /tmp/req/live.conf
+  fbs demo request /tmp/req --type dvd --compression zstd`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path, err := demo.WriteRequest(args[0], filepath.Join(cache, "demo-repo"), typ, compression)

@@ -17,9 +17,10 @@ import (
 
 func doctorCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:   "doctor",
-		Short: "List the host tools fbs needs, their versions, and what provides the missing ones",
-		Args:  exactArgs(0),
+		Use:     "doctor",
+		Short:   "List the host tools fbs needs, their versions, and what provides the missing ones",
+		Example: `  fbs doctor`,
+		Args:    exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
 			fmt.Fprintln(w, "TOOL\tVERSION\tPATH\tDEBIAN PACKAGE\tUSED FOR")

@@ -95,6 +95,9 @@ SIGTERM hands this process's running builds back to the queue. On a loopback add
 API and the web pages are open (no login); elsewhere the API takes user tokens (fbs token create
 --user NAME) unless --open. With --oidc-issuer, web users log in with OpenID Connect and the API
 takes tokens on every address; each user then sees and cancels their own builds, --admin users all.`,
+		Example: `  fbs serve                                   # local mode: 127.0.0.1:8080, one build slot
+  fbs serve --boot-test=bios,uefi --workers 2
+  fbs serve --db postgres://fbs@db/fbs --data /srv/fbs --workers 0 --listen 0.0.0.0:8080`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := loadConfig(cmd, "server"); err != nil {
@@ -257,7 +260,10 @@ func ownWorker(f *serveFlags, q *queue.Service, log *slog.Logger) *worker.Worker
 		log.Info("removing work dirs of an earlier run", "count", len(left))
 		os.RemoveAll(work)
 	}
-	w := &worker.Worker{Queue: q, Dir: f.store.data, Log: log, Wait: time.Minute}
+	// A claim says the slot is alive when it starts: one that waited longer
+	// than a lease would show the idle slot as lost (the API answers remote
+	// workers' claims within half a lease too).
+	w := &worker.Worker{Queue: q, Dir: f.store.data, Log: log, Wait: q.Lease / 2}
 	w.Info, w.Options = f.slotSettings()
 	return w
 }
