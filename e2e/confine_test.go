@@ -56,7 +56,7 @@ kill -9 %[3]d && echo "server: KILLED"
 mount -t tmpfs none %[4]s && echo "mount: MOUNTED"
 echo "hostile script done"
 exit 0`, canary, secretFile, s.cmd.Process.Pid, canaryDir)
-	res := fbs(t, "submit", hostile(t, script), "--server", s.url, "--wait")
+	res := fbs(t, "submit", hostile(t, script), "--server", s.url, "--wait", "--raw")
 	if res.code != 0 {
 		t.Fatalf("the hostile build (exit 0 script) failed: exit %d", res.code)
 	}
@@ -74,10 +74,10 @@ exit 0`, canary, secretFile, s.cmd.Process.Pid, canaryDir)
 	}
 	// The same script with --erroronfail and a failing end fails the build.
 	failing := strings.Replace(strings.Replace(script, "--nochroot", "--nochroot --erroronfail", 1), "exit 0", "exit 3", 1)
-	if res := fbs(t, "submit", hostile(t, failing), "--server", s.url, "--wait"); res.code != 1 {
+	if res := fbs(t, "submit", hostile(t, failing), "--server", s.url, "--wait", "--raw"); res.code != 1 {
 		t.Errorf("a failing --erroronfail script: exit %d", res.code)
 	}
-	if res := fbs(t, "submit", request(t, "file://"+demoDir, "true", ""), "--server", s.url, "--wait"); res.code != 0 {
+	if res := fbs(t, "submit", request(t, "file://"+demoDir, "true", ""), "--server", s.url, "--wait", "--raw"); res.code != 0 {
 		t.Errorf("the server's next build: exit %d", res.code)
 	}
 }
@@ -132,5 +132,56 @@ func TestLimits(t *testing.T) {
 				t.Errorf("the host lost %d MiB", lost>>20)
 			}
 		})
+	}
+}
+
+// kernelAttacks is a %post body that tries what would make a build root
+// on the host or let it read the host's kernel, and prints a marker for
+// each attempt that succeeds (none may), then the environment it got.
+const kernelAttacks = `
+echo '|/bin/sh -c id' > /proc/sys/kernel/core_pattern && echo "$M core_pattern: WRITTEN"
+echo h > /proc/sysrq-trigger && echo "$M sysrq: WRITTEN"
+echo $(cat /sys/kernel/mm/ksm/run) > /sys/kernel/mm/ksm/run && echo "$M sysfs: WRITTEN"
+test $(head -c 64 /proc/kcore | wc -c) -gt 0 && echo "$M kcore: READ"
+test $(head -c 64 /proc/timer_list | wc -c) -gt 0 && echo "$M timer_list: READ"
+test -n "$(ls /sys/firmware)" && echo "$M firmware: SEEN"
+mknod /tmp/fbs-sda b 8 0 && echo "$M mknod: MADE"
+mount -t tmpfs none /mnt && echo "$M mount: MOUNTED"
+unshare -U true && echo "$M userns: MADE"
+ls /dev/mem /dev/kmsg /dev/sda /dev/vda /dev/loop-control 2>/dev/null | grep . && echo "$M devices: SEEN"
+ls /run/dbus/system_bus_socket /run/systemd/private 2>/dev/null | grep . && echo "$M host sockets: SEEN"
+env | sed "s/^/$M env: /"
+echo "$M attacks done"
+`
+
+// TestHostileKernel: a %post, chrooted and --nochroot, that writes the
+// host's core_pattern (the kernel would run its pipe as the host's root),
+// triggers sysrq, writes sysfs, reads kcore and the timer list, makes a
+// device node, mounts, makes a user namespace and looks for host devices
+// and service sockets fails at each, leaves the host as it was, and sees
+// nothing of the server's environment.
+func TestHostileKernel(t *testing.T) {
+	const coreFile = "/proc/sys/kernel/core_pattern"
+	core, err := os.ReadFile(coreFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.WriteFile(coreFile, core, 0) // should the test fail
+	secret := randomText()
+	t.Setenv("AWS_SECRET_ACCESS_KEY", secret)
+	s := startServer(t, filepath.Join(t.TempDir(), "data"))
+	section := "%post --nochroot\nM=nochroot\n" + kernelAttacks + "%end\n%post\nM=chrooted\n" + kernelAttacks
+	res := fbs(t, "submit", hostile(t, section), "--server", s.url, "--wait", "--raw")
+	if res.code != 0 {
+		t.Fatalf("the hostile build failed: exit %d\n%s", res.code, res.out)
+	}
+	mustContain(t, "hostile build", res.out, "nochroot attacks done", "chrooted attacks done", "nochroot env: INSTALL_ROOT=", "succeeded")
+	for _, bad := range []string{": WRITTEN", ": READ", ": SEEN", ": MADE", ": MOUNTED", secret, "AWS_SECRET_ACCESS_KEY"} {
+		if strings.Contains(res.out, bad) {
+			t.Errorf("the script got through: %q in\n%s", bad, res.out)
+		}
+	}
+	if now, _ := os.ReadFile(coreFile); string(now) != string(core) {
+		t.Errorf("the host's core_pattern is now %q", now)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -235,5 +237,56 @@ func TestCgroupLimits(t *testing.T) {
 				t.Errorf("error %v, want the %s limit", err, tc.limit)
 			}
 		})
+	}
+}
+
+// TestSweepCgroups: of the build cgroups left in place, only the empty
+// ones whose maker is gone are removed: not a live fbs's (empty between
+// two commands), not one still holding a process, not an older fbs's
+// untagged one. A maker's PID taken by a new process is gone too.
+func TestSweepCgroups(t *testing.T) {
+	fbstest.NeedRoot(t)
+	live, err := NewCgroup(fmt.Sprintf("test-sweep-live-%d", os.Getpid()), 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Close()
+	parent := filepath.Dir(live.Dirs[0])
+	gone := exec.Command("true")
+	if err := gone.Run(); err != nil {
+		t.Fatal(err)
+	}
+	start, _ := startTime(os.Getpid())
+	dirs := map[string]bool{ // removed?
+		fmt.Sprintf("test-sweep-gone@%d.%s", gone.Process.Pid, start): true,
+		fmt.Sprintf("test-sweep-reused@%d.1", os.Getpid()):            true,
+		fmt.Sprintf("test-sweep-busy@%d.1", gone.Process.Pid):         false,
+		fmt.Sprintf("test-sweep-old-%d", os.Getpid()):                 false,
+	}
+	for d := range dirs {
+		if err := os.Mkdir(filepath.Join(parent, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		defer os.Remove(filepath.Join(parent, d))
+	}
+	busy := exec.Command("sleep", "30")
+	if err := busy.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Process.Kill()
+	busyDir := filepath.Join(parent, fmt.Sprintf("test-sweep-busy@%d.1", gone.Process.Pid))
+	if err := write(busyDir, "cgroup.procs", strconv.Itoa(busy.Process.Pid)); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { busy.Process.Kill(); busy.Wait(); os.Remove(busyDir) }() // before the dirs' removal
+	got := SweepCgroups(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	for d, removed := range dirs {
+		_, err := os.Stat(filepath.Join(parent, d))
+		if gone := errors.Is(err, os.ErrNotExist); gone != removed {
+			t.Errorf("%s: removed %v, want %v (swept %q)", d, gone, removed, got)
+		}
+	}
+	if _, err := os.Stat(live.Dirs[0]); err != nil {
+		t.Errorf("the live cgroup %s went: %v", live.Dirs[0], err)
 	}
 }
