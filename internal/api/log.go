@@ -134,7 +134,11 @@ func sendLines(w io.Writer, path string, offset int64, asHTML bool) (int64, erro
 		sent += int64(len(line))
 		data := string(bytes.TrimRight(line, "\r\n"))
 		if asHTML {
-			data = "<div>" + html.EscapeString(data) + "</div>"
+			class := ""
+			if IsErrorLine(data) {
+				class = ` class="err"`
+			}
+			data = "<div" + class + ">" + html.EscapeString(data) + "</div>"
 		}
 		if _, err := fmt.Fprintf(w, "id: %d\ndata: %s\n\n", offset+sent, data); err != nil {
 			return sent, err

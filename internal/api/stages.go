@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -53,6 +54,15 @@ func ParseLogLine(line string) LogEvent {
 		}
 	}
 	return ev
+}
+
+// errorLine matches a log line that tells of a failure.
+var errorLine = regexp.MustCompile(`(?i)\b(error|errors|failed|fatal|cannot|no match for argument)\b|^build failed|FAILED`)
+
+// IsErrorLine says a log line tells of a failure (the pages mark it).
+func IsErrorLine(line string) bool {
+	ev := ParseLogLine(line)
+	return ev.Kind == "failed" || errorLine.MatchString(ev.Text) && !strings.HasPrefix(ev.Text, "$ ")
 }
 
 // Stage is one stage of a build as its log tells it.

@@ -28,7 +28,7 @@ func fromForm(ctx context.Context, f *multipart.Form, pol *egress.Policy) (*spec
 	v := url.Values(f.Value)
 	get := func(k string) string { return strings.TrimSpace(v.Get(k)) }
 	req := &spec.Request{Type: get("type"), Arch: get("arch"), Release: get("release"), Staging: get("staging"),
-		Email: spec.SplitList(get("email")), NVR: spec.SplitList(get("nvr")), Webhook: get("webhook")}
+		Email: spec.SplitList(get("email")), NVR: spec.SplitList(get("nvr")), Webhook: get("webhook"), BootTest: v["boottest"]}
 	for _, w := range spec.SplitList(get("bid")) {
 		id, err := strconv.Atoi(w)
 		if err != nil {
@@ -188,7 +188,7 @@ func anchor(field string) string {
 // toForm is a request as the submit form's fields, for a copy of a build.
 func toForm(req *spec.Request) url.Values {
 	v := url.Values{"type": {req.Type}, "arch": {req.Arch}, "release": {req.Release}, "staging": {req.Staging},
-		"email": {strings.Join(req.Email, ", ")}, "nvr": {strings.Join(req.NVR, "\n")}, "webhook": {req.Webhook}}
+		"email": {strings.Join(req.Email, ", ")}, "nvr": {strings.Join(req.NVR, "\n")}, "webhook": {req.Webhook}, "boottest": req.BootTest}
 	var ids []string
 	for _, id := range req.BuildID {
 		ids = append(ids, strconv.Itoa(id))

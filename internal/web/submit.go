@@ -60,6 +60,7 @@ func (s *Server) renderSubmit(w http.ResponseWriter, r *http.Request, code int, 
 		data["F"] = formDefaults
 	}
 	data["Types"] = imageTypes
+	data["Firmwares"] = []string{"bios", "uefi"}
 	s.render(w, r, code, "submit", data)
 }
 

@@ -7,11 +7,9 @@
 package web
 
 import (
-	"bytes"
 	"embed"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"html/template"
 	"io"
 	"io/fs"
@@ -77,8 +75,9 @@ var funcs = template.FuncMap{
 		if len(l) == 0 {
 			return "any"
 		}
-		return fmt.Sprint(l)
+		return strings.Join(l, ", ")
 	},
+	"label": api.Label,
 }
 
 // Handler is the pages, with protection against cross-origin form posts.
@@ -159,7 +158,7 @@ func (s *Server) builds(w http.ResponseWriter, r *http.Request) {
 	list = list[:min(len(list), perPage)]
 	s.Queue.Waiting(r.Context(), list...)
 	s.render(w, r, http.StatusOK, "builds", map[string]any{"Builds": list, "Filter": f, "PageNo": page, "More": more,
-		"Next": withPage(q, page+1), "Prev": withPage(q, page-1), "Self": r.URL.RequestURI(), "Own": own, "Types": []string{"boot", "dvd", "live"}, "States": []store.State{store.Queued, store.Running, store.Succeeded, store.Failed, store.Cancelled}})
+		"Next": withPage(q, page+1), "Prev": withPage(q, page-1), "Self": r.URL.RequestURI(), "Own": own, "Types": api.Types, "States": api.States})
 }
 
 func withPage(q url.Values, page int) string {
@@ -191,21 +190,67 @@ func (s *Server) build(w http.ResponseWriter, r *http.Request) {
 	b.Notifications, _ = s.Store.Notifications(r.Context(), b.ID)
 	var arts []queue.Artifact
 	json.Unmarshal(b.Artifacts, &arts)
-	var pretty bytes.Buffer
-	enc := json.NewEncoder(&pretty)
-	enc.SetEscapeHTML(false) // the template escapes it, readably
-	enc.SetIndent("", "  ")
-	var req any
-	json.Unmarshal(b.Request, &req)
-	enc.Encode(req)
+	ini, ks := requestText(b.Request)
 	var log string
 	if !refresh(r) {
 		// The status refresh (every 3 s) keeps none of the log: the
 		// stream brings it.
 		log = readLog(queue.LogPath(s.Data, b.ID))
 	}
-	s.render(w, r, http.StatusOK, "build", map[string]any{"B": b, "Artifacts": arts, "Request": pretty.String(), "LogText": log, "LogSize": len(log),
-		"Boots": s.bootTests(b.ID, arts)})
+	lines, firstErr := logLines(log)
+	view := s.API.View(b, true)
+	w.Header().Set("Cache-Control", "no-store") // the status is always read anew
+	// The stage the log is at: the store hears of it only at heartbeats.
+	var current []string
+	for _, st := range view.Stages {
+		if st.State == "running" && !b.State.Done() {
+			current = append(current, st.Name)
+		}
+	}
+	s.render(w, r, http.StatusOK, "build", map[string]any{"B": b, "Label": view.Label, "Current": strings.Join(current, ", "), "Stages": timeline(view.Stages), "Artifacts": arts,
+		"INI": ini, "Kickstart": ks, "Log": lines, "FirstError": firstErr, "LogSize": len(log), "Boots": s.bootTests(b.ID, arts)})
+}
+
+// logLine is a line of the log as the page shows it, errors marked.
+type logLine struct {
+	Text string
+	Err  bool
+}
+
+// logLines splits the log into lines and says whether any tells of an error.
+func logLines(log string) ([]logLine, bool) {
+	var out []logLine
+	first := false
+	for _, l := range strings.SplitAfter(log, "\n") {
+		if l == "" {
+			continue
+		}
+		e := api.IsErrorLine(strings.TrimRight(l, "\n"))
+		first = first || e
+		out = append(out, logLine{Text: strings.TrimRight(l, "\n"), Err: e})
+	}
+	return out, first
+}
+
+// stageBar is a stage of the timeline, with its share of the longest.
+type stageBar struct {
+	api.Stage
+	Percent int
+}
+
+func timeline(stages []api.Stage) []stageBar {
+	longest := 0.0
+	for _, s := range stages {
+		longest = max(longest, s.Seconds)
+	}
+	out := make([]stageBar, len(stages))
+	for i, s := range stages {
+		out[i] = stageBar{Stage: s}
+		if longest > 0 {
+			out[i].Percent = int(s.Seconds / longest * 100)
+		}
+	}
+	return out
 }
 
 // bootTests are the boot tests the build's manifest records (the build
@@ -268,5 +313,15 @@ func (s *Server) workers(w http.ResponseWriter, r *http.Request) {
 	for _, wk := range all {
 		wk.State = wk.Status(now, s.Queue.Lease)
 	}
-	s.render(w, r, http.StatusOK, "workers", map[string]any{"Workers": all})
+	// A busy worker links the builds it runs.
+	running, err := s.Store.List(r.Context(), store.Filter{State: string(store.Running), Limit: 1000})
+	if err != nil {
+		s.fail(w, r, http.StatusInternalServerError, err)
+		return
+	}
+	builds := map[string][]string{}
+	for _, b := range running {
+		builds[b.Worker] = append(builds[b.Worker], b.ID)
+	}
+	s.render(w, r, http.StatusOK, "workers", map[string]any{"Workers": all, "Builds": builds})
 }
