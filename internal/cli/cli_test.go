@@ -21,6 +21,13 @@ func TestExitStatuses(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.conf")
 	os.WriteFile(bad, []byte("[DEFAULT]\ntype=live\narch=x86_64\nrelease=40\ncolour=blue\n[live]\nconfig=x.ks\n"), 0o644)
+	ks := filepath.Join(dir, "my.ks")
+	os.WriteFile(ks, []byte("url --url=http://example.org/\n%packages\nkernel\n%end\n"), 0o644)
+	noKS := filepath.Join(dir, "noks.conf")
+	os.WriteFile(noKS, []byte("[DEFAULT]\ntype=live\narch=x86_64\nrelease=40\n[live]\nconfig=nope.ks\n"), 0o644)
+	open := filepath.Join(dir, "open.conf")
+	os.WriteFile(open, []byte("[DEFAULT]\ntype=live\narch=x86_64\nrelease=40\n[live]\nconfig=open.ks\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "open.ks"), []byte("url --url=http://example.org/\n%packages\nkernel\n"), 0o644)
 	tests := map[string]struct {
 		args []string
 		code int
@@ -34,6 +41,10 @@ func TestExitStatuses(t *testing.T) {
 		"bad boot firmware":     {[]string{"boot-test", "--timeout", "1s", "x.iso", "--uefi=maybe"}, 2, "invalid argument"},
 		"bad demo type":         {[]string{"demo", "request", dir, "--type", "usb"}, 2, `the demo has live, boot and dvd requests, not "usb"`},
 		"version":               {[]string{"version"}, 0, "fbs dev"},
+		"kickstart as spec":     {[]string{"build", ks}, 2, "my.ks is a kickstart; fbs takes a request that names it"},
+		"submit no kickstart":   {[]string{"submit", noKS, "--server", "http://127.0.0.1:1"}, 2, "noks.conf: config: cannot read the kickstart"},
+		"submit open packages":  {[]string{"submit", open, "--server", "http://127.0.0.1:1"}, 2, "open.ks:2: %packages has no %end"},
+		"list bad state":        {[]string{"list", "--state", "bogus", "--server", "http://127.0.0.1:1"}, 2, `--state: "bogus" is no state`},
 		"demo request":          {[]string{"demo", "request", dir, "--type", "dvd", "--cache", "/srv/c"}, 0, filepath.Join(dir, "dvd.conf")},
 		"boot-test no iso":      {[]string{"boot-test", filepath.Join(dir, "none.iso"), "--log-dir", dir}, 1, "none.iso: no such file or directory"},
 		"bad service boot test": {[]string{"serve", "--boot-test=coreboot"}, 2, `unknown firmware "coreboot"`},
