@@ -11,7 +11,7 @@ PKGS := dnf rpm createrepo-c squashfs-tools xorriso grub-common mtools dosfstool
 GO ?= go
 BIN := bin/fbs
 
-.PHONY: all deps build demo test unit fuzz e2e bench clean
+.PHONY: all deps build demo test unit lint-api fuzz e2e bench clean
 
 all: build
 
@@ -35,6 +35,14 @@ unit:
 	$(GO) vet -tags e2e ./e2e
 	$(GO) test ./...
 
+# lint-api checks the API's OpenAPI document with Redocly's recommended rules,
+# warnings as errors (internal/api/redocly.yaml). npx fetches the pinned CLI
+# from the npm registry once and caches it; it needs Node.js 20.19 or later.
+REDOCLY := @redocly/cli@2.77.0
+lint-api:
+	@command -v npx >/dev/null || { echo "lint-api needs Node.js >= 20.19 and npm (npx)"; exit 1; }
+	npx --yes $(REDOCLY) lint --config internal/api/redocly.yaml internal/api/openapi.json
+
 # fuzz runs each parser's fuzz target for a bounded number of inputs (a count,
 # not a duration: Go 1.26's fuzz coordinator can fail a duration run at its end,
 # go.dev/issue/75804); crashers land in testdata/fuzz. FUZZX=1 for a quick run.
@@ -54,8 +62,8 @@ fuzz:
 e2e: deps
 	$(GO) test -tags e2e -count=1 -timeout 30m ./e2e
 
-# test: everything CI runs: unit tests, bounded fuzzing, then the end-to-end tests (real builds, QEMU boots).
-test: deps unit fuzz e2e
+# test: everything CI runs: unit tests, the API document's lint, bounded fuzzing, then the end-to-end tests (real builds, QEMU boots).
+test: deps unit lint-api fuzz e2e
 
 bench: deps build
 	bench/live.sh
