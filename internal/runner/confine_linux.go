@@ -94,6 +94,10 @@ func privateRun() error {
 	if err := syscall.Mount("tmpfs", "/run", "tmpfs", syscall.MS_NOSUID|syscall.MS_NODEV|syscall.MS_NOEXEC, "mode=0755"); err != nil {
 		return fmt.Errorf("a private /run: %w", err)
 	}
+	if err := os.Mkdir("/run/lock", 0o1777); err != nil { // /var/lock's target
+		return err
+	}
+	os.Chmod("/run/lock", 0o1777) // past the umask
 	if keep == "" {
 		return nil
 	}

@@ -25,9 +25,10 @@ var maskedKernel = []string{
 	"sys/firmware", "sys/devices/virtual/powercap",
 }
 
-// mountKernelFS mounts a fresh /proc (of the command's PID namespace) and,
-// confined, a read-only /sys under dir ("/" or an image root), with the
-// kernel's knobs read-only and its secrets masked.
+// mountKernelFS mounts a fresh /proc (of the command's PID namespace)
+// under dir ("/" or an image root) and, but for an unconfined --nochroot
+// command, a read-only /sys and a /dev of its own, with the kernel's knobs
+// read-only and its secrets masked.
 func mountKernelFS(dir string, confine bool) error {
 	proc := filepath.Join(dir, "proc")
 	if err := mountOn("proc", proc, "proc", syscall.MS_NOSUID|syscall.MS_NODEV|syscall.MS_NOEXEC, ""); err != nil {
@@ -122,12 +123,12 @@ type devNode struct {
 // /dev/kvm when the host has one, its own pty instance and /dev/shm.
 // Everywhere else is nodev.
 func mountDev(dir string) error {
+	// KVM is looked for before the tmpfs covers the host's /dev (dir may be /dev).
 	nodes := devNodes
 	var st syscall.Stat_t
 	if syscall.Stat("/dev/kvm", &st) == nil && st.Mode&syscall.S_IFMT == syscall.S_IFCHR {
 		nodes = append(nodes[:len(nodes):len(nodes)], devNode{"kvm", unix.Major(st.Rdev), unix.Minor(st.Rdev)})
 	}
-	// Before the tmpfs covers the host's /dev (dir may be /dev).
 	if err := mountOn("tmpfs", dir, "tmpfs", syscall.MS_NOSUID|syscall.MS_NOEXEC, "size=1m,mode=0755"); err != nil {
 		return err
 	}
