@@ -12,18 +12,16 @@ import (
 	"fbs/internal/kickstart"
 )
 
-// Comps returns the repo's group file (comps.xml), or nil when it has none.
-// Only a base URL is read; repos given by mirrors alone are not asked.
+// Comps returns the repo's group file (comps.xml), or nil when it has
+// none. A repo given by mirrorlist or metalink is read from the mirror dnf
+// would take (see readRepomd).
 func Comps(ctx context.Context, r kickstart.Repo, releasever, arch string) ([]byte, error) {
-	if r.BaseURL == "" {
-		return nil, nil
-	}
 	c := client(r.Proxy)
-	base := strings.TrimSuffix(kickstart.Expand(r.BaseURL, releasever, arch), "/")
-	doc, err := get(ctx, c, base+"/repodata/repomd.xml")
+	base, doc, err := readRepomd(ctx, c, r, releasever, arch)
 	if err != nil {
 		return nil, err
 	}
+	base = strings.TrimSuffix(base, "/")
 	var md struct {
 		Data []struct {
 			Type     string `xml:"type,attr"`

@@ -7,7 +7,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/url"
@@ -28,37 +30,87 @@ const maxDoc = 8 << 20
 // base URL, where the repo has one, is read first.
 func Fingerprint(ctx context.Context, r kickstart.Repo, releasever, arch string) (string, error) {
 	c := client(r.Proxy)
-	expand := func(s string) string { return kickstart.Expand(s, releasever, arch) }
-	switch {
-	case r.BaseURL != "":
-		return repomdSum(ctx, c, expand(r.BaseURL))
-	case r.Metalink != "":
-		doc, err := get(ctx, c, expand(r.Metalink))
+	if r.BaseURL == "" && r.Metalink != "" {
+		doc, err := get(ctx, c, kickstart.Expand(r.Metalink, releasever, arch))
 		if err != nil {
 			return "", err
 		}
 		return metalinkSum(doc)
 	}
-	doc, err := get(ctx, c, expand(r.Mirrorlist))
+	_, doc, err := readRepomd(ctx, c, r, releasever, arch)
 	if err != nil {
 		return "", err
 	}
-	sc := bufio.NewScanner(strings.NewReader(string(doc)))
-	for sc.Scan() {
-		if line := strings.TrimSpace(sc.Text()); line != "" && !strings.HasPrefix(line, "#") {
-			return repomdSum(ctx, c, line)
-		}
-	}
-	return "", fmt.Errorf("mirrorlist %s names no mirror", expand(r.Mirrorlist))
+	return sha256Hex(doc), nil
 }
 
-func repomdSum(ctx context.Context, c *http.Client, base string) (string, error) {
-	doc, err := get(ctx, c, strings.TrimSuffix(base, "/")+"/repodata/repomd.xml")
-	if err != nil {
-		return "", err
+// readRepomd finds the repo's base URL as dnf does and reads its
+// repodata/repomd.xml there: the base URL where the repo has one, else
+// the first mirror of its mirrorlist, else the first mirror of its
+// metalink whose repomd.xml has the sha256 the metalink publishes (a
+// mirror not yet synced has another).
+func readRepomd(ctx context.Context, c *http.Client, r kickstart.Repo, releasever, arch string) (base string, doc []byte, err error) {
+	expand := func(s string) string { return kickstart.Expand(s, releasever, arch) }
+	at := func(base string) string { return strings.TrimSuffix(base, "/") + "/repodata/repomd.xml" }
+	switch {
+	case r.BaseURL != "":
+		base = expand(r.BaseURL)
+		doc, err = get(ctx, c, at(base))
+		return base, doc, err
+	case r.Mirrorlist != "":
+		list, err := get(ctx, c, expand(r.Mirrorlist))
+		if err != nil {
+			return "", nil, err
+		}
+		sc := bufio.NewScanner(strings.NewReader(string(list)))
+		for sc.Scan() {
+			if line := strings.TrimSpace(sc.Text()); line != "" && !strings.HasPrefix(line, "#") {
+				doc, err = get(ctx, c, at(line))
+				return line, doc, err
+			}
+		}
+		return "", nil, fmt.Errorf("mirrorlist %s names no mirror", expand(r.Mirrorlist))
+	case r.Metalink != "":
+		ml, err := get(ctx, c, expand(r.Metalink))
+		if err != nil {
+			return "", nil, err
+		}
+		want, err := metalinkSum(ml)
+		if err != nil {
+			return "", nil, fmt.Errorf("metalink %s: %w", expand(r.Metalink), err)
+		}
+		last := errors.New("it names no http or https mirror")
+		for _, u := range metalinkURLs(ml) {
+			doc, err := get(ctx, c, u)
+			switch {
+			case err != nil:
+				last = err
+			case sha256Hex(doc) != want:
+				last = fmt.Errorf("%s is not the repomd.xml the metalink names (another sha256: the mirror is not in sync)", u)
+			default:
+				return strings.TrimSuffix(u, "repodata/repomd.xml"), doc, nil
+			}
+		}
+		return "", nil, fmt.Errorf("metalink %s: no mirror has its repomd.xml: %w", expand(r.Metalink), last)
 	}
-	sum := sha256.Sum256(doc)
-	return hex.EncodeToString(sum[:]), nil
+	return "", nil, fmt.Errorf("repo %s has no baseurl, mirrorlist or metalink", r.Name)
+}
+
+func sha256Hex(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+// metalinkURL is a mirror's URL of repomd.xml in a metalink (Fedora's
+// MirrorManager writes one <url> a mirror, best first).
+var metalinkURL = regexp.MustCompile(`<url[^>]*>\s*(https?://[^<\s]+/repodata/repomd\.xml)\s*</url>`)
+
+func metalinkURLs(doc []byte) []string {
+	var out []string
+	for _, m := range metalinkURL.FindAllSubmatch(doc, -1) {
+		out = append(out, html.UnescapeString(string(m[1])))
+	}
+	return out
 }
 
 var metalinkRepomd = regexp.MustCompile(`(?s)<file name="repomd.xml">.*?<hash type="sha256">([0-9a-f]{64})</hash>`)

@@ -84,3 +84,46 @@ func TestPrimarySums(t *testing.T) {
 		}
 	}
 }
+
+// TestCompsByMirror: a repo given only by mirrorlist or metalink has its
+// comps read from the mirror dnf would take; a metalink's mirror whose
+// repomd.xml is not the one it names is passed over.
+func TestCompsByMirror(t *testing.T) {
+	repomd := []byte(`<repomd><data type="group"><location href="repodata/comps.xml"/></data></repomd>`)
+	want := sha256.Sum256(repomd)
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/mirrorlist":
+			fmt.Fprintf(w, "# repo=%s\n%s/good/40/x86_64/\n", r.URL.Query().Get("repo"), srv.URL)
+		case "/metalink":
+			fmt.Fprintf(w, `<metalink><files><file name="repomd.xml"><verification><hash type="sha256">%x</hash></verification>
+<resources><url protocol="http" preference="100">%s/stale/repodata/repomd.xml</url>
+<url protocol="http" preference="90">%s/good/40/x86_64/repodata/repomd.xml</url></resources></file></files></metalink>`, want, srv.URL, srv.URL)
+		case "/stale/repodata/repomd.xml":
+			w.Write([]byte("<repomd><revision>old</revision></repomd>"))
+		case "/good/40/x86_64/repodata/repomd.xml":
+			w.Write(repomd)
+		case "/good/40/x86_64/repodata/comps.xml":
+			w.Write([]byte("<comps><group><id>core</id></group></comps>"))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	tests := map[string]kickstart.Repo{
+		"mirrorlist": {Name: "fedora", Mirrorlist: srv.URL + "/mirrorlist?repo=fedora-$releasever"},
+		"metalink":   {Name: "fedora", Metalink: srv.URL + "/metalink?repo=fedora-$releasever&arch=$basearch"},
+	}
+	for name, r := range tests {
+		t.Run(name, func(t *testing.T) {
+			got, err := Comps(context.Background(), r, "40", "x86_64")
+			if err != nil || !strings.Contains(string(got), "<id>core</id>") {
+				t.Errorf("Comps = %q, %v", got, err)
+			}
+		})
+	}
+	srv.Close()
+	if _, err := Comps(context.Background(), tests["metalink"], "40", "x86_64"); err == nil {
+		t.Error("no error with the metalink unreachable")
+	}
+}
