@@ -75,6 +75,7 @@ func (s *Server) routes() map[string]http.HandlerFunc {
 		"POST /rest":                               s.submit(parseSeedREST),
 
 		"POST /api/worker/v1/claim":                       s.claim,
+		"POST /api/worker/v1/drain":                       s.drain,
 		"POST /api/worker/v1/builds/{id}/heartbeat":       s.heartbeat,
 		"POST /api/worker/v1/builds/{id}/log":             s.appendLog,
 		"PUT /api/worker/v1/builds/{id}/artifacts/{name}": s.putArtifact,

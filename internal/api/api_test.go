@@ -154,7 +154,7 @@ func TestBuildLifecycle(t *testing.T) {
 	if code, out := do(t, "POST", h.URL+"/api/v1/builds/"+id+"/cancel", "", ""); code != 200 || out["cancel_requested"] != true {
 		t.Errorf("cancel running: %d %v", code, out)
 	}
-	s.Store.Finish(ctx, lease, store.Cancelled, "cancelled", nil)
+	s.Store.Finish(ctx, lease, store.Result{State: store.Cancelled, Error: "cancelled"})
 	select {
 	case got := <-events:
 		if strings.Join(got, "|") != "line 2|line 3|cancelled" {

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"fbs/internal/farm"
 	"fbs/internal/store"
 )
 
@@ -114,8 +115,8 @@ func TestLongTransfers(t *testing.T) {
 	req, _ := http.NewRequest("PUT", url+"/api/worker/v1/builds/"+job.Build.ID+"/artifacts/x.iso", &slowBody{bytes.NewReader(data), 50 * time.Millisecond})
 	req.ContentLength = int64(len(data))
 	req.Header.Set("Authorization", "Bearer "+tok)
-	req.Header.Set(LeaseHeader, job.Lease.Token)
-	req.Header.Set(SHA256Header, hexSum(data))
+	req.Header.Set(farm.LeaseHeader, job.Lease.Token)
+	req.Header.Set(farm.SHA256Header, hexSum(data))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil || resp.StatusCode != 201 {
 		t.Fatalf("a slow upload: %v %v", resp, err)

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"fbs/internal/farm"
 	"fbs/internal/queue"
 	"fbs/internal/store"
 )
@@ -19,33 +20,10 @@ const MaxClaimWait = 30 * time.Second
 // maxLogChunk bounds one log append.
 const maxLogChunk = 4 << 20
 
-// ClaimRequest is what a worker serves (its name, when given, must be its
-// token's) and how long it waits for a build.
-type ClaimRequest struct {
-	store.Worker
-	Wait float64 `json:"wait_seconds"`
-}
-
-// HeartbeatRequest and HeartbeatReply renew a lease.
-type (
-	HeartbeatRequest struct {
-		Stage string `json:"stage"`
-	}
-	HeartbeatReply struct {
-		Cancel bool `json:"cancel"`
-	}
-)
-
-// LeaseHeader carries the lease token on the worker API's build calls.
-const LeaseHeader = "Fbs-Lease"
-
-// SHA256Header carries an uploaded artifact's sha256.
-const SHA256Header = "Fbs-Sha256"
-
 // leaseOf is the lease a worker call speaks for; its worker is the
 // token's, so a worker speaks only for itself.
 func leaseOf(r *http.Request) *store.Lease {
-	return &store.Lease{BuildID: r.PathValue("id"), Worker: tokenOf(r).Name, Token: r.Header.Get(LeaseHeader)}
+	return &store.Lease{BuildID: r.PathValue("id"), Worker: tokenOf(r).Name, Token: r.Header.Get(farm.LeaseHeader)}
 }
 
 // failLease answers a worker call's error: 410 when the lease is gone.
@@ -72,26 +50,24 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 	return true
 }
 
-func (s *Server) claim(w http.ResponseWriter, r *http.Request) {
-	var c ClaimRequest
-	if !decode(w, r, &c) {
-		return
+// announced is the worker a claim or drain speaks for: its name is its
+// token's (a name given must be that one).
+func announced(w http.ResponseWriter, r *http.Request, info *farm.Worker) bool {
+	if t := tokenOf(r); info.Name != "" && info.Name != t.Name {
+		fail(w, http.StatusForbidden, fmt.Errorf("this token is worker %s's, not %s's (fbs token create --worker %s makes one)", t.Name, info.Name, info.Name))
+		return false
 	}
-	if t := tokenOf(r); c.Name != "" && c.Name != t.Name {
-		fail(w, http.StatusForbidden, fmt.Errorf("this token is worker %s's, not %s's (fbs token create --worker %s makes one)", t.Name, c.Name, c.Name))
+	info.Name, info.Slots = tokenOf(r).Name, max(info.Slots, 1)
+	return true
+}
+
+func (s *Server) claim(w http.ResponseWriter, r *http.Request) {
+	var c farm.ClaimRequest
+	if !decode(w, r, &c) || !announced(w, r, &c.Worker) {
 		return
 	}
 	info := &c.Worker
-	info.Name, info.Slots = tokenOf(r).Name, max(c.Slots, 1)
 	// Within half a lease the worker calls again, so it is never taken for lost.
-	if c.Draining { // it takes nothing more; the call says so to the registry
-		if err := s.Store.SeenWorker(r.Context(), info); err != nil {
-			fail(w, http.StatusInternalServerError, err)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-		return
-	}
 	wait := min(time.Duration(c.Wait*float64(time.Second)), MaxClaimWait, s.Queue.Lease/2)
 	job, err := s.Queue.Claim(r.Context(), info, wait)
 	switch {
@@ -106,8 +82,22 @@ func (s *Server) claim(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// drain records that the worker takes no more builds.
+func (s *Server) drain(w http.ResponseWriter, r *http.Request) {
+	var info farm.Worker
+	if !decode(w, r, &info) || !announced(w, r, &info) {
+		return
+	}
+	if err := s.Queue.Drain(r.Context(), &info); err != nil {
+		fail(w, http.StatusInternalServerError, err)
+		return
+	}
+	s.Log.Info("worker draining", "worker", info.Name)
+	w.WriteHeader(http.StatusNoContent)
+}
+
 func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request) {
-	var hb HeartbeatRequest
+	var hb farm.HeartbeatRequest
 	if !decode(w, r, &hb) {
 		return
 	}
@@ -116,7 +106,7 @@ func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request) {
 		failLease(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, HeartbeatReply{Cancel: cancel})
+	writeJSON(w, http.StatusOK, farm.HeartbeatReply{Cancel: cancel})
 }
 
 // appendLog takes the next part of the log (from ?offset=N of the
@@ -134,7 +124,7 @@ func (s *Server) appendLog(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	size, err := s.Queue.AppendLog(r.Context(), leaseOf(r), offset, data)
-	var gap *queue.GapError
+	var gap *farm.GapError
 	switch {
 	case errors.As(err, &gap):
 		writeJSON(w, http.StatusRequestedRangeNotSatisfiable, map[string]any{"error": err.Error(), "size": gap.Size})
@@ -151,7 +141,7 @@ func (s *Server) putArtifact(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.longBody(w, r)
-	err := s.Queue.PutArtifact(r.Context(), leaseOf(r), r.PathValue("name"), r.ContentLength, r.Header.Get(SHA256Header), r.Body)
+	err := s.Queue.PutArtifact(r.Context(), leaseOf(r), r.PathValue("name"), r.ContentLength, r.Header.Get(farm.SHA256Header), r.Body)
 	if err != nil {
 		failLease(w, err)
 		return
@@ -160,7 +150,7 @@ func (s *Server) putArtifact(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) finish(w http.ResponseWriter, r *http.Request) {
-	var o queue.Outcome
+	var o farm.Outcome
 	if !decode(w, r, &o) {
 		return
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"fbs/internal/auth"
+	"fbs/internal/farm"
 	"fbs/internal/fbstest"
 	"fbs/internal/metrics"
 	"fbs/internal/queue"
@@ -95,7 +96,7 @@ func TestWorkerUploads(t *testing.T) {
 	}
 	json.Unmarshal([]byte(out), &job)
 	base := h.URL + "/api/worker/v1/builds/" + job.Build.ID
-	lease := map[string]string{LeaseHeader: job.Lease.Token}
+	lease := map[string]string{farm.LeaseHeader: job.Lease.Token}
 	off := func(n int64) string { return fmt.Sprintf("?offset=%d", job.LogOffset+n) }
 	data := "iso content"
 	sum := sha256.Sum256([]byte(data))
@@ -113,10 +114,10 @@ func TestWorkerUploads(t *testing.T) {
 		{"append past the end", "POST", "/log" + off(100), lease, "x\n", 416, `"size"`},
 		{"append without lease", "POST", "/log" + off(8), nil, "x\n", 410, "no longer held"},
 		{"append, no offset", "POST", "/log", lease, "x\n", 400, "offset"},
-		{"upload", "PUT", "/artifacts/x.iso", map[string]string{LeaseHeader: job.Lease.Token, SHA256Header: hexSum}, data, 201, ""},
-		{"upload again", "PUT", "/artifacts/x.iso", map[string]string{LeaseHeader: job.Lease.Token, SHA256Header: hexSum}, data, 201, ""},
-		{"upload other content", "PUT", "/artifacts/x.iso", map[string]string{LeaseHeader: job.Lease.Token, SHA256Header: hexSum}, "other", 400, "does not match"},
-		{"upload bad name", "PUT", "/artifacts/..x", map[string]string{LeaseHeader: job.Lease.Token, SHA256Header: hexSum}, data, 400, "plain file name"},
+		{"upload", "PUT", "/artifacts/x.iso", map[string]string{farm.LeaseHeader: job.Lease.Token, farm.SHA256Header: hexSum}, data, 201, ""},
+		{"upload again", "PUT", "/artifacts/x.iso", map[string]string{farm.LeaseHeader: job.Lease.Token, farm.SHA256Header: hexSum}, data, 201, ""},
+		{"upload other content", "PUT", "/artifacts/x.iso", map[string]string{farm.LeaseHeader: job.Lease.Token, farm.SHA256Header: hexSum}, "other", 400, "does not match"},
+		{"upload bad name", "PUT", "/artifacts/..x", map[string]string{farm.LeaseHeader: job.Lease.Token, farm.SHA256Header: hexSum}, data, 400, "plain file name"},
 		{"finish, missing artifact", "POST", "/finish", lease, `{"state":"succeeded","artifacts":[{"name":"y.iso","size":3}]}`, 400, "not uploaded"},
 		{"finish, not final", "POST", "/finish", lease, `{"state":"running"}`, 400, "not a final state"},
 		{"heartbeat", "POST", "/heartbeat", lease, `{"stage":"squashfs"}`, 200, `"cancel":false`},
@@ -198,7 +199,7 @@ func TestRetention(t *testing.T) {
 		os.MkdirAll(filepath.Join(queue.Dir(s.Data, id), "artifacts"), 0o755)
 		os.WriteFile(filepath.Join(queue.Dir(s.Data, id), "artifacts", "x.iso"), []byte("iso"), 0o644)
 		os.WriteFile(queue.LogPath(s.Data, id), []byte("log\n"), 0o644)
-		s.Store.Finish(ctx, l, store.Succeeded, "", json.RawMessage(`[{"name":"x.iso","size":3}]`))
+		s.Store.Finish(ctx, l, store.Result{State: store.Succeeded, Artifacts: json.RawMessage(`[{"name":"x.iso","size":3}]`)})
 		ids = append(ids, id)
 	}
 	if err := s.Queue.Retain(ctx, 1, 0); err != nil {
@@ -232,7 +233,7 @@ func TestLogForPages(t *testing.T) {
 	_, l, _ := s.Store.Claim(ctx, store.Claim{Worker: "w", For: time.Minute})
 	os.MkdirAll(queue.Dir(s.Data, id), 0o755)
 	os.WriteFile(queue.LogPath(s.Data, id), []byte("shown\n<b>new</b>\n"), 0o644)
-	s.Store.Finish(ctx, l, store.Succeeded, "", nil)
+	s.Store.Finish(ctx, l, store.Result{State: store.Succeeded})
 	code, body := call(t, "GET", h.URL+"/api/v1/builds/"+id+"/log?html=1&from=6", "", map[string]string{"Accept": "text/event-stream"}, "")
 	if code != 200 || !strings.Contains(body, "data: <div>&lt;b&gt;new&lt;/b&gt;</div>") || strings.Contains(body, "shown") || !strings.Contains(body, "event: end") {
 		t.Errorf("%d %q", code, body)

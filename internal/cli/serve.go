@@ -15,6 +15,7 @@ import (
 
 	"fbs/internal/api"
 	"fbs/internal/build"
+	"fbs/internal/farm"
 	"fbs/internal/metrics"
 	"fbs/internal/queue"
 	"fbs/internal/runner"
@@ -270,12 +271,12 @@ func ownWorker(f *serveFlags, q *queue.Service, log *slog.Logger) *worker.Worker
 
 // slotSettings are what the server's own slots take from its flags, and
 // again on SIGHUP.
-func (f *serveFlags) slotSettings() (store.Worker, build.Options) {
+func (f *serveFlags) slotSettings() (farm.Worker, build.Options) {
 	host, _ := os.Hostname()
 	opts := f.builderFlags.options()
 	opts.WorkDir, opts.Hidden = filepath.Join(f.store.data, "work"), append(opts.Hidden, f.store.data)
 	opts.Loader = f.allowNet.loader()
-	return store.Worker{Name: host + "-serve", Arches: []string{hostArch()}, Slots: f.workers, Version: versionString()}, opts
+	return farm.Worker{Name: host + "-serve", Arches: []string{hostArch()}, Slots: f.workers, Version: versionString()}, opts
 }
 
 func loopback(a net.Addr) bool {

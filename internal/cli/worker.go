@@ -16,9 +16,9 @@ import (
 
 	"fbs/internal/build"
 	"fbs/internal/config"
+	"fbs/internal/farm"
 	"fbs/internal/runner"
 	"fbs/internal/spec"
-	"fbs/internal/store"
 	"fbs/internal/worker"
 )
 
@@ -132,10 +132,10 @@ func contains(list []string, v string) bool {
 }
 
 // settings are what a worker takes from its flags, and again on SIGHUP.
-func (f *workerFlags) settings() (store.Worker, build.Options) {
+func (f *workerFlags) settings() (farm.Worker, build.Options) {
 	opts := f.builderFlags.options()
 	opts.WorkDir, opts.Hidden = filepath.Join(f.data, "work"), append(opts.Hidden, f.data, f.tokenFile)
-	return store.Worker{Name: f.name, Arches: f.arches, Releases: f.releases, Types: f.types, Slots: f.slots, Version: versionString()}, opts
+	return farm.Worker{Name: f.name, Arches: f.arches, Releases: f.releases, Types: f.types, Slots: f.slots, Version: versionString()}, opts
 }
 
 func runWorker(cmd *cobra.Command, f *workerFlags) error {
@@ -153,7 +153,7 @@ func runWorker(cmd *cobra.Command, f *workerFlags) error {
 	info, opts := f.settings()
 	w := &worker.Worker{
 		Queue: &worker.Remote{Servers: f.servers, Token: token, Client: hc, Log: log},
-		Dir:   f.data, Clean: true, Log: log, Options: opts, Wait: 20 * time.Second, Info: info,
+		Dir:   f.data, Own: true, Log: log, Options: opts, Wait: 20 * time.Second, Info: info,
 	}
 	onHUP(cmd.Context(), log, func() error {
 		var nf workerFlags

@@ -17,6 +17,7 @@ import (
 
 	"fbs/internal/api"
 	"fbs/internal/egress"
+	"fbs/internal/farm"
 	"fbs/internal/fbstest"
 	"fbs/internal/notify"
 	"fbs/internal/queue"
@@ -52,7 +53,7 @@ func TestNotifications(t *testing.T) {
 		go q.Run(ctx, 3)
 		go d.Run(ctx)
 		w := &worker.Worker{Queue: q, Dir: data, Log: quiet, Build: worker.Simulate(50 * time.Millisecond), Wait: time.Second,
-			Info: store.Worker{Name: "w", Slots: 1}}
+			Info: farm.Worker{Name: "w", Slots: 1}}
 		go w.Run(ctx, nil)
 		h := httptest.NewServer((&api.Server{Store: st, Queue: q, Data: data, Log: quiet}).Handler())
 

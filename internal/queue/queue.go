@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"fbs/internal/buildlog"
+	"fbs/internal/farm"
 	"fbs/internal/metrics"
 	"fbs/internal/store"
 )
@@ -36,38 +37,17 @@ type Service struct {
 	mu   sync.Mutex // orders log writes: attempt headers and appends
 }
 
-// Job is a claimed build: its lease, and where the worker's log lines
-// begin in the server's log (after the lines of earlier attempts).
-type Job struct {
-	Build     *store.Build `json:"build"`
-	Lease     *store.Lease `json:"lease"`
-	LogOffset int64        `json:"log_offset"`
-	// LeaseSeconds is the server's lease: the worker heartbeats well within it.
-	LeaseSeconds float64 `json:"lease_seconds"`
-}
-
-// LeaseFor is the lease as a duration.
-func (j *Job) LeaseFor() time.Duration { return time.Duration(j.LeaseSeconds * float64(time.Second)) }
-
-// Outcome is how a build ended, as its worker reports it.
-type Outcome struct {
-	State     store.State        `json:"state"`
-	Error     string             `json:"error,omitempty"`
-	Artifacts []Artifact         `json:"artifacts,omitempty"`
-	Stages    map[string]float64 `json:"stages,omitempty"` // seconds
-}
-
-// Artifact is one output file of a build.
+// Artifact is one output file of a build as its record keeps it: as its
+// worker reported it, with where the API serves it.
 type Artifact struct {
 	Name   string `json:"name"`
 	Size   int64  `json:"size"`
 	SHA256 string `json:"sha256,omitempty"`
 	URL    string `json:"url,omitempty"`
-	Path   string `json:"-"` // where the worker has it
 }
 
 // Dir is where a build's log and artifacts live on the server.
-func Dir(data, id string) string { return filepath.Join(data, "builds", id) }
+func Dir(data, id string) string { return farm.Dir(data, id) }
 
 // LogPath is the build's log on the server.
 func LogPath(data, id string) string { return filepath.Join(Dir(data, id), "build.log") }
@@ -84,31 +64,50 @@ func (s *Service) Run(ctx context.Context, maxAttempts int) {
 			return
 		case <-tick.C:
 		}
-		requeued, failed, err := s.Store.Expire(ctx, time.Now(), maxAttempts)
-		if err != nil {
+		if err := s.Expire(ctx, time.Now(), maxAttempts); err != nil {
 			s.Log.Error("lease expiry", "err", err)
-			continue
-		}
-		for _, id := range requeued {
-			s.Log.Warn("worker went silent; build back in the queue", "build", id)
-			s.note(id, "fbs: the worker went silent for %s; the build goes back to the queue", s.Lease)
-			s.Changed(ctx, id, "")
-		}
-		for _, id := range failed {
-			s.Log.Error("worker went silent too often; build failed", "build", id)
-			s.note(id, "fbs: the worker went silent for %s again; the build failed after %d attempts", s.Lease, maxAttempts)
-			s.Changed(ctx, id, "")
-		}
-		if s.Metrics != nil {
-			s.Metrics.Expired(len(requeued) + len(failed))
 		}
 	}
 }
 
+// Expire ends the leases that lapsed before now: their builds go back to
+// the queue, fail after maxAttempts, or end cancelled when a cancel was
+// asked; each says so in its log and to the notifier.
+func (s *Service) Expire(ctx context.Context, now time.Time, maxAttempts int) error {
+	ex, err := s.Store.Expire(ctx, now, maxAttempts)
+	if err != nil {
+		return err
+	}
+	for _, id := range ex.Requeued {
+		s.Log.Warn("worker went silent; build back in the queue", "build", id)
+		s.note(id, "fbs: the worker went silent for %s; the build goes back to the queue", s.Lease)
+		s.Changed(ctx, id, "")
+	}
+	for _, id := range ex.Failed {
+		s.Log.Error("worker went silent too often; build failed", "build", id)
+		s.note(id, "fbs: the worker went silent for %s again; the build failed after %d attempts", s.Lease, maxAttempts)
+		s.Changed(ctx, id, "")
+	}
+	for _, id := range ex.Cancelled {
+		s.Log.Warn("worker went silent; build cancelled as asked", "build", id)
+		s.note(id, "fbs: the worker went silent for %s; the build is cancelled, as was asked", s.Lease)
+		s.Changed(ctx, id, "")
+	}
+	if s.Metrics != nil {
+		s.Metrics.Expired(len(ex.Requeued) + len(ex.Failed) + len(ex.Cancelled))
+	}
+	return nil
+}
+
+// registered is the worker as the store's registry keeps it.
+func registered(w *farm.Worker, draining bool) *store.Worker {
+	return &store.Worker{Name: w.Name, Arches: w.Arches, Releases: w.Releases, Types: w.Types, Slots: w.Slots, Version: w.Version, Draining: draining}
+}
+
 // Claim gives w the oldest queued build it serves, waiting up to wait
 // for one; store.ErrNoJob when none came.
-func (s *Service) Claim(ctx context.Context, w *store.Worker, wait time.Duration) (*Job, error) {
-	if err := s.Store.SeenWorker(ctx, w); err != nil {
+func (s *Service) Claim(ctx context.Context, w *farm.Worker, wait time.Duration) (*farm.Job, error) {
+	if err := s.Store.SeenWorker(ctx, registered(w, false)); err != nil {
 		return nil, fmt.Errorf("register worker %s: %w", w.Name, err)
 	}
 	c := store.Claim{Worker: w.Name, Types: w.Types, Arches: w.Arches, Releases: w.Releases, For: s.Lease}
@@ -119,7 +118,8 @@ func (s *Service) Claim(ctx context.Context, w *store.Worker, wait time.Duration
 		if err == nil {
 			s.Changed(ctx, b.ID, string(store.Running))
 			off, err := s.attempt(b, l)
-			return &Job{Build: b, Lease: l, LogOffset: off, LeaseSeconds: s.Lease.Seconds()}, err
+			job := &farm.Job{Build: &farm.Build{ID: b.ID, Request: b.Request, Attempts: b.Attempts}, Lease: l, LogOffset: off, LeaseSeconds: s.Lease.Seconds()}
+			return job, err
 		}
 		left := time.Until(deadline)
 		if !errors.Is(err, store.ErrNoJob) || left <= 0 {
@@ -171,6 +171,15 @@ func (s *Service) Heartbeat(ctx context.Context, l *store.Lease, stage string) (
 	return s.Store.Heartbeat(ctx, l, stage, s.Lease)
 }
 
+// Drain records that w takes no more builds: the registry shows it
+// draining, not lost, once it stops calling.
+func (s *Service) Drain(ctx context.Context, w *farm.Worker) error {
+	if err := s.Store.SeenWorker(ctx, registered(w, true)); err != nil {
+		return fmt.Errorf("register worker %s: %w", w.Name, err)
+	}
+	return nil
+}
+
 // Release hands the build back to the queue.
 func (s *Service) Release(ctx context.Context, l *store.Lease) error {
 	if err := s.Store.Release(ctx, l); err != nil {
@@ -181,13 +190,9 @@ func (s *Service) Release(ctx context.Context, l *store.Lease) error {
 	return nil
 }
 
-// Follow is nothing to do here: a worker of this server writes its log
-// where the server reads it.
-func (s *Service) Follow(context.Context, *Job, string) func() { return func() {} }
-
 // Finish records the outcome; the artifacts must be in the build's
 // artifacts dir with the sizes the worker reports.
-func (s *Service) Finish(ctx context.Context, l *store.Lease, o Outcome) error {
+func (s *Service) Finish(ctx context.Context, l *store.Lease, o farm.Outcome) error {
 	b, err := s.Store.Get(ctx, l.BuildID)
 	if err != nil {
 		return err
@@ -201,10 +206,13 @@ func (s *Service) Finish(ctx context.Context, l *store.Lease, o Outcome) error {
 		if err != nil || st.Size() != a.Size {
 			return fmt.Errorf("artifact %s: %w", a.Name, ErrMissing)
 		}
-		a.URL = "/api/v1/builds/" + b.ID + "/artifacts/" + a.Name
-		arts = append(arts, a)
+		arts = append(arts, Artifact{Name: a.Name, Size: a.Size, SHA256: a.SHA256, URL: "/api/v1/builds/" + b.ID + "/artifacts/" + a.Name})
 	}
-	if err := s.Store.Finish(ctx, l, o.State, o.Error, marshal(arts)); err != nil {
+	r := store.Result{State: o.State, Error: o.Error, Artifacts: marshal(arts)}
+	if len(o.Boots) > 0 {
+		r.BootTests = marshal(o.Boots)
+	}
+	if err := s.Store.Finish(ctx, l, r); err != nil {
 		return err
 	}
 	if s.Metrics != nil && b.Started != nil {

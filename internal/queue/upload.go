@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"fbs/internal/farm"
 	"fbs/internal/stage"
 	"fbs/internal/store"
 )
@@ -24,14 +25,6 @@ var (
 	ErrExists   = errors.New("an artifact of that name with other content exists")
 	ErrName     = errors.New("a plain file name is needed")
 )
-
-// GapError says a log append starts past the end of the server's log:
-// the worker resends from Size.
-type GapError struct{ Size int64 }
-
-func (e *GapError) Error() string {
-	return fmt.Sprintf("the log has %d bytes; send from there", e.Size)
-}
 
 func marshal(v any) []byte {
 	data, _ := json.Marshal(v)
@@ -66,7 +59,7 @@ func (s *Service) AppendLog(ctx context.Context, l *store.Lease, offset int64, d
 	size := st.Size()
 	switch {
 	case offset > size:
-		return size, &GapError{Size: size}
+		return size, &farm.GapError{Size: size}
 	case offset+int64(len(data)) <= size:
 		return size, nil // had it
 	}

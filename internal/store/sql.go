@@ -106,7 +106,7 @@ func (s *DB) q(query string) string {
 	return b.String()
 }
 
-const columns = `id, request, type, arch, release, requester, state, stage, worker, error, attempts, cancel, created, started, finished, artifacts, purged`
+const columns = `id, request, type, arch, release, requester, state, stage, worker, error, attempts, cancel, created, started, finished, artifacts, purged, boot_tests`
 
 func newID() string {
 	b := make([]byte, 8)
@@ -132,18 +132,21 @@ type scanner interface{ Scan(...any) error }
 
 func scanBuild(r scanner) (*Build, error) {
 	var b Build
-	var req, arts string
+	var req, arts, boots string
 	var cancel int
 	var created int64
 	var started, finished, purged sql.NullInt64
 	err := r.Scan(&b.ID, &req, &b.Type, &b.Arch, &b.Release, &b.Requester, &b.State, &b.Stage, &b.Worker, &b.Error,
-		&b.Attempts, &cancel, &created, &started, &finished, &arts, &purged)
+		&b.Attempts, &cancel, &created, &started, &finished, &arts, &purged, &boots)
 	if err != nil {
 		return nil, err
 	}
 	b.Request, b.Cancel, b.Created = json.RawMessage(req), cancel != 0, time.Unix(0, created).UTC()
 	if arts != "" {
 		b.Artifacts = json.RawMessage(arts)
+	}
+	if boots != "" {
+		b.BootTests = json.RawMessage(boots)
 	}
 	for _, t := range []struct {
 		n   sql.NullInt64
@@ -265,12 +268,12 @@ func (s *DB) Heartbeat(ctx context.Context, l *Lease, stage string, d time.Durat
 	return cancel != 0, nil
 }
 
-func (s *DB) Finish(ctx context.Context, l *Lease, state State, errMsg string, artifacts json.RawMessage) error {
-	if !state.Done() {
-		return fmt.Errorf("store: finish %s in state %s, which is not final", l.BuildID, state)
+func (s *DB) Finish(ctx context.Context, l *Lease, r Result) error {
+	if !r.State.Done() {
+		return fmt.Errorf("store: finish %s in state %s, which is not final", l.BuildID, r.State)
 	}
-	res, err := s.db.ExecContext(ctx, s.q(`UPDATE builds SET state = ?, error = ?, artifacts = ?, finished = ?, lease_token = ''
-		WHERE id = ? AND lease_token = ? AND state = ?`), state, errMsg, string(artifacts), time.Now().UTC().UnixNano(), l.BuildID, l.Token, Running)
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE builds SET state = ?, error = ?, artifacts = ?, boot_tests = ?, finished = ?, lease_token = ''
+		WHERE id = ? AND lease_token = ? AND state = ?`), r.State, r.Error, string(r.Artifacts), string(r.BootTests), time.Now().UTC().UnixNano(), l.BuildID, l.Token, Running)
 	if err != nil {
 		return err
 	}
@@ -339,15 +342,16 @@ func (s *DB) Cancel(ctx context.Context, id string) (*Build, error) {
 	return b, tx.Commit()
 }
 
-func (s *DB) Expire(ctx context.Context, now time.Time, maxAttempts int) (requeued, failed []string, err error) {
+func (s *DB) Expire(ctx context.Context, now time.Time, maxAttempts int) (Expired, error) {
+	var ex Expired
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, nil, err
+		return ex, err
 	}
 	defer tx.Rollback()
 	rows, err := tx.QueryContext(ctx, s.q(`SELECT id, attempts, cancel FROM builds WHERE state = ? AND lease_expires < ?`), Running, now.UnixNano())
 	if err != nil {
-		return nil, nil, err
+		return ex, err
 	}
 	type lapsed struct {
 		id       string
@@ -359,7 +363,7 @@ func (s *DB) Expire(ctx context.Context, now time.Time, maxAttempts int) (requeu
 		var l lapsed
 		if err := rows.Scan(&l.id, &l.attempts, &l.cancel); err != nil {
 			rows.Close()
-			return nil, nil, err
+			return ex, err
 		}
 		all = append(all, l)
 	}
@@ -369,25 +373,26 @@ func (s *DB) Expire(ctx context.Context, now time.Time, maxAttempts int) (requeu
 		case l.cancel:
 			_, err = tx.ExecContext(ctx, s.q(`UPDATE builds SET state = ?, finished = ?, lease_token = '', error = 'cancelled; its worker went silent' WHERE id = ?`),
 				Cancelled, now.UnixNano(), l.id)
+			ex.Cancelled = append(ex.Cancelled, l.id)
 		case l.attempts >= maxAttempts:
 			_, err = tx.ExecContext(ctx, s.q(`UPDATE builds SET state = ?, finished = ?, lease_token = '', error = ? WHERE id = ?`),
 				Failed, now.UnixNano(), fmt.Sprintf("its worker went silent %d times (lease expired); not retried", l.attempts), l.id)
-			failed = append(failed, l.id)
+			ex.Failed = append(ex.Failed, l.id)
 		default:
 			_, err = tx.ExecContext(ctx, s.q(`UPDATE builds SET state = ?, worker = '', lease_token = '', stage = '' WHERE id = ?`), Queued, l.id)
-			requeued = append(requeued, l.id)
+			ex.Requeued = append(ex.Requeued, l.id)
 		}
 		if err != nil {
-			return nil, nil, err
+			return Expired{}, err
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return nil, nil, err
+		return Expired{}, err
 	}
-	if len(requeued) > 0 {
+	if len(ex.Requeued) > 0 {
 		s.queued(ctx)
 	}
-	return requeued, failed, nil
+	return ex, nil
 }
 
 func (s *DB) Purgeable(ctx context.Context, keep int, before time.Time) ([]string, error) {

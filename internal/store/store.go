@@ -10,27 +10,28 @@ import (
 	"encoding/json"
 	"errors"
 	"time"
+
+	"fbs/internal/farm"
 )
 
-// State is where a build is in its life.
-type State string
+// State is where a build is in its life: the worker protocol's, which
+// workers report without linking the store.
+type State = farm.State
 
 const (
-	Queued    State = "queued"
-	Running   State = "running"
-	Succeeded State = "succeeded"
-	Failed    State = "failed"
-	Cancelled State = "cancelled"
+	Queued    = farm.Queued
+	Running   = farm.Running
+	Succeeded = farm.Succeeded
+	Failed    = farm.Failed
+	Cancelled = farm.Cancelled
 )
 
-// Done reports whether the state is final.
-func (s State) Done() bool { return s == Succeeded || s == Failed || s == Cancelled }
-
-// Errors the implementations return, for errors.Is.
+// Errors the implementations return, for errors.Is; those a worker hears
+// are the protocol's.
 var (
 	ErrNotFound  = errors.New("no such build")
-	ErrNoJob     = errors.New("no queued build matches")
-	ErrLeaseLost = errors.New("the lease is no longer held")
+	ErrNoJob     = farm.ErrNoJob
+	ErrLeaseLost = farm.ErrLeaseLost
 	ErrFinished  = errors.New("the build has finished")
 	ErrBadToken  = errors.New("unknown or revoked token")
 	ErrNoSession = errors.New("no such session: it was never opened, was logged out, or expired")
@@ -54,6 +55,8 @@ type Build struct {
 	Started   *time.Time      `json:"started,omitempty"`
 	Finished  *time.Time      `json:"finished,omitempty"`
 	Artifacts json.RawMessage `json:"artifacts,omitempty"`
+	// BootTests are the results of the boot tests it ran (bootcheck.Result's).
+	BootTests json.RawMessage `json:"boot_tests,omitempty"`
 	// Waiting says why a queued build is not taken (the API fills it in).
 	Waiting string `json:"waiting,omitempty"`
 	// Purged is when retention removed its artifacts and log (the record stays).
@@ -144,13 +147,22 @@ type Count struct {
 	N                   int
 }
 
-// Lease is a worker's hold on a running build; it lapses at Expires
-// unless renewed by Heartbeat.
-type Lease struct {
-	BuildID string    `json:"build_id"`
-	Worker  string    `json:"worker"`
-	Token   string    `json:"token"`
-	Expires time.Time `json:"expires"`
+// Lease is a worker's hold on a running build: the protocol's.
+type Lease = farm.Lease
+
+// Result is how a leased build ended, as Finish records it.
+type Result struct {
+	State     State
+	Error     string
+	Artifacts json.RawMessage // the artifacts' JSON
+	BootTests json.RawMessage // the boot tests' JSON
+}
+
+// Expired are the builds whose lease lapsed, by what became of them.
+type Expired struct {
+	Requeued  []string // back in the queue
+	Failed    []string // out of attempts
+	Cancelled []string // a cancel was asked: it stays cancelled
 }
 
 // Claim is what a worker can build.
@@ -178,7 +190,7 @@ type Store interface {
 	// Heartbeat renews the lease and reports whether a cancel was asked.
 	Heartbeat(ctx context.Context, l *Lease, stage string, d time.Duration) (cancel bool, err error)
 	// Finish ends a leased build in a final state.
-	Finish(ctx context.Context, l *Lease, state State, errMsg string, artifacts json.RawMessage) error
+	Finish(ctx context.Context, l *Lease, r Result) error
 	// Release hands a leased build back to the queue (a worker shutting
 	// down cleanly), without counting the attempt against it.
 	Release(ctx context.Context, l *Lease) error
@@ -186,8 +198,9 @@ type Store interface {
 	// ErrFinished for one that is done.
 	Cancel(ctx context.Context, id string) (*Build, error)
 	// Expire puts the running builds whose lease lapsed before now back in
-	// the queue, or fails those that have had maxAttempts already.
-	Expire(ctx context.Context, now time.Time, maxAttempts int) (requeued, failed []string, err error)
+	// the queue, fails those that have had maxAttempts already, and ends
+	// those whose cancel was asked as cancelled.
+	Expire(ctx context.Context, now time.Time, maxAttempts int) (Expired, error)
 	// Restaged turns a build that failed only in staging (its error starts
 	// with prefix) into a success, once its artifacts are staged after all.
 	Restaged(ctx context.Context, id, prefix string) error

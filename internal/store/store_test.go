@@ -93,7 +93,7 @@ func BenchmarkClaimPostgres(b *testing.B) {
 				b.Error(err)
 				return
 			}
-			s.Finish(ctx, l, store.Succeeded, "", nil)
+			s.Finish(ctx, l, store.Result{State: store.Succeeded})
 		}
 	})
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "claims/s")

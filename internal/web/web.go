@@ -17,7 +17,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -208,7 +207,7 @@ func (s *Server) build(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.render(w, r, http.StatusOK, "build", map[string]any{"B": b, "Label": view.Label, "Current": strings.Join(current, ", "), "Stages": timeline(view.Stages), "Artifacts": arts,
-		"INI": ini, "Kickstart": ks, "Log": lines, "FirstError": firstErr, "LogSize": len(log), "Boots": s.bootTests(b.ID, arts)})
+		"INI": ini, "Kickstart": ks, "Log": lines, "FirstError": firstErr, "LogSize": len(log), "Boots": bootTests(b)})
 }
 
 // logLine is a line of the log as the page shows it, errors marked.
@@ -253,24 +252,12 @@ func timeline(stages []api.Stage) []stageBar {
 	return out
 }
 
-// bootTests are the boot tests the build's manifest records (the build
-// fails when one does not pass).
-func (s *Server) bootTests(id string, arts []queue.Artifact) []bootcheck.Result {
-	for _, a := range arts {
-		if !strings.HasSuffix(a.Name, ".manifest.json") || a.Name != filepath.Base(a.Name) {
-			continue
-		}
-		data, err := os.ReadFile(filepath.Join(queue.Dir(s.Data, id), "artifacts", a.Name))
-		if err != nil {
-			return nil
-		}
-		var m struct {
-			BootTests []bootcheck.Result `json:"boot_tests"`
-		}
-		json.Unmarshal(data, &m)
-		return m.BootTests
-	}
-	return nil
+// bootTests are the boot tests the build's record holds, as its worker
+// reported them (the build fails when one does not pass).
+func bootTests(b *store.Build) []bootcheck.Result {
+	var boots []bootcheck.Result
+	json.Unmarshal(b.BootTests, &boots)
+	return boots
 }
 
 // maxShown bounds the log a page carries; the rest is in the download.

@@ -121,8 +121,8 @@ func TestPages(t *testing.T) {
 	_, l, _ := s.Store.Claim(ctx, store.Claim{Worker: "w1", Types: []string{"live"}, For: time.Minute})
 	os.MkdirAll(filepath.Join(queue.Dir(s.Data, b.ID), "artifacts"), 0o755)
 	os.WriteFile(queue.LogPath(s.Data, b.ID), []byte("=== stage packages\n<b>not markup</b>\n"), 0o644)
-	os.WriteFile(filepath.Join(queue.Dir(s.Data, b.ID), "artifacts", "x.manifest.json"), []byte(`{"boot_tests":[{"firmware":"bios","accel":"tcg","line":"<i>Welcome</i>","seconds":12.5}]}`), 0o644)
-	s.Store.Finish(ctx, l, store.Succeeded, "", json.RawMessage(`[{"name":"x.iso","size":3145728,"sha256":"abc","url":"/api/v1/builds/`+b.ID+`/artifacts/x.iso"},{"name":"x.manifest.json","size":10}]`))
+	s.Store.Finish(ctx, l, store.Result{State: store.Succeeded, Artifacts: json.RawMessage(`[{"name":"x.iso","size":3145728,"sha256":"abc","url":"/api/v1/builds/` + b.ID + `/artifacts/x.iso"},{"name":"x.manifest.json","size":10}]`),
+		BootTests: json.RawMessage(`[{"firmware":"bios","accel":"tcg","line":"<i>Welcome</i>","seconds":12.5}]`)})
 	s.Store.SeenWorker(ctx, &store.Worker{Name: "w1", Arches: []string{"x86_64"}, Slots: 2, Version: "v1"})
 
 	tests := []struct {

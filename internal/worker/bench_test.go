@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"fbs/internal/farm"
 	"fbs/internal/fbstest"
-	"fbs/internal/queue"
 	"fbs/internal/store"
 )
 
@@ -18,15 +18,15 @@ import (
 func BenchmarkClaimLatency(b *testing.B) {
 	for _, db := range []string{"sqlite", "postgres"} {
 		b.Run(db, func(b *testing.B) {
-			var f *farm
+			var f *server
 			if db == "sqlite" {
-				f = newFarm(b, time.Minute)
+				f = newServer(b, time.Minute)
 			} else {
 				st, err := store.OpenPostgres(context.Background(), fbstest.Postgres(b).DSN)
 				if err != nil {
 					b.Fatal(err)
 				}
-				f = farmOn(b, st, time.Minute)
+				f = serverOn(b, st, time.Minute)
 			}
 			ctx, stop := context.WithCancel(context.Background())
 			defer stop()
@@ -40,7 +40,7 @@ func BenchmarkClaimLatency(b *testing.B) {
 							continue
 						}
 						claimed <- job.Build.ID
-						w.Queue.Finish(ctx, job.Lease, queue.Outcome{State: store.Succeeded})
+						w.Queue.Finish(ctx, job.Lease, farm.Outcome{State: farm.Succeeded})
 					}
 				}()
 			}

@@ -1,17 +1,13 @@
 package worker
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
-	"net/http"
 	"os"
-	"strconv"
 	"time"
 
-	"fbs/internal/queue"
-	"fbs/internal/store"
+	"fbs/internal/farm"
 )
 
 // shipEvery is how often the log is sent on while a build runs.
@@ -20,41 +16,37 @@ const shipEvery = 500 * time.Millisecond
 // maxShip bounds one log append.
 const maxShip = 1 << 20
 
-// Follow sends the build's log to the server as it grows, placing it
-// after the lines of earlier attempts; a part sent twice (a retry after a
-// lost answer) is taken once.
-func (r *Remote) Follow(ctx context.Context, job *queue.Job, path string) func() {
-	s := &shipper{r: r, lease: job.Lease, base: job.LogOffset, path: path}
-	stop, done := make(chan struct{}), make(chan struct{})
+// follow sends the build's log at path to the server as it grows, placing
+// it after the lines of earlier attempts, until the returned stop, which
+// returns once all of it was sent (or could not be).
+func (w *Worker) follow(ctx context.Context, job *farm.Job, path string) (stop func()) {
+	s := &shipper{q: w.Queue, lease: job.Lease, base: job.LogOffset, path: path}
+	stopc, done := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
 		tick := time.NewTicker(shipEvery)
 		defer tick.Stop()
 		for {
 			select {
-			case <-stop:
-				s.last(ctx)
+			case <-stopc:
+				// What is left, trying for a while if the server is away.
+				retry(ctx, w.Log, "send the log", 30*time.Second, func() error { return s.ship(ctx) })
 				return
 			case <-tick.C:
 				s.ship(ctx)
 			}
 		}
 	}()
-	return func() { close(stop); <-done }
+	return func() { close(stopc); <-done }
 }
 
 type shipper struct {
-	r     *Remote
-	lease *store.Lease
+	q     Queue
+	lease *farm.Lease
 	base  int64 // where this attempt's lines begin in the server's log
 	sent  int64 // how much of the local log the server has
 	path  string
 	gone  bool // the lease is lost: nothing more will be taken
-}
-
-// last sends what is left, trying for a while if the server is away.
-func (s *shipper) last(ctx context.Context) {
-	s.r.retry(ctx, "send the log", 30*time.Second, func() error { return s.ship(ctx) })
 }
 
 // ship sends everything the local log has beyond what was sent.
@@ -73,18 +65,16 @@ func (s *shipper) ship(ctx context.Context) error {
 			}
 			return err
 		}
-		chunk := buf[:n]
-		_, err = s.r.call(ctx, "POST", buildPath(s.lease, "log?offset="+strconv.FormatInt(s.base+s.sent, 10)), leaseHeader(s.lease),
-			func() (io.Reader, int64, error) { return bytes.NewReader(chunk), int64(len(chunk)), nil }, nil)
-		var se *statusError
+		_, err = s.q.AppendLog(ctx, s.lease, s.base+s.sent, buf[:n])
+		var gap *farm.GapError
 		switch {
-		case errors.Is(err, store.ErrLeaseLost):
+		case errors.Is(err, farm.ErrLeaseLost):
 			s.gone = true
-		case errors.As(err, &se) && se.Status == http.StatusRequestedRangeNotSatisfiable:
-			if se.Size < s.base { // the server's log is shorter than it was
-				s.base = se.Size
+		case errors.As(err, &gap):
+			if gap.Size < s.base { // the server's log is shorter than it was
+				s.base = gap.Size
 			}
-			s.sent = se.Size - s.base
+			s.sent = gap.Size - s.base
 		case err != nil:
 			return err
 		default:

@@ -10,15 +10,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"fbs/internal/api"
-	"fbs/internal/beneath"
-	"fbs/internal/queue"
-	"fbs/internal/store"
+	"fbs/internal/farm"
 )
 
 // Remote is the worker API of one or more fbs servers on one database:
@@ -49,7 +46,7 @@ func transient(err error) bool {
 	if errors.As(err, &se) {
 		return se.Status >= 500 || se.Status == http.StatusTooManyRequests
 	}
-	return err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, store.ErrLeaseLost)
+	return err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, farm.ErrLeaseLost)
 }
 
 // body makes a request body afresh for each try.
@@ -61,7 +58,7 @@ func jsonBody(v any) body {
 }
 
 // call makes one call; when a server cannot be reached, the next one is
-// tried, each once. A 410 is store.ErrLeaseLost.
+// tried, each once. A 410 is farm.ErrLeaseLost.
 func (r *Remote) call(ctx context.Context, method, path string, header http.Header, b body, out any) (int, error) {
 	var err error
 	for range r.Servers {
@@ -118,7 +115,7 @@ func (r *Remote) try(ctx context.Context, method, url string, header http.Header
 			e.Msg = resp.Status
 		}
 		if e.Status == http.StatusGone {
-			return e.Status, fmt.Errorf("%s: %w", e.Msg, store.ErrLeaseLost)
+			return e.Status, fmt.Errorf("%s: %w", e.Msg, farm.ErrLeaseLost)
 		}
 		return e.Status, e
 	}
@@ -129,14 +126,14 @@ func (r *Remote) try(ctx context.Context, method, url string, header http.Header
 }
 
 // retry calls f until it succeeds, fails for good, or giveUp passes.
-func (r *Remote) retry(ctx context.Context, what string, giveUp time.Duration, f func() error) error {
+func retry(ctx context.Context, log *slog.Logger, what string, giveUp time.Duration, f func() error) error {
 	wait, end := 500*time.Millisecond, time.Now().Add(giveUp)
 	for {
 		err := f()
 		if !transient(err) || time.Now().Add(wait).After(end) {
 			return err
 		}
-		r.Log.Warn(what+": retrying", "err", err, "in", wait)
+		log.Warn(what+": retrying", "err", err, "in", wait)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -146,60 +143,82 @@ func (r *Remote) retry(ctx context.Context, what string, giveUp time.Duration, f
 	}
 }
 
-func leaseHeader(l *store.Lease) http.Header { return http.Header{api.LeaseHeader: {l.Token}} }
+func leaseHeader(l *farm.Lease) http.Header { return http.Header{farm.LeaseHeader: {l.Token}} }
 
-func buildPath(l *store.Lease, rest string) string {
+func buildPath(l *farm.Lease, rest string) string {
 	return "/api/worker/v1/builds/" + url.PathEscape(l.BuildID) + "/" + rest
 }
 
-func (r *Remote) Claim(ctx context.Context, w *store.Worker, wait time.Duration) (*queue.Job, error) {
-	var job queue.Job
-	code, err := r.call(ctx, "POST", "/api/worker/v1/claim", nil, jsonBody(api.ClaimRequest{Worker: *w, Wait: wait.Seconds()}), &job)
+func (r *Remote) Claim(ctx context.Context, w *farm.Worker, wait time.Duration) (*farm.Job, error) {
+	var job farm.Job
+	code, err := r.call(ctx, "POST", "/api/worker/v1/claim", nil, jsonBody(farm.ClaimRequest{Worker: *w, Wait: wait.Seconds()}), &job)
 	switch {
 	case err != nil:
 		return nil, err
 	case code == http.StatusNoContent:
-		return nil, store.ErrNoJob
+		return nil, farm.ErrNoJob
 	}
 	job.Lease.Worker = w.Name
 	return &job, nil
 }
 
-func (r *Remote) Heartbeat(ctx context.Context, l *store.Lease, stage string) (bool, error) {
-	var reply api.HeartbeatReply
-	_, err := r.call(ctx, "POST", buildPath(l, "heartbeat"), leaseHeader(l), jsonBody(api.HeartbeatRequest{Stage: stage}), &reply)
+func (r *Remote) Heartbeat(ctx context.Context, l *farm.Lease, stage string) (bool, error) {
+	var reply farm.HeartbeatReply
+	_, err := r.call(ctx, "POST", buildPath(l, "heartbeat"), leaseHeader(l), jsonBody(farm.HeartbeatRequest{Stage: stage}), &reply)
 	return reply.Cancel, err
 }
 
-func (r *Remote) Release(ctx context.Context, l *store.Lease) error {
-	return r.retry(ctx, "release", 10*time.Second, func() error {
+// AppendLog makes one call; a 416 is the server's log size as a
+// *farm.GapError.
+func (r *Remote) AppendLog(ctx context.Context, l *farm.Lease, offset int64, data []byte) (int64, error) {
+	var reply struct {
+		Size int64 `json:"size"`
+	}
+	_, err := r.call(ctx, "POST", buildPath(l, "log?offset="+strconv.FormatInt(offset, 10)), leaseHeader(l),
+		func() (io.Reader, int64, error) { return bytes.NewReader(data), int64(len(data)), nil }, &reply)
+	var se *statusError
+	if errors.As(err, &se) && se.Status == http.StatusRequestedRangeNotSatisfiable {
+		return se.Size, &farm.GapError{Size: se.Size}
+	}
+	return reply.Size, err
+}
+
+// PutArtifact makes one upload (from the start again on the next server
+// when rd can seek back).
+func (r *Remote) PutArtifact(ctx context.Context, l *farm.Lease, name string, size int64, sum string, rd io.Reader) error {
+	h := leaseHeader(l)
+	h.Set(farm.SHA256Header, sum)
+	h.Set("Content-Type", "application/octet-stream")
+	_, err := r.call(ctx, "PUT", buildPath(l, "artifacts/"+url.PathEscape(name)), h, func() (io.Reader, int64, error) {
+		if s, ok := rd.(io.Seeker); ok {
+			if _, err := s.Seek(0, io.SeekStart); err != nil {
+				return nil, 0, err
+			}
+		}
+		return io.NopCloser(rd), size, nil
+	}, nil)
+	return err
+}
+
+// Finish reports the outcome; it keeps trying through server restarts for
+// a while, not past a lost lease.
+func (r *Remote) Finish(ctx context.Context, l *farm.Lease, o farm.Outcome) error {
+	return retry(ctx, r.Log, "finish", 5*time.Minute, func() error {
+		_, err := r.call(ctx, "POST", buildPath(l, "finish"), leaseHeader(l), jsonBody(o), nil)
+		return err
+	})
+}
+
+func (r *Remote) Release(ctx context.Context, l *farm.Lease) error {
+	return retry(ctx, r.Log, "release", 10*time.Second, func() error {
 		_, err := r.call(ctx, "POST", buildPath(l, "release"), leaseHeader(l), nil, nil)
 		return err
 	})
 }
 
-// Finish uploads the artifacts, then reports the outcome; it keeps
-// trying through server restarts for a while, not past a lost lease.
-func (r *Remote) Finish(ctx context.Context, l *store.Lease, o queue.Outcome) error {
-	for _, a := range o.Artifacts {
-		h := leaseHeader(l)
-		h.Set(api.SHA256Header, a.SHA256)
-		h.Set("Content-Type", "application/octet-stream")
-		err := r.retry(ctx, "upload "+a.Name, 5*time.Minute, func() error {
-			_, err := r.call(ctx, "PUT", buildPath(l, "artifacts/"+url.PathEscape(a.Name)), h, func() (io.Reader, int64, error) {
-				// As every file a build made is opened: no symlink, fifo or device.
-				f, err := beneath.Open(filepath.Dir(a.Path), filepath.Base(a.Path))
-				return f, a.Size, err
-			}, nil)
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("upload %s: %w", a.Name, err)
-		}
-		r.Log.Info("artifact uploaded", "build", l.BuildID, "name", a.Name, "size", a.Size)
-	}
-	return r.retry(ctx, "finish", 5*time.Minute, func() error {
-		_, err := r.call(ctx, "POST", buildPath(l, "finish"), leaseHeader(l), jsonBody(o), nil)
+func (r *Remote) Drain(ctx context.Context, w *farm.Worker) error {
+	return retry(ctx, r.Log, "drain", 10*time.Second, func() error {
+		_, err := r.call(ctx, "POST", "/api/worker/v1/drain", nil, jsonBody(w), nil)
 		return err
 	})
 }

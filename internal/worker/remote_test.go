@@ -3,7 +3,6 @@ package worker
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"fbs/internal/api"
+	"fbs/internal/farm"
 	"fbs/internal/fbstest"
 	"fbs/internal/queue"
 	"fbs/internal/stage"
@@ -24,35 +24,35 @@ import (
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-// farm is a server on SQLite with its worker API over HTTP.
-type farm struct {
+// server is a server on SQLite with its worker API over HTTP.
+type server struct {
 	st   store.Store
 	q    *queue.Service
 	url  string
 	data string
 }
 
-func newFarm(t testing.TB, lease time.Duration) *farm {
+func newServer(t testing.TB, lease time.Duration) *server {
 	t.Helper()
 	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "fbs.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return farmOn(t, st, lease)
+	return serverOn(t, st, lease)
 }
 
-// farmOn is a farm on st, which it closes at the end.
-func farmOn(t testing.TB, st store.Store, lease time.Duration) *farm {
+// serverOn is a server on st, which it closes at the end.
+func serverOn(t testing.TB, st store.Store, lease time.Duration) *server {
 	data := t.TempDir()
 	q := &queue.Service{Store: st, Data: data, Lease: lease, Log: quiet}
 	ctx, stop := context.WithCancel(context.Background())
 	go q.Run(ctx, 3)
 	h := httptest.NewServer((&api.Server{Store: st, Queue: q, Data: data, Log: quiet}).Handler())
 	t.Cleanup(func() { stop(); h.Close(); st.Close() })
-	return &farm{st: st, q: q, url: h.URL, data: data}
+	return &server{st: st, q: q, url: h.URL, data: data}
 }
 
-func (f *farm) submit(t testing.TB, arch string) string {
+func (f *server) submit(t testing.TB, arch string) string {
 	t.Helper()
 	req := `{"type":"live","arch":"` + arch + `","release":"40","live":{"kickstart":"repo --name=x --baseurl=http://x/\n"}}`
 	resp, err := http.Post(f.url+"/api/v1/builds", "application/json", strings.NewReader(req))
@@ -68,7 +68,7 @@ func (f *farm) submit(t testing.TB, arch string) string {
 	return b.ID
 }
 
-func (f *farm) worker(t testing.TB, name string, slots int, d time.Duration) *Worker {
+func (f *server) worker(t testing.TB, name string, slots int, d time.Duration) *Worker {
 	t.Helper()
 	secret, _, err := f.st.CreateToken(context.Background(), store.WorkerToken, name)
 	if err != nil {
@@ -76,12 +76,12 @@ func (f *farm) worker(t testing.TB, name string, slots int, d time.Duration) *Wo
 	}
 	return &Worker{
 		Queue: &Remote{Servers: []string{f.url}, Token: secret, Client: &http.Client{}, Log: quiet},
-		Dir:   t.TempDir(), Clean: true, Log: quiet, Build: Simulate(d), Wait: 5 * time.Second,
-		Info: store.Worker{Name: name, Arches: []string{"x86_64"}, Slots: slots},
+		Dir:   t.TempDir(), Own: true, Log: quiet, Build: Simulate(d), Wait: 5 * time.Second,
+		Info: farm.Worker{Name: name, Arches: []string{"x86_64"}, Slots: slots},
 	}
 }
 
-func (f *farm) wait(t *testing.T, id string, within time.Duration) *store.Build {
+func (f *server) wait(t *testing.T, id string, within time.Duration) *store.Build {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
@@ -101,15 +101,17 @@ func (f *farm) wait(t *testing.T, id string, within time.Duration) *store.Build 
 
 // TestRemoteWorkers: two remote workers build 12 builds over HTTP; each
 // is built once, its log and artifact reach the server, and the build
-// for an arch no worker serves waits and says why.
+// for an arch no worker serves waits and says why. Drained, the workers
+// stop and the server shows them draining.
 func TestRemoteWorkers(t *testing.T) {
-	f := newFarm(t, 10*time.Second)
+	f := newServer(t, 10*time.Second)
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	var wg sync.WaitGroup
+	drain := make(chan struct{})
 	for _, name := range []string{"b1", "b2"} {
 		w := f.worker(t, name, 2, 100*time.Millisecond)
-		wg.Go(func() { w.Run(ctx, nil) })
+		wg.Go(func() { w.Run(ctx, drain) })
 	}
 	var ids []string
 	for range 12 {
@@ -156,44 +158,12 @@ func TestRemoteWorkers(t *testing.T) {
 	if len(ws.Workers) != 2 || done != 12 {
 		t.Errorf("workers %+v", ws.Workers)
 	}
-	stop()
+	close(drain)
 	wg.Wait()
-}
-
-// TestRemoteLeaseLost: a worker whose build was requeued while it was
-// away hears so at its next call and stops it, reporting nothing; its
-// log appends are refused.
-func TestRemoteLeaseLost(t *testing.T) {
-	f := newFarm(t, time.Second)
-	w := f.worker(t, "b1", 1, time.Hour)
-	id := f.submit(t, "x86_64")
-	ctx := context.Background()
-	job, err := w.Queue.Claim(ctx, &w.Info, time.Second)
-	if err != nil || job.Build.ID != id {
-		t.Fatalf("claim %v %v", job, err)
-	}
-	for b, _ := f.st.Get(ctx, id); b.State == store.Running; b, _ = f.st.Get(ctx, id) {
-		time.Sleep(100 * time.Millisecond) // until the server requeues it
-	}
-	if _, err := w.Queue.Heartbeat(ctx, job.Lease, "packages"); !errors.Is(err, store.ErrLeaseLost) {
-		t.Errorf("heartbeat after expiry: %v", err)
-	}
-	if err := w.Queue.Finish(ctx, job.Lease, queue.Outcome{State: store.Succeeded}); !errors.Is(err, store.ErrLeaseLost) {
-		t.Errorf("finish after expiry: %v", err)
-	}
-	// A second worker takes it; the first one's log is refused.
-	w2 := f.worker(t, "b2", 1, time.Hour)
-	job2, err := w2.Queue.Claim(ctx, &w2.Info, time.Second)
-	if err != nil || job2.Build.Attempts != 2 {
-		t.Fatalf("second claim %+v %v", job2, err)
-	}
-	if _, err := f.q.AppendLog(ctx, job.Lease, job2.LogOffset, []byte("stale\n")); !errors.Is(err, store.ErrLeaseLost) {
-		t.Errorf("a stale append: %v", err)
-	}
-	log, _ := os.ReadFile(queue.LogPath(f.data, id))
-	for _, want := range []string{"attempt 1: worker b1", "went silent", "attempt 2: worker b2"} {
-		if !strings.Contains(string(log), want) {
-			t.Errorf("log lacks %q:\n%s", want, log)
+	all, _ := f.st.Workers(ctx)
+	for _, w := range all {
+		if state := w.Status(time.Now(), f.q.Lease); state != "draining" {
+			t.Errorf("drained worker %s is %s", w.Name, state)
 		}
 	}
 }
@@ -207,7 +177,7 @@ func TestServiceStaging(t *testing.T) {
 	stage.DefaultRetry = stage.Retry{Attempts: 2, First: 50 * time.Millisecond}
 	defer func() { stage.DefaultRetry = old }()
 	ftp := fbstest.StartFTP(t)
-	f := newFarm(t, 10*time.Second)
+	f := newServer(t, 10*time.Second)
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	w := f.worker(t, "b1", 1, 50*time.Millisecond)

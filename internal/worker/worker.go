@@ -1,13 +1,15 @@
 // Package worker runs queued builds: it claims a build from a queue,
 // builds it under a lease it keeps renewing, and reports the outcome.
 // fbs serve's own slots use the server's queue directly; fbs worker uses
-// Remote, the worker API of one or more servers.
+// Remote, the worker API of one or more servers. It speaks the farm
+// protocol only, and links no database.
 package worker
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -15,22 +17,33 @@ import (
 	"time"
 
 	"fbs/internal/build"
-	"fbs/internal/queue"
+	"fbs/internal/farm"
 	"fbs/internal/spec"
 	"fbs/internal/stage"
-	"fbs/internal/store"
 )
 
-// Queue is where a worker gets builds and reports on them.
+// Queue is where a worker gets builds and reports on them: the server's
+// queue.Service for fbs serve's own slots, Remote for fbs worker; both
+// pass the suite in queuetest.
 type Queue interface {
-	// Claim waits up to wait for a build w serves; store.ErrNoJob if none.
-	Claim(ctx context.Context, w *store.Worker, wait time.Duration) (*queue.Job, error)
-	Heartbeat(ctx context.Context, l *store.Lease, stage string) (cancel bool, err error)
-	Release(ctx context.Context, l *store.Lease) error
-	// Follow passes on the log the build writes at path until stop,
-	// which returns once all of it was passed on (or could not be).
-	Follow(ctx context.Context, job *queue.Job, path string) (stop func())
-	Finish(ctx context.Context, l *store.Lease, o queue.Outcome) error
+	// Claim waits up to wait for a build w serves; farm.ErrNoJob if none came.
+	Claim(ctx context.Context, w *farm.Worker, wait time.Duration) (*farm.Job, error)
+	// Heartbeat renews the lease, saying the stage the build is at, and
+	// reports whether a cancel was asked.
+	Heartbeat(ctx context.Context, l *farm.Lease, stage string) (cancel bool, err error)
+	// AppendLog adds data, which the worker had at offset of the server's
+	// log, and returns the log's size; a part sent twice is taken once,
+	// one starting past the end is a *farm.GapError.
+	AppendLog(ctx context.Context, l *farm.Lease, offset int64, data []byte) (int64, error)
+	// PutArtifact takes an artifact of size bytes with the sha256 sum.
+	PutArtifact(ctx context.Context, l *farm.Lease, name string, size int64, sum string, r io.Reader) error
+	// Finish reports the outcome; its artifacts are on the server by then.
+	Finish(ctx context.Context, l *farm.Lease, o farm.Outcome) error
+	// Release hands the build back to the queue (the worker shuts down).
+	Release(ctx context.Context, l *farm.Lease) error
+	// Drain says w takes no more builds: the server shows it draining,
+	// not lost, once it stops calling.
+	Drain(ctx context.Context, w *farm.Worker) error
 }
 
 // Worker builds what it claims, Info.Slots builds at a time.
@@ -39,10 +52,11 @@ type Worker struct {
 	// Dir holds builds/<id>/{build.log,artifacts/}: the server's data dir
 	// for fbs serve's own slots, the worker's own for a remote worker.
 	Dir string
-	// Clean removes a build's dir in Dir once reported (the server has it).
-	Clean bool
+	// Own says Dir is the worker's own: the log and artifacts are sent to
+	// the server through Queue, and a build's dir is removed once reported.
+	Own bool
 	// Info is what the worker announces: name, arches, releases, types, slots.
-	Info store.Worker
+	Info farm.Worker
 	Log  *slog.Logger
 	// Options are the worker's settings for each build (work and cache
 	// dirs, Koji hub, root cache …).
@@ -57,14 +71,14 @@ type Worker struct {
 
 // Update changes what the worker serves and how it builds, from the next
 // claim and the next build on (a configuration re-read).
-func (w *Worker) Update(info store.Worker, opts build.Options) {
+func (w *Worker) Update(info farm.Worker, opts build.Options) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.Info.Arches, w.Info.Releases, w.Info.Types = info.Arches, info.Releases, info.Types
 	w.Options = opts
 }
 
-func (w *Worker) settings() (store.Worker, build.Options) {
+func (w *Worker) settings() (farm.Worker, build.Options) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.Info, w.Options
@@ -95,10 +109,10 @@ func (w *Worker) Run(ctx context.Context, drain <-chan struct{}) {
 	}
 	wg.Wait()
 	if ctx.Err() == nil {
-		// Drained: the server shows this worker as draining, not lost.
 		info, _ := w.settings()
-		info.Draining = true
-		w.Queue.Claim(ctx, &info, 0)
+		if err := w.Queue.Drain(ctx, &info); err != nil {
+			w.Log.Warn("drained, but the server did not hear of it: it shows this worker as lost", "err", err)
+		}
 	}
 }
 
@@ -114,7 +128,7 @@ func (w *Worker) slot(ctx, claims context.Context, n int) {
 		case err == nil:
 			pause = time.Second
 			w.run(ctx, n, job)
-		case errors.Is(err, store.ErrNoJob) || claims.Err() != nil:
+		case errors.Is(err, farm.ErrNoJob) || claims.Err() != nil:
 		default:
 			w.Log.Error("claim", "slot", n, "err", err, "retry in", pause)
 			select {
@@ -137,14 +151,17 @@ func (r *stageReporter) StageProgress(string, string, int, int)         {}
 func (r *stageReporter) StageDone(string, time.Duration, string, error) {}
 func (r *stageReporter) current() string                                { r.mu.Lock(); defer r.mu.Unlock(); return r.stage }
 
-func (w *Worker) run(ctx context.Context, slot int, job *queue.Job) {
+func (w *Worker) run(ctx context.Context, slot int, job *farm.Job) {
 	b, lease := job.Build, job.Lease
 	log := w.Log.With("build", b.ID, "slot", slot)
 	log.Info("build started", "attempt", b.Attempts)
-	dir := queue.Dir(w.Dir, b.ID)
-	if w.Clean {
+	dir := farm.Dir(w.Dir, b.ID)
+	logPath := filepath.Join(dir, "build.log")
+	follow := func() {} // the server reads the log where the build writes it
+	if w.Own {
 		os.RemoveAll(dir) // an earlier attempt's
 		defer os.RemoveAll(dir)
+		follow = w.follow(ctx, job, logPath)
 	}
 	buildCtx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
@@ -153,9 +170,9 @@ func (w *Worker) run(ctx context.Context, slot int, job *queue.Job) {
 	defer close(done)
 	go w.heartbeat(ctx, job, rep, cancel, done, log)
 
-	res, err := w.build(buildCtx, b, dir, rep, w.Queue.Follow(ctx, job, filepath.Join(dir, "build.log")))
+	res, err := w.build(buildCtx, b, dir, rep, follow)
 	cause := context.Cause(buildCtx)
-	o := queue.Outcome{State: store.Succeeded}
+	o := farm.Outcome{State: farm.Succeeded}
 	switch {
 	case errors.Is(cause, errLeaseLost):
 		log.Warn("build abandoned: its lease was lost")
@@ -169,9 +186,9 @@ func (w *Worker) run(ctx context.Context, slot int, job *queue.Job) {
 		log.Info("build handed back to the queue")
 		return
 	case errors.Is(cause, errCancelled):
-		o.State, o.Error = store.Cancelled, "cancelled on request"
+		o.State, o.Error = farm.Cancelled, "cancelled on request"
 	case err != nil:
-		o.State, o.Error = store.Failed, err.Error()
+		o.State, o.Error = farm.Failed, err.Error()
 	}
 	if res != nil {
 		o.Stages = map[string]float64{}
@@ -179,15 +196,16 @@ func (w *Worker) run(ctx context.Context, slot int, job *queue.Job) {
 			o.Stages[st.Name] = st.Seconds
 		}
 		for _, a := range res.Artifacts {
-			o.Artifacts = append(o.Artifacts, queue.Artifact{Name: filepath.Base(a.Path), Size: a.Size, SHA256: a.SHA256, Path: a.Path})
+			o.Artifacts = append(o.Artifacts, farm.Artifact{Name: filepath.Base(a.Path), Size: a.Size, SHA256: a.SHA256, Path: a.Path})
 		}
+		o.Boots = res.Boots
 	}
-	err = w.Queue.Finish(context.Background(), lease, o)
-	if err != nil && !errors.Is(err, store.ErrLeaseLost) {
+	err = w.report(lease, o, log)
+	if err != nil && !errors.Is(err, farm.ErrLeaseLost) {
 		// The build is over either way: say why it has no result, rather
 		// than leave it to run out its lease and be built again.
 		log.Error("finish", "err", err)
-		o = queue.Outcome{State: store.Failed, Error: "reporting the result: " + err.Error(), Stages: o.Stages}
+		o = farm.Outcome{State: farm.Failed, Error: "reporting the result: " + err.Error(), Stages: o.Stages, Boots: o.Boots}
 		err = w.Queue.Finish(context.Background(), lease, o)
 	}
 	if err != nil {
@@ -199,7 +217,7 @@ func (w *Worker) run(ctx context.Context, slot int, job *queue.Job) {
 
 // build runs the build with its log and artifacts in dir; follow stops
 // passing the log on once the build is over.
-func (w *Worker) build(ctx context.Context, b *store.Build, dir string, rep build.Reporter, follow func()) (*build.Result, error) {
+func (w *Worker) build(ctx context.Context, b *farm.Build, dir string, rep build.Reporter, follow func()) (*build.Result, error) {
 	defer follow()
 	req, err := spec.ParseJSON("request", b.Request)
 	if err != nil {
@@ -230,12 +248,12 @@ func (w *Worker) build(ctx context.Context, b *store.Build, dir string, rep buil
 	for i, a := range res.Artifacts {
 		paths[i] = a.Path
 	}
-	return res, queue.StageArtifacts(ctx, target, paths, opts.LogFile)
+	return res, stage.Artifacts(ctx, target, paths, opts.LogFile)
 }
 
 // heartbeat renews the lease until done, and stops the build when a cancel
 // is asked, the lease is lost, or the worker shuts down.
-func (w *Worker) heartbeat(ctx context.Context, job *queue.Job, rep *stageReporter, cancel context.CancelCauseFunc, done <-chan struct{}, log *slog.Logger) {
+func (w *Worker) heartbeat(ctx context.Context, job *farm.Job, rep *stageReporter, cancel context.CancelCauseFunc, done <-chan struct{}, log *slog.Logger) {
 	// Often enough that a cancel stops the build within seconds.
 	tick := time.NewTicker(min(job.LeaseFor()/3, 2*time.Second))
 	defer tick.Stop()
@@ -250,7 +268,7 @@ func (w *Worker) heartbeat(ctx context.Context, job *queue.Job, rep *stageReport
 		case <-tick.C:
 			stop, err := w.Queue.Heartbeat(ctx, job.Lease, rep.current())
 			switch {
-			case errors.Is(err, store.ErrLeaseLost):
+			case errors.Is(err, farm.ErrLeaseLost):
 				cancel(errLeaseLost)
 				return
 			case err != nil && time.Since(heard) > job.LeaseFor():

@@ -117,14 +117,21 @@ func lease(t *testing.T, s store.Store) {
 	if _, err := s.Heartbeat(ctx, &stolen, "x", time.Minute); !errors.Is(err, store.ErrLeaseLost) {
 		t.Errorf("a wrong token renewed the lease: %v", err)
 	}
-	if err := s.Finish(ctx, l, store.Succeeded, "", json.RawMessage(`[{"name":"x.iso"}]`)); err != nil {
+	boots := `[{"firmware":"bios","accel":"tcg","expect":"login:","line":"fbs login:","seconds":41.5}]`
+	if err := s.Finish(ctx, l, store.Result{State: store.Succeeded, Artifacts: json.RawMessage(`[{"name":"x.iso"}]`), BootTests: json.RawMessage(boots)}); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := s.Get(ctx, b.ID)
 	if got.State != store.Succeeded || got.Finished == nil || string(got.Artifacts) != `[{"name":"x.iso"}]` || got.Stage != "squashfs" {
 		t.Errorf("finished build %+v", got)
 	}
-	if err := s.Finish(ctx, l, store.Failed, "again", nil); !errors.Is(err, store.ErrLeaseLost) {
+	if string(got.BootTests) != boots {
+		t.Errorf("boot tests: %s, want %s", got.BootTests, boots)
+	}
+	if listed, _ := s.List(ctx, store.Filter{}); len(listed) != 1 || string(listed[0].BootTests) != boots {
+		t.Errorf("listed: %+v", listed)
+	}
+	if err := s.Finish(ctx, l, store.Result{State: store.Failed, Error: "again"}); !errors.Is(err, store.ErrLeaseLost) {
 		t.Errorf("a second finish: %v", err)
 	}
 }
@@ -143,7 +150,7 @@ func cancel(t *testing.T, s store.Store) {
 	if cancel, _ := s.Heartbeat(ctx, l, "", time.Minute); !cancel {
 		t.Error("the heartbeat did not pass the cancel on")
 	}
-	s.Finish(ctx, l, store.Cancelled, "", nil)
+	s.Finish(ctx, l, store.Result{State: store.Cancelled})
 	if _, err := s.Cancel(ctx, running.ID); !errors.Is(err, store.ErrFinished) {
 		t.Errorf("cancel of a finished build: %v", err)
 	}
@@ -159,20 +166,34 @@ func expiry(t *testing.T, s store.Store) {
 		if err != nil {
 			t.Fatalf("attempt %d: %v", attempt, err)
 		}
-		requeued, failed, err := s.Expire(ctx, time.Now().Add(time.Second), 3)
+		ex, err := s.Expire(ctx, time.Now().Add(time.Second), 3)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if attempt < 3 && (len(requeued) != 1 || len(failed) != 0) || attempt == 3 && len(failed) != 1 {
-			t.Errorf("attempt %d: requeued %v failed %v", attempt, requeued, failed)
+		if attempt < 3 && (len(ex.Requeued) != 1 || len(ex.Failed) != 0) || attempt == 3 && len(ex.Failed) != 1 {
+			t.Errorf("attempt %d: %+v", attempt, ex)
 		}
-		if err := s.Finish(ctx, l, store.Succeeded, "", nil); !errors.Is(err, store.ErrLeaseLost) {
+		if err := s.Finish(ctx, l, store.Result{State: store.Succeeded}); !errors.Is(err, store.ErrLeaseLost) {
 			t.Errorf("attempt %d: a lapsed lease finished the build: %v", attempt, err)
 		}
 	}
 	got, _ := s.Get(ctx, b.ID)
 	if got.State != store.Failed || got.Attempts != 3 || got.Error == "" {
 		t.Errorf("after 3 lapses: %+v", got)
+	}
+
+	// A build asked to stop whose worker then went silent ends cancelled.
+	c := create(t, s, "live", "x86_64", "40")
+	if _, _, err := s.Claim(ctx, store.Claim{Worker: "w", For: time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	s.Cancel(ctx, c.ID)
+	ex, err := s.Expire(ctx, time.Now().Add(time.Second), 3)
+	if err != nil || len(ex.Cancelled) != 1 || ex.Cancelled[0] != c.ID || len(ex.Requeued)+len(ex.Failed) != 0 {
+		t.Errorf("a cancelled build's lease lapsed: %+v %v", ex, err)
+	}
+	if got, _ := s.Get(ctx, c.ID); got.State != store.Cancelled {
+		t.Errorf("a cancelled build whose lease lapsed: %+v", got)
 	}
 }
 
@@ -239,7 +260,7 @@ func workers(t *testing.T, s store.Store) {
 	create(t, s, "live", "x86_64", "40")
 	create(t, s, "live", "x86_64", "40")
 	_, l, _ := s.Claim(ctx, store.Claim{Worker: "b1", For: time.Minute})
-	s.Finish(ctx, l, store.Failed, "broke", nil)
+	s.Finish(ctx, l, store.Result{State: store.Failed, Error: "broke"})
 	_, l, _ = s.Claim(ctx, store.Claim{Worker: "b1", For: time.Minute})
 	before := time.Now()
 	s.Heartbeat(ctx, l, "packages", time.Minute)
@@ -360,7 +381,7 @@ func counts(t *testing.T, s store.Store) {
 	if err := s.Holds(ctx, l); err != nil {
 		t.Errorf("holds %s: %v", b.ID, err)
 	}
-	s.Finish(ctx, l, store.Succeeded, "", nil)
+	s.Finish(ctx, l, store.Result{State: store.Succeeded})
 	if err := s.Holds(ctx, l); !errors.Is(err, store.ErrLeaseLost) {
 		t.Errorf("holds a finished build: %v", err)
 	}
@@ -436,7 +457,7 @@ func retention(t *testing.T, s store.Store) {
 	for range 4 {
 		create(t, s, "live", "x86_64", "40")
 		b, l, _ := s.Claim(ctx, store.Claim{Worker: "w", For: time.Minute})
-		s.Finish(ctx, l, store.Succeeded, "", nil)
+		s.Finish(ctx, l, store.Result{State: store.Succeeded})
 		ids = append(ids, b.ID)
 	}
 	create(t, s, "live", "x86_64", "40") // queued: never purged
