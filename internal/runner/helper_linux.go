@@ -119,6 +119,12 @@ func (s *helperSpec) run(args []string) error {
 		if err := confineHost(s.rw, s.hide); err != nil {
 			return err
 		}
+		// The working dir (a --nochroot %post's: the work dir) was entered
+		// before the writable trees were mounted back on top; entered
+		// again, it is the writable one.
+		if wd, err := os.Getwd(); err == nil {
+			os.Chdir(wd)
+		}
 	}
 	dir := "/"
 	if s.root != "" {
