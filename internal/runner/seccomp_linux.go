@@ -2,9 +2,12 @@ package runner
 
 import (
 	"fmt"
+	"runtime"
+	"unsafe"
 
 	seccomp "github.com/elastic/go-seccomp-bpf"
 	"github.com/elastic/go-seccomp-bpf/arch"
+	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 )
 
@@ -27,7 +30,8 @@ var refusedSyscalls = []string{
 	"mount", "umount", "umount2", "pivot_root", "move_mount", "open_tree", "fsopen",
 	"fsconfig", "fsmount", "fspick", "mount_setattr", "setns",
 	"ptrace", "process_vm_readv", "process_vm_writev", "userfaultfd",
-	"iopl", "ioperm", "settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "stime",
+	"iopl", "ioperm", "settimeofday", "clock_settime", "clock_settime64", "clock_adjtime",
+	"clock_adjtime64", "adjtimex", "stime",
 	"acct", "quotactl", "quotactl_fd", "syslog", "lookup_dcookie", "uselib", "nfsservctl",
 	"vm86", "vm86old", "fanotify_init",
 }
@@ -69,9 +73,15 @@ func seccompPolicy(info *arch.Info) seccomp.Policy {
 	}
 }
 
-// loadSeccomp sets no_new_privs and loads the filter on every thread of
+// compatArches are the other ABI the kernel runs this architecture's
+// processes in: 32-bit programs (an i686 image root's, or int 0x80 from
+// any program). The library's filter lets every call of another ABI
+// through, so a second filter makes the same refusals for it.
+var compatArches = map[string]*arch.Info{"amd64": arch.I386, "arm64": arch.ARM}
+
+// loadSeccomp sets no_new_privs and loads the filters on every thread of
 // this process (TSYNC), so that whatever thread starts the command, the
-// command inherits both.
+// command inherits them.
 func loadSeccomp() error {
 	info, err := arch.GetInfo("")
 	if err != nil {
@@ -80,6 +90,113 @@ func loadSeccomp() error {
 	err = seccomp.LoadFilter(seccomp.Filter{NoNewPrivs: true, Flag: seccomp.FilterFlagTSync, Policy: seccompPolicy(info)})
 	if err != nil {
 		return fmt.Errorf("seccomp: %w", err)
+	}
+	compat, ok := compatArches[runtime.GOARCH]
+	if !ok {
+		return nil
+	}
+	prog, err := compatProgram(compat)
+	if err != nil {
+		return fmt.Errorf("seccomp for %s programs: %w", compat.Name, err)
+	}
+	if err := loadProgram(prog); err != nil {
+		return fmt.Errorf("seccomp for %s programs: %w", compat.Name, err)
+	}
+	return nil
+}
+
+// compatProgram is seccompPolicy for the calls of the compat ABI, as a
+// BPF program (the library assembles for the native ABI only); the
+// native ABI's calls pass it, for the first filter to judge.
+func compatProgram(compat *arch.Info) ([]bpf.Instruction, error) {
+	a := &labelled{labels: map[string]int{}, jumps: map[int]string{}}
+	const argLow = 16                        // seccomp_data.args[0], its low word: the whole argument on a 32-bit ABI
+	a.add(bpf.LoadAbsolute{Off: 4, Size: 4}) // arch
+	a.jump(bpf.JumpEqual, uint32(compat.ID), "compat")
+	a.add(bpf.RetConstant{Val: uint32(seccomp.ActionAllow)})
+	a.label("compat")
+	a.add(bpf.LoadAbsolute{Off: 0, Size: 4}) // nr
+	policy := seccompPolicy(compat)
+	for _, n := range policy.Syscalls[0].Names {
+		a.jump(bpf.JumpEqual, uint32(compat.SyscallNames[n]), "deny")
+	}
+	for _, n := range []string{"clone", "unshare"} {
+		if nr, ok := compat.SyscallNames[n]; ok {
+			a.jump(bpf.JumpEqual, uint32(nr), "newuser")
+		}
+	}
+	if nr, ok := compat.SyscallNames["clone3"]; ok {
+		a.jump(bpf.JumpEqual, uint32(nr), "enosys")
+	}
+	if nr, ok := compat.SyscallNames["personality"]; ok {
+		a.jump(bpf.JumpEqual, uint32(nr), "personality")
+	}
+	a.add(bpf.RetConstant{Val: uint32(seccomp.ActionAllow)})
+	a.label("newuser")
+	a.add(bpf.LoadAbsolute{Off: argLow, Size: 4})
+	a.jump(bpf.JumpBitsSet, unix.CLONE_NEWUSER, "deny")
+	a.add(bpf.RetConstant{Val: uint32(seccomp.ActionAllow)})
+	a.label("personality")
+	a.add(bpf.LoadAbsolute{Off: argLow, Size: 4})
+	for _, p := range allowedPersonalities {
+		a.jump(bpf.JumpEqual, uint32(p), "allow")
+	}
+	a.label("deny")
+	a.add(bpf.RetConstant{Val: uint32(seccomp.ActionErrno) | uint32(unix.EPERM)})
+	a.label("allow")
+	a.add(bpf.RetConstant{Val: uint32(seccomp.ActionAllow)})
+	a.label("enosys")
+	a.add(bpf.RetConstant{Val: uint32(seccomp.ActionErrno) | uint32(unix.ENOSYS)})
+	return a.resolve()
+}
+
+// labelled is a BPF program whose conditional jumps name their target.
+type labelled struct {
+	ins    []bpf.Instruction
+	labels map[string]int // label → index
+	jumps  map[int]string // index of a jump → its label
+}
+
+func (a *labelled) add(i bpf.Instruction) { a.ins = append(a.ins, i) }
+
+func (a *labelled) label(l string) { a.labels[l] = len(a.ins) }
+
+func (a *labelled) jump(cond bpf.JumpTest, val uint32, label string) {
+	a.jumps[len(a.ins)] = label
+	a.add(bpf.JumpIf{Cond: cond, Val: val})
+}
+
+func (a *labelled) resolve() ([]bpf.Instruction, error) {
+	for i, l := range a.jumps {
+		to, ok := a.labels[l]
+		skip := to - i - 1
+		if !ok || skip < 0 || skip > 255 {
+			return nil, fmt.Errorf("jump %d to %s cannot be made", i, l)
+		}
+		j := a.ins[i].(bpf.JumpIf)
+		j.SkipTrue = uint8(skip)
+		a.ins[i] = j
+	}
+	return a.ins, nil
+}
+
+// loadProgram loads a seccomp filter on every thread.
+func loadProgram(ins []bpf.Instruction) error {
+	raw, err := bpf.Assemble(ins)
+	if err != nil {
+		return err
+	}
+	filter := make([]unix.SockFilter, len(raw))
+	for i, r := range raw {
+		filter[i] = unix.SockFilter{Code: r.Op, Jt: r.Jt, Jf: r.Jf, K: r.K}
+	}
+	prog := unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}
+	tid, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, unix.SECCOMP_FILTER_FLAG_TSYNC, uintptr(unsafe.Pointer(&prog)))
+	switch {
+	case errno != 0:
+		return errno
+	case tid != 0:
+		return fmt.Errorf("thread %d cannot take the filter", tid)
 	}
 	return nil
 }
