@@ -60,9 +60,12 @@ type Runner struct {
 // Confinement is what a build's commands may do to the host: each runs in
 // its own mount, PID, IPC and UTS namespaces, sees the host's tree
 // read-only but for Writable (the work dir, the cache), does not see
-// Hidden at all (secrets, the service's data), has a /tmp of its own,
-// runs without the capabilities that could undo that (mounting, modules,
-// raw I/O, ptrace), and is counted in Cgroups (the build's limits).
+// Hidden at all (secrets, the service's data), has a /tmp, /run and /dev
+// of its own (kernelfs_linux.go), sees the kernel's knobs in /proc and
+// /sys read-only and its secrets masked, runs without the capabilities
+// that could undo that (mounting, modules, raw I/O, ptrace, device nodes)
+// under no_new_privs and a seccomp filter (seccomp_linux.go), and is
+// counted in Cgroups (the build's limits).
 type Confinement struct {
 	Writable []string
 	Hidden   []string
