@@ -24,13 +24,21 @@ import (
 func TestLiveISO_QEMU(t *testing.T) {
 	staging := filepath.Join(t.TempDir(), "staging")
 	conf := demoRequest(t, "live", "xz", "staging=file://"+staging+"\nemail=qa@example.org")
+	// The installed system's commands, as Fedora's kickstarts write them.
+	ksPath := filepath.Join(filepath.Dir(conf), "demo.ks")
+	ks, _ := os.ReadFile(ksPath)
+	write(t, ksPath, strings.NewReplacer(
+		"lang en_US.UTF-8", "lang de_DE.UTF-8 # the image's language",
+		"timezone UTC", "timezone Europe/Berlin --utc\nnetwork --hostname=fbs-live.example.org\nservices --enabled=sshd,chronyd",
+		"rootpw --lock", "rootpw --plaintext "+rootPassword+"\nzerombr\nclearpart --all --initlabel",
+	).Replace(string(ks)))
 	work := t.TempDir()
 	// No root cache: this build runs every tool, dnf included.
 	res := fbs(t, "build", conf, "--cache", cache, "--work", work, "--root-cache=0", "--boot-test=bios,uefi", "--expect", demo.Expect)
 	if res.code != 0 {
 		t.Fatalf("exit %d", res.code)
 	}
-	for _, stage := range []string{"kickstart", "packages", "post", "initramfs", "squashfs", "bootloader", "iso", "boot-bios", "boot-uefi", "manifest", "stage"} {
+	for _, stage := range []string{"kickstart", "packages", "system", "post", "initramfs", "squashfs", "bootloader", "iso", "boot-bios", "boot-uefi", "manifest", "stage"} {
 		if !regexp.MustCompile(`(?m)^  ` + stage + ` +\d+\.\ds  `).MatchString(res.out) {
 			t.Errorf("no progress line for stage %s", stage)
 		}
@@ -83,7 +91,12 @@ func TestLiveISO_QEMU(t *testing.T) {
 	}
 	log, _ := os.ReadFile(staged[".log"])
 	mustContain(t, "build log", string(log), "$ /usr/bin/dnf -y --installroot=", "$ /usr/bin/mksquashfs ", "$ /usr/bin/xorrisofs ",
-		"kickstart: ignored", "fbs-initramfs: switching to the root", "build "+m.ID+" succeeded")
+		"kickstart: ignored", "zerombr does not apply to an image build", "fbs-initramfs: switching to the root", "build "+m.ID+" succeeded",
+		"system: lang: wrote /etc/locale.conf", "system: services --enabled: not applied: the image has no systemctl",
+		"system: rootpw: not applied: the image has no /etc/passwd")
+	if strings.Contains(string(log), rootPassword) {
+		t.Error("the build log holds the root password")
+	}
 	mustContain(t, "output", res.out, "email to qa@example.org not sent: no SMTP server (--smtp-host)")
 
 	checkISOLayout(t, iso)
@@ -121,7 +134,18 @@ func checkISOLayout(t *testing.T, iso string) {
 	if strings.Contains(string(list), "squashfs-root/tmp/ks-script") {
 		t.Errorf("the %%post script was left in the image")
 	}
+	// The kickstart's lang, timezone and network --hostname, applied before %post.
+	for file, want := range map[string]string{"etc/locale.conf": `LANG="de_DE.UTF-8"`, "etc/hostname": "fbs-live.example.org", "etc/adjtime": "UTC"} {
+		if got, err := exec.Command("unsquashfs", "-cat", dir+"/squashfs.img", file).Output(); err != nil || !strings.Contains(string(got), want) {
+			t.Errorf("squashfs /%s: %q %v, want %q", file, got, err, want)
+		}
+	}
+	links, _ := exec.Command("unsquashfs", "-lls", dir+"/squashfs.img", "etc/localtime").Output()
+	mustContain(t, "squashfs /etc/localtime", string(links), "etc/localtime -> ../usr/share/zoneinfo/Europe/Berlin")
 }
+
+// rootPassword is the live test's rootpw, which no log may hold.
+const rootPassword = "Fbs-Root-Secret-42"
 
 func sha256File(t *testing.T, path string) string {
 	f, err := os.Open(path)

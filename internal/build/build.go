@@ -20,6 +20,7 @@ import (
 	"fbs/internal/bootcheck"
 	"fbs/internal/buildlog"
 	"fbs/internal/hosttool"
+	"fbs/internal/image"
 	"fbs/internal/kickstart"
 	"fbs/internal/koji"
 	"fbs/internal/runner"
@@ -36,6 +37,7 @@ type Reporter interface {
 
 // Options are the build's surroundings, not part of the request.
 type Options struct {
+	Version  string // fbs's, for the manifest
 	WorkDir  string // parent of the per-build work dirs
 	CacheDir string // shared package cache
 	Keep     bool   // keep the work dir (root and all)
@@ -59,9 +61,8 @@ type Options struct {
 	KojiHub, KojiTopURL string
 	// LogFile, when set, is where the build log goes (the service's store).
 	LogFile string
-	// Service builds ignore the request's own paths (tmpdir=, cachedir=,
-	// logfile=, workdir=, outdir=, destdir=): a request that came over the
-	// network chooses no place on the server.
+	// Service builds read no file of the server's for the request: a
+	// request that came over the network chooses no place on the server.
 	Service bool
 	// Started receives the build's id and log path as soon as they exist.
 	Started func(id, logPath string)
@@ -101,27 +102,34 @@ type StageTime struct {
 }
 
 type build struct {
-	req   *spec.Request
-	opts  Options
-	id    string
-	stamp string
-	work  string
-	log   *buildlog.Log
-	run   *runner.Runner
-	label string // volume id, and the start of staged names
-	// releasever is $releasever for the repos; comp the squashfs compressor.
-	releasever, comp string
-	started          time.Time
-	mu               sync.Mutex
-	stages           []StageTime
-	boots            []*bootcheck.Result
+	req     *spec.Request
+	opts    Options
+	id      string
+	stamp   string
+	work    string
+	log     *buildlog.Log
+	run     *runner.Runner
+	target  stage.Target
+	started time.Time
+	mu      sync.Mutex
+	stages  []StageTime
+	boots   []*bootcheck.Result
 	// tools holds the host tools' versions for the manifest, asked for in
 	// the background (dnf --version alone takes 0.3 s, and waits while
 	// another dnf runs).
 	tools chan map[string]string
 	side  *side // the Koji builds' repo, when the request names builds
-	// ksLines are the kickstart's lines, where errors about a package point.
-	ksLines []kickstart.Line
+	// What the stages hand on (see Plan): the kickstart, the repos to
+	// install from, the image root, the kernel and bootloaders found in
+	// it, more files for the ISO, the ISO and the artifacts.
+	ks     *kickstart.Kickstart
+	ksPath string
+	repos  []kickstart.Repo
+	root   string // "" when an external tool made the image
+	boot   *image.Boot
+	files  map[string]string // path on the ISO -> file
+	isoOut string
+	arts   []Artifact
 	// release undoes what the build holds: the overlay on a cached root,
 	// its cgroup, its work dir's filesystem (in reverse order).
 	release []func()
@@ -133,17 +141,11 @@ type build struct {
 // nativeTools are the host programs every native build runs.
 var nativeTools = []string{"dnf", "rpm", "createrepo_c", "mksquashfs", "xorrisofs", "grub-mkimage", "mkfs.fat", "mcopy", "mmd"}
 
-// Run builds req.
+// Run builds req: it runs the stages Plan makes of it.
 func Run(ctx context.Context, req *spec.Request, opts Options) (*Result, error) {
 	target, err := stage.Parse(req.Staging)
 	if err != nil {
 		return nil, err
-	}
-	if req.Boot != nil && target.Dir == "" && !opts.Service {
-		target.Dir = req.Boot.OutDir // lorax's output dir, when nothing else is asked for
-	}
-	if req.DVD != nil && target.Dir == "" && !opts.Service {
-		target.Dir = req.DVD.DestDir // pungi's
 	}
 	if opts.Procs == 0 {
 		opts.Procs = runtime.NumCPU()
@@ -164,16 +166,12 @@ func Run(ctx context.Context, req *spec.Request, opts Options) (*Result, error) 
 		}
 	}
 	now := time.Now().UTC()
-	b := &build{req: req, opts: opts, started: now, stamp: now.Format("20060102-150405")}
+	b := &build{req: req, opts: opts, target: target, started: now, stamp: now.Format("20060102-150405")}
 	b.id = fmt.Sprintf("%s-%s-%s-%s", b.stamp, req.Type, req.Arch, randomSuffix())
-	workParent, logFile := b.fromRequest()
-	if opts.Service {
-		workParent, logFile, b.opts.CacheDir = opts.WorkDir, "", opts.CacheDir
+	b.work = filepath.Join(opts.WorkDir, b.id)
+	if native {
+		b.root = filepath.Join(b.work, "root")
 	}
-	if opts.LogFile != "" {
-		logFile = opts.LogFile
-	}
-	b.work = filepath.Join(workParent, b.id)
 	if err := os.MkdirAll(b.work, 0o755); err != nil {
 		return nil, fmt.Errorf("work dir: %w", err)
 	}
@@ -184,12 +182,9 @@ func Run(ctx context.Context, req *spec.Request, opts Options) (*Result, error) 
 			return nil, err
 		}
 	}
-	logPath := filepath.Join(b.work, "build.log")
-	if logFile != "" {
-		logPath = logFile
-		if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
-			return nil, fmt.Errorf("build log: %w", err)
-		}
+	logPath := cmp.Or(opts.LogFile, filepath.Join(b.work, "build.log"))
+	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
+		return nil, fmt.Errorf("build log: %w", err)
 	}
 	if b.log, err = buildlog.Create(logPath); err != nil {
 		return nil, err
@@ -210,24 +205,14 @@ func Run(ctx context.Context, req *spec.Request, opts Options) (*Result, error) 
 		b.log.Printf("build failed: %v", err)
 		return res, err
 	}
-	var arts []Artifact
-	switch {
-	case !native:
-		arts, err = b.external(ctx, target)
-	case req.Type == "live":
-		arts, err = b.live(ctx, target)
-	case req.Type == "boot":
-		arts, err = b.installer(ctx, target)
-	default:
-		arts, err = b.dvd(ctx, target)
-	}
+	err = b.runPlan(ctx, Plan(req, opts))
 	res.Stages, res.Boots = b.stages, b.boots
 	if err != nil {
 		b.log.Printf("build failed: %v", err)
 		b.cleanup(false)
 		return res, err
 	}
-	res.Artifacts = arts
+	res.Artifacts = b.arts
 	b.log.Printf("build %s succeeded in %s", b.id, time.Since(b.started).Round(time.Millisecond))
 	switch {
 	case target.Remote != nil:
@@ -239,8 +224,8 @@ func Run(ctx context.Context, req *spec.Request, opts Options) (*Result, error) 
 		res.Log = where
 	case target.Dir != "":
 		put := stage.Put
-		if logFile != "" {
-			put = stage.Copy // the log stays where the request asked for it
+		if opts.LogFile != "" {
+			put = stage.Copy // the log stays where the caller keeps it
 		}
 		p, err := put(logPath, target.Dir, b.stagedName(".log"))
 		if err != nil {
@@ -252,30 +237,6 @@ func Run(ctx context.Context, req *spec.Request, opts Options) (*Result, error) 
 	return res, nil
 }
 
-// fromRequest takes what the request's section says of the build: label,
-// $releasever and compressor, and the seed's tmpdir=/workdir=, cachedir=
-// and logfile=, which named where livecd-creator, lorax and pungi worked
-// and win over fbs's defaults. It returns the work dir's parent and the log
-// file asked for, if any.
-func (b *build) fromRequest() (workParent, logFile string) {
-	r := b.req
-	workParent = b.opts.WorkDir
-	switch {
-	case r.Live != nil:
-		b.label, b.releasever, b.comp = r.Live.Label, r.Live.Releasever, r.Live.Compression
-		b.opts.CacheDir = cmp.Or(r.Live.CacheDir, b.opts.CacheDir)
-		return cmp.Or(r.Live.TmpDir, workParent), r.Live.LogFile
-	case r.Boot != nil:
-		b.label, b.releasever, b.comp = r.Boot.Label, r.Release, r.Boot.Compression
-		return cmp.Or(r.Boot.WorkDir, workParent), ""
-	case r.DVD != nil:
-		b.label, b.releasever, b.comp = r.DVD.Label, r.Release, r.DVD.Compression
-		b.opts.CacheDir = cmp.Or(r.DVD.CacheDir, b.opts.CacheDir)
-		return cmp.Or(r.DVD.WorkDir, workParent), ""
-	}
-	return workParent, ""
-}
-
 // askToolVersions starts asking the host tools' versions for the manifest,
 // once dnf is done (see tools).
 func (b *build) askToolVersions(ctx context.Context) {
@@ -284,35 +245,10 @@ func (b *build) askToolVersions(ctx context.Context) {
 	}()
 }
 
-// stage runs one stage, timing and reporting it. Stages may run concurrently.
-func (b *build) stage(name string, f func() (string, error)) error {
-	b.opts.Reporter.StageStart(name)
-	b.log.Printf("=== stage %s", name)
-	start := time.Now()
-	note, err := f()
-	took := time.Since(start)
-	b.mu.Lock()
-	b.stages = append(b.stages, StageTime{Name: name, Seconds: took.Round(time.Millisecond).Seconds()})
-	b.mu.Unlock()
-	b.opts.Reporter.StageDone(name, took, note, err)
-	if err != nil {
-		return fmt.Errorf("stage %s: %w", name, err)
-	}
-	b.log.Printf("=== stage %s done in %s%s", name, took.Round(time.Millisecond), prefixed(": ", note))
-	return nil
-}
-
-func prefixed(p, s string) string {
-	if s == "" {
-		return ""
-	}
-	return p + s
-}
-
 // stagedName is an artifact's name in the staging dir: the label, the
 // build's timestamp, and the suffix.
 func (b *build) stagedName(suffix string) string {
-	return b.label + "-" + b.stamp + suffix
+	return b.req.Label() + "-" + b.stamp + suffix
 }
 
 // cleanup removes what a build leaves behind: the image root always (it is

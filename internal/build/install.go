@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 
 	"fbs/internal/beneath"
@@ -19,31 +21,20 @@ import (
 
 var (
 	dnfRepoErr = regexp.MustCompile(`Failed to download metadata for repo '([^']+)'(.*)`)
-	dnfNoMatch = regexp.MustCompile(`^(?:No match for argument: (\S+)|Module or Group '([^']+)' does not exist)`)
 	dnfCurl    = regexp.MustCompile(`Curl error \(\d+\): (.*)`)
 	// dnfStatus is an HTTP answer that was not the file (a 404 for repomd.xml).
 	dnfStatus = regexp.MustCompile(`Status code: (\d+) for (\S+)`)
 )
 
-// install puts the packages into root, from the root cache when it can.
-func (b *build) install(ctx context.Context, repos []kickstart.Repo, pkgs kickstart.Packages, releasever, proxy, root string) (string, error) {
-	repos = b.withSide(repos)
-	in := dnf.Install{
-		Root: root, CacheDir: filepath.Join(b.opts.CacheDir, "dnf"), ReposDir: filepath.Join(b.work, "repos.d"),
-		Releasever: releasever, Arch: b.req.Arch, Proxy: proxy,
-		Packages: dnf.Packages(pkgs), Exclude: pkgs.Exclude, NoDocs: pkgs.ExcludeDocs,
-	}
-	for _, g := range pkgs.ExcludeGroups {
-		b.log.Printf("kickstart: -@%s: dnf cannot exclude a group; exclude its packages by name", g)
-	}
-	if err := dnf.WriteRepos(in.ReposDir, repos); err != nil {
+// install puts the packages into the image root, from the root cache when it can.
+func (b *build) install(ctx context.Context, pkgs kickstart.Packages) (string, error) {
+	in, err := b.transaction(ctx, pkgs, b.root)
+	if err != nil {
 		return "", err
 	}
-	for _, r := range repos {
-		b.log.Printf("repo %s: %s", r.Name, kickstart.Expand(strings.Join(r.Sources(), " "), in.Releasever, in.Arch))
-	}
-	run := func(in dnf.Install) error { return b.dnf(ctx, repos, pkgs, in) }
-	key, why := b.rootKey(ctx, in, repos)
+	in.Proxy = b.proxy()
+	run := func(in dnf.Install) error { return b.dnf(ctx, pkgs, in) }
+	key, why := b.rootKey(ctx, in, b.withSide(b.repos))
 	if key == "" {
 		b.log.Printf("root cache: not used: %s", why)
 	} else {
@@ -52,16 +43,64 @@ func (b *build) install(ctx context.Context, repos []kickstart.Repo, pkgs kickst
 			return "", err
 		}
 		if how != "" {
-			return b.countPackages(ctx, root) + ", " + how, nil
+			return b.countPackages(ctx, b.root) + ", " + how, nil
 		}
 	}
 	if err := run(in); err != nil {
 		return "", err
 	}
-	if err := b.installBuildPackages(ctx, in, repos, pkgs); err != nil {
+	if err := b.installBuildPackages(ctx, in, pkgs); err != nil {
 		return "", err
 	}
-	return b.countPackages(ctx, root), nil
+	return b.countPackages(ctx, b.root), nil
+}
+
+// transaction is the dnf transaction of pkgs into root, as the host's dnf
+// takes it (dnf.Plan), with the build's repos written for it.
+func (b *build) transaction(ctx context.Context, pkgs kickstart.Packages, root string) (dnf.Install, error) {
+	v, err := hostDNF(ctx)
+	if err != nil {
+		return dnf.Install{}, err
+	}
+	t := dnf.Plan(pkgs, v)
+	for _, n := range t.Notes {
+		b.log.Printf("kickstart: %s", n)
+	}
+	in := dnf.Install{
+		Root: root, CacheDir: filepath.Join(b.opts.CacheDir, "dnf"), ReposDir: filepath.Join(b.work, "repos.d"),
+		Releasever: b.req.Releasever(), Arch: b.req.Arch,
+		Packages: t.Specs, Exclude: t.Exclude, Options: t.Options, Macros: t.Macros,
+	}
+	repos := b.withSide(b.repos)
+	if err := dnf.WriteRepos(in.ReposDir, repos); err != nil {
+		return dnf.Install{}, err
+	}
+	for _, r := range repos {
+		b.log.Printf("repo %s: %s", r.Name, kickstart.Expand(strings.Join(r.Sources(), " "), in.Releasever, in.Arch))
+	}
+	return in, nil
+}
+
+// dnfVersions caches the host dnf's version by its path: it does not
+// change while fbs runs, and asking takes a third of a second.
+var dnfVersions sync.Map
+
+// hostDNF is the host dnf's major version.
+func hostDNF(ctx context.Context) (dnf.Version, error) {
+	path := hosttool.Path("dnf")
+	if v, ok := dnfVersions.Load(path); ok {
+		return v.(dnf.Version), nil
+	}
+	out, err := exec.CommandContext(ctx, path, "--version").Output()
+	if err != nil {
+		return 0, fmt.Errorf("dnf --version: %w", err)
+	}
+	v, err := dnf.ParseVersion(string(out))
+	if err != nil {
+		return 0, err
+	}
+	dnfVersions.Store(path, v)
+	return v, nil
 }
 
 // dnf runs a dnf transaction. No code of a package (a scriptlet, which may
@@ -70,16 +109,16 @@ func (b *build) install(ctx context.Context, repos []kickstart.Repo, pkgs kickst
 // it, then installs them with the cache seen through an overlay whose
 // writes land in the work dir, where the disk limit counts them and no
 // other build sees them.
-func (b *build) dnf(ctx context.Context, repos []kickstart.Repo, pkgs kickstart.Packages, in dnf.Install) error {
+func (b *build) dnf(ctx context.Context, pkgs kickstart.Packages, in dnf.Install) error {
 	if err := os.MkdirAll(in.CacheDir, 0o755); err != nil {
 		return fmt.Errorf("package cache: %w", err)
 	}
 	if in.DownloadTo != "" || b.run.Confine == nil {
 		// A download runs nothing of the packages; an unconfined build is
 		// not kept from anything.
-		return b.dnfRun(ctx, b.downloader(in.CacheDir), repos, pkgs, in)
+		return b.dnfRun(ctx, b.downloader(in.CacheDir), pkgs, in)
 	}
-	if err := b.dnfRun(ctx, b.downloader(in.CacheDir), repos, pkgs, in, "--downloadonly"); err != nil {
+	if err := b.dnfRun(ctx, b.downloader(in.CacheDir), pkgs, in, "--downloadonly"); err != nil {
 		return err
 	}
 	view, cacheOnly, undo, err := b.cacheView(in.CacheDir)
@@ -92,7 +131,7 @@ func (b *build) dnf(ctx context.Context, repos []kickstart.Repo, pkgs kickstart.
 	if cacheOnly {
 		extra = []string{"--cacheonly"}
 	}
-	return b.dnfRun(ctx, b.run, repos, pkgs, in, extra...)
+	return b.dnfRun(ctx, b.run, pkgs, in, extra...)
 }
 
 // downloader is the build's runner with the shared package cache writable
@@ -138,10 +177,14 @@ func (b *build) cacheView(shared string) (view string, cacheOnly bool, undo func
 
 // dnfRun runs dnf on r, with extra arguments, and names the repo or
 // package at fault when it fails.
-func (b *build) dnfRun(ctx context.Context, r *runner.Runner, repos []kickstart.Repo, pkgs kickstart.Packages, in dnf.Install, extra ...string) error {
+func (b *build) dnfRun(ctx context.Context, r *runner.Runner, pkgs kickstart.Packages, in dnf.Install, extra ...string) error {
 	var badRepo, why, missing string
 	args := append(append([]string{hosttool.Path("dnf")}, in.Args()[1:]...), extra...)
-	err := r.Run(ctx, runner.Cmd{Args: args, OnLine: func(line string) bool {
+	env, err := b.rpmMacros(in.Macros)
+	if err != nil {
+		return err
+	}
+	err = r.Run(ctx, runner.Cmd{Args: args, Env: env, OnLine: func(line string) bool {
 		if p, ok := dnf.ParseProgress(line); ok {
 			b.opts.Reporter.StageProgress("packages", p.Phase, p.Done, p.Total)
 		}
@@ -157,15 +200,15 @@ func (b *build) dnfRun(ctx context.Context, r *runner.Runner, repos []kickstart.
 		if m := dnfStatus.FindStringSubmatch(line); m != nil {
 			why = fmt.Sprintf("%s answered HTTP %s", m[2], m[1])
 		}
-		if m := dnfNoMatch.FindStringSubmatch(line); m != nil && missing == "" {
-			missing = m[1] + m[2]
+		if m, ok := dnf.Missing(line); ok && missing == "" {
+			missing = m
 		}
 		return false
 	}})
 	if err == nil || ctx.Err() != nil {
 		return err
 	}
-	for _, r := range repos {
+	for _, r := range b.withSide(b.repos) {
 		if r.Name == badRepo {
 			return &kickstart.Error{Pos: r.Pos, Msg: fmt.Sprintf("repo %s cannot be read: %s", r.Name, why)}
 		}
@@ -173,11 +216,35 @@ func (b *build) dnfRun(ctx context.Context, r *runner.Runner, repos []kickstart.
 	switch {
 	case strings.HasPrefix(missing, "%"):
 		// A section header dnf was asked to install: %packages went on.
-		return &kickstart.Error{Pos: packageLine(b.ksLines, pkgs.Pos, missing), Msg: fmt.Sprintf("%s inside %%packages: the %%packages at %s has no %%end before it", missing, pkgs.Pos)}
+		return &kickstart.Error{Pos: packageLine(b.ksLines(), pkgs.Pos, missing), Msg: fmt.Sprintf("%s inside %%packages: the %%packages at %s has no %%end before it", missing, pkgs.Pos)}
 	case missing != "":
-		return &kickstart.Error{Pos: packageLine(b.ksLines, pkgs.Pos, missing), Msg: fmt.Sprintf("%%packages: no package or group %q in the repos", missing)}
+		return &kickstart.Error{Pos: packageLine(b.ksLines(), pkgs.Pos, missing), Msg: fmt.Sprintf("%%packages: no package or group %q in the repos", missing)}
 	}
 	return err
+}
+
+// rpmMacros gives rpm, as dnf runs it, the transaction's macros: dnf 4
+// reads none from the image root, only from $HOME/.rpmmacros, so the
+// command gets a HOME of its own in the work dir that holds them.
+func (b *build) rpmMacros(macros []string) ([]string, error) {
+	if len(macros) == 0 {
+		return nil, nil
+	}
+	if err := beneath.MkdirAll(b.work, "rpm-home", 0o755); err != nil {
+		return nil, fmt.Errorf("rpm macros: %w", err)
+	}
+	if err := beneath.WriteFile(filepath.Join(b.work, "rpm-home"), ".rpmmacros", []byte(strings.Join(macros, "\n")+"\n"), 0o644); err != nil {
+		return nil, fmt.Errorf("rpm macros: %w", err)
+	}
+	return []string{"HOME=" + filepath.Join(b.work, "rpm-home")}, nil
+}
+
+// ksLines are the kickstart's lines, where errors about a package point.
+func (b *build) ksLines() []kickstart.Line {
+	if b.ks == nil {
+		return nil
+	}
+	return b.ks.Lines
 }
 
 // packageLine is the position of the %packages line that names pkg (a

@@ -9,48 +9,30 @@ import (
 	"fbs/internal/image"
 	"fbs/internal/kickstart"
 	"fbs/internal/spec"
-	"fbs/internal/stage"
 )
 
-// installer builds a boot (installer) ISO as lorax does: the runtime package
-// set into a root, which becomes images/install.img, with
-// inst.stage2=hd:LABEL=<volid> on the kernel line.
-func (b *build) installer(ctx context.Context, target stage.Target) ([]Artifact, error) {
-	bt := b.req.Boot
-	root := filepath.Join(b.work, "root")
-	pos := kickstart.Pos{File: b.req.Source}
-	repos := bootRepos(b.req, pos)
-	pkgs := kickstart.Packages{NoCore: true, Include: append(image.RuntimePackages(bt.Product, b.req.Arch), bt.Packages...), Pos: pos}
-	if err := b.kojiStage(ctx, bt.Proxy); err != nil {
-		return nil, err
+// A boot (installer) ISO is built as lorax builds one, and a DVD's
+// installer so too: the runtime package set into a root, which becomes
+// images/install.img, with inst.stage2=hd:LABEL=<volid> on the kernel line.
+
+// requestRepos takes a boot request's repos from its [boot] section.
+func (b *build) requestRepos(context.Context) (string, error) {
+	b.repos = bootRepos(b.req, kickstart.Pos{File: b.req.Source})
+	return "", nil
+}
+
+// runtimeSet is the installer's runtime package set (and the [boot]
+// section's packages), errors pointing at the kickstart's %packages or
+// the request.
+func (b *build) runtimeSet() kickstart.Packages {
+	pkgs := kickstart.Packages{NoCore: true, Include: image.RuntimePackages(b.req.Product(), b.req.Arch), Pos: kickstart.Pos{File: b.req.Source}}
+	if b.ks != nil {
+		pkgs.Pos = b.ks.Packages.Pos
 	}
-	st := image.Stamp{Product: bt.Product, Version: bt.Version, Arch: b.req.Arch, BugURL: "your distribution provided bug reporting tool", Time: b.started}
-	if err := b.runtimeRoot(ctx, repos, pkgs, bt.Proxy, root, st); err != nil {
-		return nil, err
+	if b.req.Boot != nil {
+		pkgs.Include = append(pkgs.Include, b.req.Boot.Packages...)
 	}
-	parts := filepath.Join(b.work, "parts")
-	if err := beneath.MkdirAll(b.work, "parts", 0o755); err != nil {
-		return nil, err
-	}
-	files := map[string]string{}
-	for name, text := range map[string]string{".discinfo": st.DiscInfo(), ".treeinfo": st.TreeInfo()} {
-		if err := beneath.WriteFile(parts, name, []byte(text), 0o644); err != nil {
-			return nil, err
-		}
-		files[name] = filepath.Join(parts, name)
-	}
-	timeout := loraxTimeout
-	if bt.Timeout != nil {
-		timeout = *bt.Timeout
-	}
-	return b.media(ctx, target, root, medium{
-		rootImage: "images/install.img",
-		dracut:    image.InstallerDracutArgs,
-		menu:      image.InstallerMenu(bt.Label, bt.Product, bt.Version, bt.Append, timeout),
-		files:     files,
-		repos:     repos,
-		pkgsPos:   pos,
-	})
+	return pkgs
 }
 
 // bootRepos are the [boot] section's repos: the release, and its updates
@@ -87,22 +69,58 @@ func isMetalink(u string) bool {
 	return strings.Contains(u, "metalink")
 }
 
-// runtimeRoot installs an installer's runtime package set into root (the
-// packages stage), makes anaconda start in it where it is installed
+// proxy is the [boot] section's proxy, for Koji and dnf.
+func (b *build) proxy() string {
+	if b.req.Boot != nil {
+		return b.req.Boot.Proxy
+	}
+	return ""
+}
+
+// imageStamp is what .buildstamp, .discinfo and .treeinfo say of the product.
+func (b *build) imageStamp() image.Stamp {
+	st := image.Stamp{Product: b.req.Product(), Version: b.req.Version(), Arch: b.req.Arch, BugURL: "your distribution provided bug reporting tool", Time: b.started}
+	if b.req.DVD != nil {
+		st.BugURL = b.req.DVD.BugURL
+	}
+	return st
+}
+
+// installerSetup makes anaconda start in the root where it is installed
 // (lorax's runtime-postinstall, the essential part), and writes the
 // /.buildstamp anaconda and dracut read.
-func (b *build) runtimeRoot(ctx context.Context, repos []kickstart.Repo, pkgs kickstart.Packages, proxy, root string, st image.Stamp) error {
-	if err := b.stage("packages", func() (string, error) {
-		return b.install(ctx, repos, pkgs, b.releasever, proxy, root)
-	}); err != nil {
-		return err
-	}
-	done, err := image.InstallerSetup(root)
+func (b *build) installerSetup(context.Context) (string, error) {
+	done, err := image.InstallerSetup(b.root)
 	for _, d := range done {
 		b.log.Printf("installer setup: %s", d)
 	}
 	if err != nil {
-		return err
+		return "", err
 	}
-	return beneath.WriteFile(root, ".buildstamp", []byte(st.BuildStamp()), 0o644)
+	return "", beneath.WriteFile(b.root, ".buildstamp", []byte(b.imageStamp().BuildStamp()), 0o644)
 }
+
+// installerTreeInfo writes a boot ISO's .discinfo and .treeinfo.
+func (b *build) installerTreeInfo(context.Context) (string, error) {
+	if err := beneath.MkdirAll(b.work, "parts", 0o755); err != nil {
+		return "", err
+	}
+	st := b.imageStamp()
+	for name, text := range map[string]string{".discinfo": st.DiscInfo(), ".treeinfo": st.TreeInfo()} {
+		if err := beneath.WriteFile(b.parts(), name, []byte(text), 0o644); err != nil {
+			return "", err
+		}
+		b.addFile(name, filepath.Join(b.parts(), name))
+	}
+	return "", nil
+}
+
+// addFile puts a file onto the ISO at path.
+func (b *build) addFile(path, file string) {
+	if b.files == nil {
+		b.files = map[string]string{}
+	}
+	b.files[path] = file
+}
+
+func (b *build) parts() string { return filepath.Join(b.work, "parts") }

@@ -36,18 +36,10 @@ func (b *build) kojiRefs() []any {
 	return refs
 }
 
-// kojiStage runs the koji stage when the request names Koji builds.
-func (b *build) kojiStage(ctx context.Context, proxy string) error {
-	if len(b.kojiRefs()) == 0 {
-		return nil
-	}
-	return b.stage("koji", func() (string, error) { return b.sideRepo(ctx, proxy) })
-}
-
 // sideRepo fetches the Koji builds (cached by NVR) and makes the side repo.
 // It runs before any image work, so a bad NVR fails the build at once.
-func (b *build) sideRepo(ctx context.Context, proxy string) (string, error) {
-	refs := b.kojiRefs()
+func (b *build) sideRepo(ctx context.Context) (string, error) {
+	refs, proxy := b.kojiRefs(), b.proxy()
 	hc := &http.Client{Timeout: 10 * time.Minute}
 	if proxy != "" {
 		u, err := url.Parse(proxy)
@@ -114,7 +106,7 @@ func (b *build) withSide(repos []kickstart.Repo) []kickstart.Repo {
 // installBuildPackages installs, for each Koji build none of whose packages
 // the image took, the package named like the build: the seed promised the
 // builds would be in the image.
-func (b *build) installBuildPackages(ctx context.Context, in dnf.Install, repos []kickstart.Repo, pkgs kickstart.Packages) error {
+func (b *build) installBuildPackages(ctx context.Context, in dnf.Install, pkgs kickstart.Packages) error {
 	if b.side == nil {
 		return nil
 	}
@@ -129,7 +121,7 @@ func (b *build) installBuildPackages(ctx context.Context, in dnf.Install, repos 
 	}
 	b.log.Printf("koji: the image took nothing of %s; installing %s", strings.Join(want, ", "), strings.Join(want, " "))
 	in.Packages, in.Exclude = want, nil
-	return b.dnf(ctx, repos, pkgs, in)
+	return b.dnf(ctx, pkgs, in)
 }
 
 func (b *build) anyInstalled(ctx context.Context, root string, names []string) bool {

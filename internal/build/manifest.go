@@ -1,6 +1,7 @@
 package build
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -47,21 +48,29 @@ type Package struct {
 	SHA256Header string `json:"sha256_header"`
 }
 
-// FBSVersion is set by the command line, for manifests.
-var FBSVersion = "dev"
+// manifest checksums the ISO and writes CHECKSUM and manifest.json; the
+// artifacts to stage are these, named as they will be staged.
+func (b *build) manifest(ctx context.Context) (string, error) {
+	arts, err := b.writeManifest(ctx)
+	b.arts = arts
+	return fmt.Sprintf("%d artifacts", len(arts)), err
+}
 
-// manifest checksums the ISO and writes CHECKSUM and manifest.json; it
-// returns the artifacts to stage, named as they will be staged.
-func (b *build) manifest(ctx context.Context, m medium, root string, target stage.Target, isoPath string) ([]Artifact, error) {
+func (b *build) writeManifest(ctx context.Context) ([]Artifact, error) {
+	if b.nameTaken(ctx) {
+		// Same label in the same second: the build id keeps the names apart.
+		b.stamp = b.id
+	}
+	isoPath := b.isoOut
 	name := func(plain, suffix string) string {
-		if !target.Staged() {
+		if !b.target.Staged() {
 			return plain
 		}
 		return b.stagedName(suffix)
 	}
 	arts := []Artifact{{Name: name(filepath.Base(isoPath), ".iso"), Path: isoPath}}
-	if m.ksPath != "" {
-		arts = append(arts, Artifact{Name: name(filepath.Base(m.ksPath), ".ks"), Path: m.ksPath})
+	if b.ksPath != "" {
+		arts = append(arts, Artifact{Name: name(filepath.Base(b.ksPath), ".ks"), Path: b.ksPath})
 	}
 	for i := range arts {
 		if err := hashFile(&arts[i]); err != nil {
@@ -73,14 +82,14 @@ func (b *build) manifest(ctx context.Context, m medium, root string, target stag
 	if err := beneath.WriteFile(b.work, "CHECKSUM", []byte(sums), 0o644); err != nil {
 		return nil, err
 	}
-	pkgs, err := b.packages(ctx, root, m.repos)
+	pkgs, err := b.packages(ctx)
 	if err != nil {
 		return nil, err
 	}
-	repos := make([]kickstart.Repo, len(m.repos))
-	for i, r := range m.repos {
+	repos := make([]kickstart.Repo, len(b.repos))
+	for i, r := range b.repos {
 		for _, s := range []*string{&r.BaseURL, &r.Mirrorlist, &r.Metalink} {
-			*s = kickstart.Expand(*s, b.releasever, b.req.Arch)
+			*s = kickstart.Expand(*s, b.req.Releasever(), b.req.Arch)
 		}
 		repos[i] = r
 	}
@@ -91,10 +100,10 @@ func (b *build) manifest(ctx context.Context, m medium, root string, target stag
 		return nil, ctx.Err()
 	}
 	man := Manifest{
-		ID: b.id, FBS: FBSVersion, Started: b.started, Finished: time.Now().UTC(), Request: b.req,
+		ID: b.id, FBS: cmp.Or(b.opts.Version, "dev"), Started: b.started, Finished: time.Now().UTC(), Request: b.req,
 		Repos: repos, Packages: pkgs, Tools: tools, Stages: b.stages, Artifacts: arts, BootTests: b.boots,
 	}
-	if m.ksPath != "" {
+	if b.ksPath != "" {
 		man.Kickstart = arts[1].Name
 	}
 	data, err := json.MarshalIndent(man, "", "  ")
@@ -117,11 +126,12 @@ func sha256Hex(data []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func (b *build) packages(ctx context.Context, root string, repos []kickstart.Repo) ([]Package, error) {
+func (b *build) packages(ctx context.Context) ([]Package, error) {
+	root := b.root
 	if root == "" {
 		return nil, nil // an external tool's root is its own
 	}
-	sums := b.repoSums(b.withSide(repos))
+	sums := b.repoSums(b.withSide(b.repos))
 	out, err := b.query(ctx, hosttool.Path("rpm"), "--root", root, "-qa", "--qf", `%{NEVRA}\t%{SHA256HEADER}\n`)
 	if err != nil {
 		return nil, fmt.Errorf("list installed packages: %w", err)
@@ -174,26 +184,15 @@ func hashFile(a *Artifact) error {
 	return err
 }
 
-func (b *build) bootTests(ctx context.Context, iso string) error {
-	for _, o := range b.opts.BootTests {
-		o.ISO = iso
-		name := "boot-bios"
-		if o.UEFI {
-			name = "boot-uefi"
-		}
-		err := b.stage(name, func() (string, error) {
-			res, err := bootcheck.Run(ctx, b.run, o)
-			if err != nil {
-				return "", err
-			}
-			b.mu.Lock()
-			b.boots = append(b.boots, res)
-			b.mu.Unlock()
-			return fmt.Sprintf("%q after %.1f s (%s)", res.Line, res.Seconds, res.Accel), nil
-		})
-		if err != nil {
-			return err
-		}
+// bootTest boots the ISO in QEMU; a failing boot fails the build.
+func (b *build) bootTest(ctx context.Context, o bootcheck.Options) (string, error) {
+	o.ISO = b.isoOut
+	res, err := bootcheck.Run(ctx, b.run, o)
+	if err != nil {
+		return "", err
 	}
-	return nil
+	b.mu.Lock()
+	b.boots = append(b.boots, res)
+	b.mu.Unlock()
+	return fmt.Sprintf("%q after %.1f s (%s)", res.Line, res.Seconds, res.Accel), nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
-	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,14 +11,11 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"fbs/internal/beneath"
 	"fbs/internal/hosttool"
 	"fbs/internal/image"
 	"fbs/internal/kickstart"
 	"fbs/internal/runner"
-	"fbs/internal/stage"
 )
 
 // loraxTimeout is the GRUB menu timeout of lorax's templates, in seconds.
@@ -34,117 +30,70 @@ func menuTimeout(ks *kickstart.Kickstart) int {
 	return ks.Bootloader.Timeout
 }
 
-// medium is what sets the image types apart once their root is installed.
-type medium struct {
-	rootImage string                          // where the root's squashfs goes on the ISO
-	dracut    func(out, kver string) []string // the initramfs command, run in the root
-	menu      image.GrubConfig
-	files     map[string]string // more files for the ISO: path on the ISO -> file
-	repos     []kickstart.Repo
-	pkgsPos   kickstart.Pos // where a missing kernel or bootloader is to be added
-	ksPath    string        // the flattened kickstart, if the image had one
-	// more adds files to the ISO once the parts are made (a DVD's
-	// .treeinfo, which holds their checksums).
-	more func(parts string, boot *image.Boot) (map[string]string, error)
+// The image types differ, once their root is installed, in where the
+// root's squashfs goes, the initramfs and the boot menu.
+
+// rootImage is where the root's squashfs goes on the ISO.
+func (b *build) rootImage() string {
+	if b.req.Type == "live" {
+		return "LiveOS/squashfs.img"
+	}
+	return "images/install.img"
 }
 
-// media turns an installed root into the ISO: initramfs and squashfs side
-// by side, bootloader, ISO, boot tests, manifest and staging.
-func (b *build) media(ctx context.Context, target stage.Target, root string, m medium) ([]Artifact, error) {
-	parts := filepath.Join(b.work, "parts")
+// dracutArgs is the initramfs command, run in the root.
+func (b *build) dracutArgs(out, kver string) []string {
+	if b.req.Type == "live" {
+		return image.DracutArgs(out, kver)
+	}
+	return image.InstallerDracutArgs(out, kver)
+}
+
+// menu is the GRUB menu: the kickstart's bootloader command says a live
+// image's and a DVD's kernel arguments and timeout, the [boot] section a
+// boot ISO's.
+func (b *build) menu() image.GrubConfig {
+	label := b.req.Label()
+	switch {
+	case b.req.Live != nil:
+		return image.LiveMenu(label, b.req.Live.Title, b.ks.Bootloader.Append, menuTimeout(b.ks))
+	case b.req.DVD != nil:
+		return image.InstallerMenu(label, b.req.Product(), b.req.Version(), b.ks.Bootloader.Append, menuTimeout(b.ks))
+	}
+	bt := b.req.Boot
+	timeout := loraxTimeout
+	if bt.Timeout != nil {
+		timeout = *bt.Timeout
+	}
+	return image.InstallerMenu(label, bt.Product, bt.Version, bt.Append, timeout)
+}
+
+// findBoot finds the kernel and bootloaders in the root; a root without
+// them points at %packages. dnf is done by now: the host tools' versions
+// are asked for meanwhile.
+func (b *build) findBoot(ctx context.Context) (string, error) {
 	if err := beneath.MkdirAll(b.work, "parts", 0o755); err != nil {
-		return nil, err
+		return "", err
 	}
-	boot, err := image.FindBoot(root)
+	boot, err := image.FindBoot(b.root)
 	if err != nil {
-		return nil, &kickstart.Error{Pos: m.pkgsPos, Msg: err.Error()}
+		return "", &kickstart.Error{Pos: b.runtimeSet().Pos, Msg: err.Error()}
 	}
+	b.boot = boot
 	b.askToolVersions(ctx)
 	b.log.Printf("kernel %s, EFI boot %s", boot.KernelVersion, boot.EFIBoot)
-	// dracut writes only into a bind mount outside the root and keeps its
-	// scratch files on a private tmpfs, so mksquashfs may read the root meanwhile.
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		return b.stage("initramfs", func() (string, error) { return b.initramfs(gctx, root, parts, m.dracut, boot) })
-	})
-	g.Go(func() error {
-		return b.stage("squashfs", func() (string, error) { return b.squashfs(gctx, root, filepath.Join(parts, "root.img")) })
-	})
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	grubCfg := filepath.Join(parts, "grub.cfg")
-	if err := b.stage("bootloader", func() (string, error) { return b.bootloader(ctx, parts, grubCfg, boot, m.menu) }); err != nil {
-		return nil, err
-	}
-	if m.more != nil {
-		files, err := m.more(parts, boot)
-		if err != nil {
-			return nil, err
-		}
-		m.files = maps.Clone(m.files)
-		if m.files == nil {
-			m.files = map[string]string{}
-		}
-		maps.Copy(m.files, files)
-	}
-	isoPath := filepath.Join(b.work, b.label+".iso")
-	if err := b.stage("iso", func() (string, error) { return b.iso(ctx, isoPath, parts, grubCfg, boot, m) }); err != nil {
-		return nil, err
-	}
-	return b.finish(ctx, target, root, m, isoPath)
+	return "", nil
 }
 
-// finish boot-tests the ISO, writes its checksums and manifest, and stages
-// them; root (if any) is where the manifest's package list comes from.
-func (b *build) finish(ctx context.Context, target stage.Target, root string, m medium, isoPath string) ([]Artifact, error) {
-	if err := b.bootTests(ctx, isoPath); err != nil {
-		return nil, err
-	}
-	if b.nameTaken(ctx, target) {
-		// Same label in the same second: the build id keeps the names apart.
-		b.stamp = b.id
-	}
-	var arts []Artifact
-	if err := b.stage("manifest", func() (string, error) {
-		var err error
-		arts, err = b.manifest(ctx, m, root, target, isoPath)
-		return fmt.Sprintf("%d artifacts", len(arts)), err
-	}); err != nil {
-		return nil, err
-	}
-	if !target.Staged() {
-		return arts, nil
-	}
-	err := b.stage("stage", func() (string, error) {
-		// All or nothing: the work dir keeps every artifact until all are
-		// staged; a failure takes back what this build staged.
-		files := make([]stage.File, len(arts))
-		for i, a := range arts {
-			files[i] = stage.File{Path: a.Path, Name: a.Name}
-		}
-		where, err := stage.All(ctx, target, files, stage.DefaultRetry, b.log.Printf)
-		if err != nil {
-			return "", fmt.Errorf("%w (the artifacts stay in %s)", err, b.work)
-		}
-		for i := range arts {
-			os.Remove(arts[i].Path)
-			if target.Remote != nil {
-				arts[i].Remote = where[i]
-			} else {
-				arts[i].Path = where[i]
-			}
-		}
-		return target.String(), nil
-	})
-	return arts, err
-}
-
-func (b *build) initramfs(ctx context.Context, root, parts string, dracut func(out, kver string) []string, boot *image.Boot) (string, error) {
+// initramfs runs dracut in the root. It writes only into a bind mount
+// outside the root and keeps its scratch files on a private tmpfs, so
+// mksquashfs may read the root meanwhile.
+func (b *build) initramfs(ctx context.Context) (string, error) {
 	const out = "/run/fbs-out"
+	parts := b.parts()
 	err := b.run.Run(ctx, runner.Cmd{
-		Args:  dracut(out+"/initrd.img", boot.KernelVersion),
-		Root:  root,
+		Args:  b.dracutArgs(out+"/initrd.img", b.boot.KernelVersion),
+		Root:  b.root,
 		Binds: []string{parts + ":" + out},
 		Env:   []string{"TMPDIR=/run"},
 	})
@@ -156,11 +105,12 @@ func (b *build) initramfs(ctx context.Context, root, parts string, dracut func(o
 
 var squashProgress = regexp.MustCompile(`\]\s+(\d+)/(\d+)\s+\d+%\s*$`)
 
-func (b *build) squashfs(ctx context.Context, root, out string) (string, error) {
+func (b *build) squashfs(ctx context.Context) (string, error) {
+	root, out := b.root, filepath.Join(b.parts(), "root.img")
 	if _, err := os.Lstat(filepath.Join(root, "LiveOS")); err == nil {
 		return "", fmt.Errorf("the root has a top-level /LiveOS, which would make dracut take the squashfs for an old-style rootfs.img container; remove it in %%post")
 	}
-	comp := b.comp
+	comp := b.req.Compression()
 	args := image.MksquashfsArgs(root, out, comp, b.req.Arch, b.opts.Procs)
 	args[0] = hosttool.Path("mksquashfs")
 	b.log.Printf("squashfs: %s compression on %d processors", comp, b.opts.Procs)
@@ -192,8 +142,10 @@ func (b *build) squashfs(ctx context.Context, root, out string) (string, error) 
 	return fmt.Sprintf("%s, %s", comp, sizeOf(out)), nil
 }
 
-func (b *build) bootloader(ctx context.Context, parts, grubCfg string, boot *image.Boot, menu image.GrubConfig) (string, error) {
-	if err := beneath.WriteFile(parts, filepath.Base(grubCfg), []byte(menu.Render()), 0o644); err != nil {
+func (b *build) bootloader(ctx context.Context) (string, error) {
+	parts, boot := b.parts(), b.boot
+	grubCfg := filepath.Join(parts, "grub.cfg")
+	if err := beneath.WriteFile(parts, "grub.cfg", []byte(b.menu().Render()), 0o644); err != nil {
 		return "", err
 	}
 	if err := b.run.Run(ctx, runner.Cmd{Args: image.EltoritoArgs(hosttool.Path("grub-mkimage"), boot.GrubPC, filepath.Join(parts, "eltorito.img"))}); err != nil {
@@ -223,12 +175,14 @@ func (b *build) bootloader(ctx context.Context, parts, grubCfg string, boot *ima
 
 var xorrisoProgress = regexp.MustCompile(`UPDATE :\s+([0-9.]+)% done`)
 
-func (b *build) iso(ctx context.Context, out, parts, grubCfg string, boot *image.Boot, m medium) (string, error) {
+func (b *build) iso(ctx context.Context) (string, error) {
+	parts, boot := b.parts(), b.boot
+	out, grubCfg := filepath.Join(b.work, b.req.Label()+".iso"), filepath.Join(parts, "grub.cfg")
 	rootImage := filepath.Join(parts, "root.img")
 	grafts := map[string]string{
 		"images/pxeboot/vmlinuz":    boot.Kernel,
 		"images/pxeboot/initrd.img": filepath.Join(parts, "initrd.img"),
-		m.rootImage:                 rootImage,
+		b.rootImage():               rootImage,
 		"boot/grub2/grub.cfg":       grubCfg,
 		"boot/grub2/i386-pc":        boot.GrubPC,
 		"images/eltorito.img":       filepath.Join(parts, "eltorito.img"),
@@ -244,14 +198,14 @@ func (b *build) iso(ctx context.Context, out, parts, grubCfg string, boot *image
 	for _, l := range boot.Licenses {
 		grafts[filepath.Base(l)] = l
 	}
-	for dst, src := range m.files {
+	for dst, src := range b.files {
 		grafts[dst] = src
 	}
 	st, err := os.Stat(rootImage)
 	if err != nil {
 		return "", err
 	}
-	iso := image.ISO{Out: out, VolumeID: b.label, GrubPC: boot.GrubPC, EFIBoot: filepath.Join(parts, "efiboot.img"),
+	iso := image.ISO{Out: out, VolumeID: b.req.Label(), GrubPC: boot.GrubPC, EFIBoot: filepath.Join(parts, "efiboot.img"),
 		Grafts: grafts, BigFiles: st.Size() >= 4<<30}
 	args := iso.Args()
 	args[0] = hosttool.Path("xorrisofs")
@@ -273,6 +227,7 @@ func (b *build) iso(ctx context.Context, out, parts, grubCfg string, boot *image
 	} else {
 		b.log.Printf("implantisomd5 not found (apt-get install isomd5sum): the ISO has no checksum for rd.live.check")
 	}
+	b.isoOut = out
 	return sizeOf(out), nil
 }
 

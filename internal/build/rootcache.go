@@ -32,9 +32,11 @@ func (b *build) rootKey(ctx context.Context, in dnf.Install, repos []kickstart.R
 	if !runner.HasPrivateMounts() {
 		return "", "fbs runs without a mount namespace of its own, where it mounts cached roots"
 	}
-	// The paths differ from build to build; what is installed does not depend on them.
+	// The paths differ from build to build; what is installed does not
+	// depend on them. The command line holds the specs, excludes and
+	// options; the macros (--inst-langs) change the root too.
 	in.Root, in.CacheDir, in.ReposDir = "ROOT", "CACHE", "REPOS"
-	parts := []string{strings.Join(in.Args(), "\x00"), dnf.RepoFile(repos)}
+	parts := []string{strings.Join(in.Args(), "\x00"), strings.Join(in.Macros, "\n"), dnf.RepoFile(repos)}
 	for _, r := range repos {
 		sum, err := rpmrepo.Fingerprint(ctx, r, in.Releasever, in.Arch)
 		if err != nil {

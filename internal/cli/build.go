@@ -95,7 +95,7 @@ func (f *builderFlags) register(cmd *cobra.Command) {
 }
 
 func (f *builderFlags) options() build.Options {
-	return build.Options{CacheDir: f.cache, RootCache: f.rootCache, KojiHub: f.kojiHub, KojiTopURL: f.kojiTopURL,
+	return build.Options{Version: versionString(), CacheDir: f.cache, RootCache: f.rootCache, KojiHub: f.kojiHub, KojiTopURL: f.kojiTopURL,
 		Limits: f.limits, Unconfined: !f.confine, Hidden: f.hide, BootTests: f.boot.options(),
 		BootDefaults: bootcheck.Options{Expect: f.boot.expect, Timeout: f.boot.timeout, Accel: string(f.boot.accel)}}
 }
@@ -218,12 +218,7 @@ and of the serial console under them; the build log has everything.`,
 // runBuild builds req, printing progress and the artifacts.
 func runBuild(ctx context.Context, cmd *cobra.Command, req *spec.Request, f buildFlags) (*build.Result, error) {
 	if f.compression != "" {
-		switch {
-		case req.Live != nil:
-			req.Live.Compression = f.compression
-		case req.Boot != nil:
-			req.Boot.Compression = f.compression
-		}
+		req.SetCompression(f.compression)
 		if err := req.Validate(); err != nil {
 			return nil, usageError{fmt.Errorf("--compression: %w", err)}
 		}
@@ -238,7 +233,6 @@ func runBuild(ctx context.Context, cmd *cobra.Command, req *spec.Request, f buil
 	out.cancelled = func() bool { return ctx.Err() != nil }
 	out.tick(tickEvery)
 	defer out.Close()
-	build.FBSVersion = versionString()
 	start := time.Now()
 	opts := f.builderFlags.options()
 	opts.WorkDir, opts.Keep, opts.Reporter, opts.Backend = f.work, f.keep, out, f.backend

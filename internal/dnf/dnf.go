@@ -22,8 +22,12 @@ type Install struct {
 	Arch       string
 	Packages   []string // names, globs, @groups
 	Exclude    []string
-	NoDocs     bool
-	Proxy      string
+	// Options go before the command (Transaction.Options).
+	Options []string
+	// Macros are RPM macro lines for rpm as dnf runs it (Transaction.Macros);
+	// they are not on the command line: the caller gives them to rpm.
+	Macros []string
+	Proxy  string
 	// DownloadTo, when set, only downloads the transaction's packages
 	// there (into an empty Root, that is the whole closure: a DVD's gather).
 	DownloadTo string
@@ -42,26 +46,17 @@ func (i Install) Args() []string {
 		"--setopt=max_parallel_downloads=10",
 		"--setopt=install_weak_deps=True",
 	}
-	if i.NoDocs {
-		args = append(args, "--setopt=tsflags=nodocs")
-	}
 	if i.Proxy != "" {
 		args = append(args, "--setopt=proxy="+i.Proxy)
 	}
 	for _, x := range i.Exclude {
 		args = append(args, "--exclude="+x)
 	}
-	args = append(args, "install")
+	args = append(append(args, i.Options...), "install")
 	if i.DownloadTo != "" {
 		args = append(args, "--downloadonly", "--destdir="+i.DownloadTo)
 	}
 	return append(args, i.Packages...)
-}
-
-// Packages turns a kickstart's %packages into dnf install arguments, as
-// Plan does for a dnf of unknown version.
-func Packages(p kickstart.Packages) []string {
-	return Plan(p, 0).Specs
 }
 
 // RepoFile renders repos as a dnf .repo file, with $releasever and

@@ -10,19 +10,19 @@ import (
 
 func TestInstallArgs(t *testing.T) {
 	in := Install{Root: "/work/root", CacheDir: "/var/cache/fbs/dnf", ReposDir: "/work/repos.d", Releasever: "rawhide", Arch: "x86_64",
-		Packages: Packages(kickstart.Packages{Groups: []kickstart.Group{{Name: "core", Include: kickstart.GroupDefault}, {Name: "workstation", Include: kickstart.GroupDefault}}, Include: []string{"kernel", "vim-*"}}),
-		Exclude:  []string{"dracut-config-rescue"}, NoDocs: true, Proxy: "http://proxy:3128"}
+		Packages: Plan(kickstart.Packages{Groups: []kickstart.Group{{Name: "core", Include: kickstart.GroupDefault}, {Name: "workstation", Include: kickstart.GroupDefault}}, Include: []string{"kernel", "vim-*"}}, 0).Specs,
+		Exclude:  []string{"dracut-config-rescue"}, Options: []string{"--setopt=tsflags=nodocs", "--setopt=strict=False"}, Proxy: "http://proxy:3128"}
 	fbstest.Golden(t, "dnf-install", fbstest.Lines(in.Args()))
 	in.DownloadTo = "/work/gathered"
 	fbstest.Golden(t, "dnf-gather", fbstest.Lines(in.Args()))
 }
 
-func TestPackagesNoCore(t *testing.T) {
-	got := Packages(kickstart.Packages{NoCore: true, Groups: []kickstart.Group{{Name: "core", Include: kickstart.GroupDefault}}, Include: []string{"kernel"}})
+func TestPlanNoCore(t *testing.T) {
+	got := Plan(kickstart.Packages{NoCore: true, Groups: []kickstart.Group{{Name: "core", Include: kickstart.GroupDefault}}, Include: []string{"kernel"}}, 0).Specs
 	if want := []string{"@core", "kernel"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("--nocore with @core listed: %q, want %q", got, want)
 	}
-	got = Packages(kickstart.Packages{NoCore: true, Include: []string{"kernel"}})
+	got = Plan(kickstart.Packages{NoCore: true, Include: []string{"kernel"}}, 0).Specs
 	if want := []string{"kernel"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("--nocore: %q, want %q", got, want)
 	}

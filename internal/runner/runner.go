@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,6 +27,9 @@ type Cmd struct {
 	Args []string
 	Dir  string
 	Env  []string // added to the fixed environment (see buildEnv)
+	// Stdin is the command's input (chpasswd's "user:password" lines);
+	// it is never logged. nil: none.
+	Stdin io.Reader
 	// Root, when set, runs Args chrooted into this image root with /proc,
 	// /sys and /dev mounted (private to the command; gone when it ends).
 	Root string
@@ -105,6 +109,7 @@ func (r *Runner) command(ctx context.Context, c Cmd) *exec.Cmd {
 	}
 	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
 	cmd.Dir = c.Dir
+	cmd.Stdin = c.Stdin
 	cmd.Env = append(append([]string{}, buildEnv...), c.Env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if helped {

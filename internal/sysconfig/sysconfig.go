@@ -288,18 +288,19 @@ func users(sys kickstart.System) []Step {
 // password sets a user's password with chpasswd: a crypted one as it is
 // (-e), a plain one hashed by the root's own chpasswd (its configured
 // method, yescrypt on Fedora, as anaconda's). --lock locks the account;
-// an empty password with --lock only locks it.
+// an empty password with --lock only locks it. A root without
+// /etc/passwd has no accounts to set (a busybox image): skipped, noted.
 func password(user string, pw kickstart.Password, why string) []Step {
 	var out []Step
 	if pw.Password != "" {
-		s := Step{Args: []string{"chpasswd"}, Stdin: user + ":" + pw.Password + "\n", Why: why}
+		s := Step{Args: []string{"chpasswd"}, Stdin: user + ":" + pw.Password + "\n", Requires: "/etc/passwd", Why: why}
 		if pw.IsCrypted {
 			s.Args = append(s.Args, "-e")
 		}
 		out = append(out, s)
 	}
 	if pw.Lock {
-		out = append(out, Step{Args: []string{"passwd", "-l", user}, Why: why + " --lock"})
+		out = append(out, Step{Args: []string{"passwd", "-l", user}, Requires: "/etc/passwd", Why: why + " --lock"})
 	}
 	return out
 }
