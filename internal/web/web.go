@@ -4,6 +4,8 @@
 // htmx.org 2.0.11 and htmx-ext-sse 2.2.4 from the npm registry) refreshes
 // the live parts and follows the log over the API's event stream; follow.js
 // (ours, a dozen lines) keeps the log at its tail while the reader is there.
+// The API page draws the API's OpenAPI document with Redoc (vendored in
+// static/redoc-2.5.4, MIT: its standalone bundle from the npm registry).
 package web
 
 import (
@@ -82,7 +84,7 @@ var funcs = template.FuncMap{
 // Handler is the pages, with protection against cross-origin form posts.
 func (s *Server) Handler() http.Handler {
 	s.pages = map[string]*template.Template{}
-	for _, page := range []string{"builds", "build", "workers", "submit", "login", "fail", "tokens"} {
+	for _, page := range []string{"builds", "build", "workers", "submit", "login", "fail", "tokens", "api"} {
 		s.pages[page] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templates, "templates/layout.html", "templates/"+page+".html"))
 	}
 	sub, _ := fs.Sub(static, "static")
@@ -92,6 +94,7 @@ func (s *Server) Handler() http.Handler {
 	pages.HandleFunc("GET /builds/{id}", s.build)
 	pages.HandleFunc("POST /builds/{id}/cancel", s.cancel)
 	pages.HandleFunc("GET /workers", s.workers)
+	pages.HandleFunc("GET /api/docs", func(w http.ResponseWriter, r *http.Request) { s.render(w, r, http.StatusOK, "api", map[string]any{}) })
 	pages.HandleFunc("GET /submit", s.submitPage)
 	pages.HandleFunc("POST /submit", s.submit)
 	pages.HandleFunc("POST /logout", s.logout)
