@@ -17,10 +17,12 @@ import (
 // BPF, handles that open files by inode, the kernel keyring, perf,
 // reboot, swap, mounting (the helper's own mounts are done by then),
 // joining namespaces, tracing, userfaultfd, port I/O, the clock, process
-// accounting, quotas and the kernel log. They fail with EPERM, as they
-// would for a process without the capability, so tools take their usual
-// fallback instead of dying. (Most need a capability the command no
-// longer has; the filter also closes what the kernel lets root do
+// accounting, quotas, the kernel log, and io_uring (a large attack
+// surface of its own, which no build tool needs: they fall back to plain
+// reads and writes, as where it is disabled). They fail with EPERM, as
+// they would for a process without the capability, so tools take their
+// usual fallback instead of dying. (Most need a capability the command
+// no longer has; the filter also closes what the kernel lets root do
 // without one, and what a kernel bug would open.) Names an architecture
 // lacks are left out for it.
 var refusedSyscalls = []string{
@@ -34,6 +36,7 @@ var refusedSyscalls = []string{
 	"clock_adjtime64", "adjtimex", "stime",
 	"acct", "quotactl", "quotactl_fd", "syslog", "lookup_dcookie", "uselib", "nfsservctl",
 	"vm86", "vm86old", "fanotify_init",
+	"io_uring_setup", "io_uring_enter", "io_uring_register",
 }
 
 // allowedPersonalities are the personality(2) calls tools make: Linux,

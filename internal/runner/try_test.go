@@ -80,6 +80,7 @@ var tries = map[string]try{
 	"acct":              {raw(unix.SYS_ACCT, 0), "EPERM"},
 	"quotactl":          {raw(unix.SYS_QUOTACTL, 0, 0, 0, 0), "EPERM"},
 	"syslog":            {raw(unix.SYS_SYSLOG, 10 /* SYSLOG_ACTION_SIZE_BUFFER */, 0, 0), "EPERM"},
+	"io_uring_setup":    {raw(unix.SYS_IO_URING_SETUP, 0, 0), "EPERM"},
 	"mknod":             {func() error { return unix.Mknod("/tmp/fbs-try-null", unix.S_IFCHR|0o666, int(unix.Mkdev(1, 3))) }, "EPERM"},
 	"odd personality":   {raw(unix.SYS_PERSONALITY, 0x0040000 /* ADDR_NO_RANDOMIZE */), "EPERM"},
 	"personality query": {raw(unix.SYS_PERSONALITY, 0xffffffff), "ok"},
