@@ -38,7 +38,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(buildCmd(), demoCmd(), bootTestCmd(), doctorCmd(), versionCmd(),
-		serveCmd(), workerCmd(), tokenCmd(), submitCmd(), statusCmd(), listCmd(), cancelCmd(), logsCmd(), downloadCmd(), workersCmd(), configCmd(), restageCmd())
+		serveCmd(), workerCmd(), tokenCmd(), submitCmd(), statusCmd(), listCmd(), cancelCmd(), logsCmd(), downloadCmd(), workersCmd(), configCmd(), restageCmd(), planCmd())
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK
