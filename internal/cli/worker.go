@@ -29,6 +29,7 @@ type workerFlags struct {
 	slots                            int
 	simulate                         time.Duration
 	drain                            bool
+	allowNet                         netsFlag
 }
 
 func workerCmd() *cobra.Command {
@@ -41,6 +42,8 @@ builds them here, sends their logs as they grow, uploads their artifacts and rep
 Several --server URLs (servers on one database) are tried in turn when one cannot be reached.
 The token comes from fbs token create --worker NAME on the server; NAME must be --name, which
 defaults to this host's name. SIGTERM hands running builds back to the queue.`,
+		Example: `  fbs worker --server http://server:8080 --token-file builder1.token --arch x86_64 --release 40,rawhide
+  fbs worker --server http://a:8080,http://b:8080 --token-file w.token --types live --slots 2 --boot-test`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := loadConfig(cmd, "worker"); err != nil {
@@ -84,6 +87,7 @@ func (f *workerFlags) register(cmd *cobra.Command) {
 	fl.SetAnnotation("drain", config.NotSetting, nil)
 	fl.DurationVar(&f.simulate, "simulate", 0, "build nothing: each build takes this long and leaves a small file (queue load tests)")
 	fl.MarkHidden("simulate")
+	allowNetFlag(cmd, &f.allowNet)
 }
 
 func splitList(s string) []string {
@@ -135,6 +139,7 @@ func contains(list []string, v string) bool {
 func (f *workerFlags) settings() (farm.Worker, build.Options) {
 	opts := f.builderFlags.options()
 	opts.WorkDir, opts.Hidden = filepath.Join(f.data, "work"), append(opts.Hidden, f.data, f.tokenFile)
+	opts.Loader = f.allowNet.loader()
 	return farm.Worker{Name: f.name, Arches: f.arches, Releases: f.releases, Types: f.types, Slots: f.slots, Version: versionString()}, opts
 }
 
