@@ -213,11 +213,7 @@ func (b *build) dnfRun(ctx context.Context, r *runner.Runner, pkgs kickstart.Pac
 			return &kickstart.Error{Pos: r.Pos, Msg: fmt.Sprintf("repo %s cannot be read: %s", r.Name, why)}
 		}
 	}
-	switch {
-	case strings.HasPrefix(missing, "%"):
-		// A section header dnf was asked to install: %packages went on.
-		return &kickstart.Error{Pos: packageLine(b.ksLines(), pkgs.Pos, missing), Msg: fmt.Sprintf("%s inside %%packages: the %%packages at %s has no %%end before it", missing, pkgs.Pos)}
-	case missing != "":
+	if missing != "" {
 		return &kickstart.Error{Pos: packageLine(b.ksLines(), pkgs.Pos, missing), Msg: fmt.Sprintf("%%packages: no package or group %q in the repos", missing)}
 	}
 	return err
@@ -267,6 +263,7 @@ func packageLine(lines []kickstart.Line, at kickstart.Pos, pkg string) kickstart
 	}
 	return at
 }
+
 func (b *build) countPackages(ctx context.Context, root string) string {
 	out, err := b.query(ctx, hosttool.Path("rpm"), "--root", root, "-qa")
 	if err != nil {

@@ -87,6 +87,8 @@ func TestParseErrors(t *testing.T) {
 		"certificate no dir": {"%certificate --filename=a.pem\nX\n%end\n", "t.ks:1: %certificate: one of --dir or --type must be given"},
 		"unknown section":    {"%postinstall\n%end\n", "t.ks:1: unknown section %postinstall"},
 		"no end":             {"%packages\nkernel\n", "t.ks:1: %packages has no %end"},
+		"post in packages":   {"%packages\nkernel\n%post\necho\n%end\n", "t.ks:3: %packages (at t.ks:1) does not end with %end before this %post"},
+		"pragma in post":     {"%post\n%pragma x\n%packages\n%end\n", "t.ks:3: %post (at t.ks:1) does not end with %end before this %packages"},
 		"stray end":          {"%end\n", "t.ks:1: %end without a section to close"},
 		"repo no name":       {"repo --baseurl=http://x/\n", "t.ks:1: repo needs --name"},
 		"repo two sources":   {"repo --name=a --baseurl=http://x/ --mirrorlist=http://y/\n", "t.ks:1: repo a needs exactly one of --baseurl, --mirrorlist, --metalink"},

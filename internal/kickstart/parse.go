@@ -72,6 +72,10 @@ var skippedSections = map[string]string{
 	"%addon": "configures an anaconda add-on", "%anaconda": "configures anaconda's interface",
 }
 
+func isSection(word string) bool {
+	return word == "%packages" || word == "%post" || word == "%certificate" || skippedSections[word] != ""
+}
+
 // Parse reads flattened kickstart lines.
 func Parse(lines []Line) (*Kickstart, error) {
 	ks := &Kickstart{Bootloader: Bootloader{Timeout: -1}, Lines: lines}
@@ -124,11 +128,20 @@ func Parse(lines []Line) (*Kickstart, error) {
 	return ks, nil
 }
 
+// findEnd is the index of the %end closing the section that starts at
+// lines[start]. As in pykickstart, the header of another section before it
+// is an error: that section is unterminated (a script may hold other
+// %-lines, such as %pragma).
 func findEnd(lines []Line, start int) (int, error) {
 	for j := start + 1; j < len(lines); j++ {
 		f := strings.Fields(lines[j].Text)
-		if len(f) > 0 && f[0] == "%end" {
+		switch {
+		case len(f) == 0:
+		case f[0] == "%end":
 			return j, nil
+		case isSection(f[0]):
+			open := strings.Fields(lines[start].Text)[0]
+			return 0, &Error{Pos: lines[j].Pos, Msg: fmt.Sprintf("%s (at %s) does not end with %%end before this %s", open, lines[start].Pos, f[0])}
 		}
 	}
 	return 0, quoting(lines[start].Pos, "the section has no %end", strings.Fields(lines[start].Text)[0]+" has no %end")
