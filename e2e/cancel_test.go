@@ -40,8 +40,8 @@ func TestCancel(t *testing.T) {
 	if took := time.Since(start); took > 10*time.Second {
 		t.Errorf("the build took %s to stop", took)
 	}
-	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
-		t.Errorf("exit %v, want 1", err)
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
+		t.Errorf("exit %v, want 130 (interrupted)", err)
 	}
 	for _, p := range []string{"sleep 1001", "sleep 1002"} {
 		if running(p) {
@@ -55,7 +55,7 @@ func TestCancel(t *testing.T) {
 	if left, _ := os.ReadDir(staging); len(left) > 0 {
 		t.Errorf("staging dir holds %v", left)
 	}
-	mustContain(t, "output", out.String(), "interrupt signal received")
+	mustContain(t, "output", out.String(), "build cancelled after ")
 }
 
 func running(pattern string) bool {

@@ -192,7 +192,7 @@ func TestBootTestFailure_QEMU(t *testing.T) {
 	if retry == nil {
 		t.Fatalf("no retry command in the output")
 	}
-	res = fbs(t, "boot-test", retry[1], "--accel", retry[2], "--expect", demo.Expect, "--log-dir", work)
+	res = fbs(t, "boot-test", retry[1], "--accel", retry[2], "--expect", "fbs-demo: init reached", "--log-dir", work)
 	if res.code != 0 {
 		t.Errorf("retried boot exit %d", res.code)
 	}
