@@ -132,7 +132,7 @@ func TestFarm(t *testing.T) {
 	s := f.server()
 	odd := post(t, s.url, `{"type":"live","arch":"aarch64","release":"1","live":{"kickstart":"repo --name=x --baseurl=http://127.0.0.1:1/\n"}}`)
 	f.worker("builder1", []*server{s}, "--release", "1")
-	res := fbs(t, "submit", request(t, "file://"+demoDir, "echo farmed > /etc/issue", ""), "--server", s.url, "--wait")
+	res := fbs(t, "submit", request(t, "file://"+demoDir, "echo farmed > /etc/issue", ""), "--server", s.url, "--wait", "--raw")
 	if res.code != 0 {
 		t.Fatalf("submit --wait: exit %d", res.code)
 	}
@@ -216,7 +216,8 @@ func TestFarmDrain(t *testing.T) {
 // off worker, back on the network, takes new work.
 func TestFarmNetworkLost(t *testing.T) {
 	f := newFarm(t)
-	s := f.server("--lease", "3s")
+	// The cut off worker calls it by the proxy's port.
+	s := f.server("--lease", "3s", "--allowed-host", "127.0.0.1")
 	p := newProxy(t, strings.TrimPrefix(s.url, "http://"))
 	f.worker("cut", []*server{{url: "http://" + p.addr}}, "--simulate", "10s", "--release", "40")
 	id := post(t, s.url, cheap("40"))

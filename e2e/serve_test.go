@@ -60,7 +60,7 @@ func startServer(t *testing.T, data string, extra ...string) *server {
 // status reads a build through the CLI client.
 func status(t *testing.T, url, id string) map[string]any {
 	t.Helper()
-	out, err := exec.Command(fbsBin, "status", id, "--server", url).Output()
+	out, err := exec.Command(fbsBin, "status", id, "--json", "--server", url).Output()
 	if err != nil {
 		t.Fatalf("fbs status %s: %v", id, err)
 	}

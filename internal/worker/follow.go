@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"os"
 	"time"
 
@@ -19,7 +20,7 @@ const maxShip = 1 << 20
 // follow sends the build's log at path to the server as it grows, placing
 // it after the lines of earlier attempts, until the returned stop, which
 // returns once all of it was sent (or could not be).
-func (w *Worker) follow(ctx context.Context, job *farm.Job, path string) (stop func()) {
+func (w *Worker) follow(ctx context.Context, job *farm.Job, path string, log *slog.Logger) (stop func()) {
 	s := &shipper{q: w.Queue, lease: job.Lease, base: job.LogOffset, path: path}
 	stopc, done := make(chan struct{}), make(chan struct{})
 	go func() {
@@ -30,7 +31,7 @@ func (w *Worker) follow(ctx context.Context, job *farm.Job, path string) (stop f
 			select {
 			case <-stopc:
 				// What is left, trying for a while if the server is away.
-				retry(ctx, w.Log, "send the log", 30*time.Second, func() error { return s.ship(ctx) })
+				retry(ctx, log, "send the log", 30*time.Second, func() error { return s.ship(ctx) })
 				return
 			case <-tick.C:
 				s.ship(ctx)

@@ -161,7 +161,7 @@ func (w *Worker) run(ctx context.Context, slot int, job *farm.Job) {
 	if w.Own {
 		os.RemoveAll(dir) // an earlier attempt's
 		defer os.RemoveAll(dir)
-		follow = w.follow(ctx, job, logPath)
+		follow = w.follow(ctx, job, logPath, log)
 	}
 	buildCtx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
