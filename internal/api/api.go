@@ -22,9 +22,9 @@ import (
 
 	"fbs/internal/auth"
 	"fbs/internal/metrics"
+	"fbs/internal/publish"
 	"fbs/internal/queue"
 	"fbs/internal/spec"
-	"fbs/internal/stage"
 	"fbs/internal/store"
 )
 
@@ -412,7 +412,7 @@ func (s *Server) artifact(w http.ResponseWriter, r *http.Request) {
 // stagingAllowed takes FTP and S3 targets, and file:///DIR only under one
 // of roots (after cleaning, so no .. leads out).
 func stagingAllowed(staging string, roots []string) error {
-	target, err := stage.Parse(staging)
+	target, err := publish.Parse(staging)
 	if err != nil || target.Dir == "" {
 		return err
 	}
@@ -439,7 +439,7 @@ func (s *Server) restage(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusInternalServerError, err)
 		return
 	}
-	target, err := stage.Parse(req.Staging)
+	target, err := publish.Parse(req.Staging)
 	switch {
 	case err != nil:
 		fail(w, http.StatusBadRequest, err)

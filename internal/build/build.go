@@ -23,9 +23,9 @@ import (
 	"fbs/internal/image"
 	"fbs/internal/kickstart"
 	"fbs/internal/koji"
+	"fbs/internal/publish"
 	"fbs/internal/runner"
 	"fbs/internal/spec"
-	"fbs/internal/stage"
 )
 
 // Reporter hears about stages as they run (a terminal, later the service's events).
@@ -109,7 +109,7 @@ type build struct {
 	work    string
 	log     *buildlog.Log
 	run     *runner.Runner
-	target  stage.Target
+	target  publish.Target
 	started time.Time
 	mu      sync.Mutex
 	stages  []StageTime
@@ -143,7 +143,7 @@ var nativeTools = []string{"dnf", "rpm", "createrepo_c", "mksquashfs", "xorrisof
 
 // Run builds req: it runs the stages Plan makes of it.
 func Run(ctx context.Context, req *spec.Request, opts Options) (*Result, error) {
-	target, err := stage.Parse(req.Staging)
+	target, err := publish.Parse(req.Staging)
 	if err != nil {
 		return nil, err
 	}
@@ -217,15 +217,15 @@ func Run(ctx context.Context, req *spec.Request, opts Options) (*Result, error) 
 	switch {
 	case target.Remote != nil:
 		// Nothing more is written to the log while it goes up.
-		where, err := stage.Upload(ctx, target.Remote, stage.DefaultRetry, logPath, b.stagedName(".log"), func(string, ...any) {})
+		where, err := publish.Upload(ctx, target.Remote, publish.DefaultRetry, logPath, b.stagedName(".log"), func(string, ...any) {})
 		if err != nil {
 			return res, fmt.Errorf("stage the log: %w", err)
 		}
 		res.Log = where
 	case target.Dir != "":
-		put := stage.Put
+		put := publish.Put
 		if opts.LogFile != "" {
-			put = stage.Copy // the log stays where the caller keeps it
+			put = publish.Copy // the log stays where the caller keeps it
 		}
 		p, err := put(logPath, target.Dir, b.stagedName(".log"))
 		if err != nil {

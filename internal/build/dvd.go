@@ -9,9 +9,9 @@ import (
 
 	"fbs/internal/beneath"
 	"fbs/internal/hosttool"
+	"fbs/internal/publish"
 	"fbs/internal/rpmrepo"
 	"fbs/internal/runner"
-	"fbs/internal/stage"
 )
 
 // A DVD is laid out as pungi lays one out: the kickstart's packages with
@@ -52,7 +52,7 @@ func (b *build) dvdTreeInfo(context.Context) (string, error) {
 		return "", err
 	}
 	defer k.Close()
-	if _, sums["images/pxeboot/vmlinuz"], err = stage.Sum(k); err != nil {
+	if _, sums["images/pxeboot/vmlinuz"], err = publish.Sum(k); err != nil {
 		return "", err
 	}
 	b.addFile(".treeinfo", filepath.Join(b.tree(), ".treeinfo"))
@@ -77,13 +77,13 @@ func (b *build) gather(ctx context.Context) (string, error) {
 	files, _ := filepath.Glob(filepath.Join(flat, "*.rpm"))
 	put := map[string]func(src, dir, name string) (string, error){}
 	for _, f := range files {
-		put[f] = stage.Copy
+		put[f] = publish.Copy
 	}
 	if b.side != nil {
 		for _, f := range b.side.fetched {
 			for _, file := range f.Files {
 				// A copy: a link would let the build's code change the shared Koji cache.
-				put[file] = stage.Duplicate
+				put[file] = publish.Duplicate
 			}
 		}
 	}

@@ -14,8 +14,8 @@ import (
 	"fbs/internal/hosttool"
 	"fbs/internal/kickstart"
 	"fbs/internal/koji"
+	"fbs/internal/publish"
 	"fbs/internal/runner"
-	"fbs/internal/stage"
 )
 
 // side is the request's Koji builds, made a repository of their own.
@@ -70,7 +70,7 @@ func (b *build) sideRepo(ctx context.Context) (string, error) {
 		for i, file := range f.Files {
 			// A copy of its own (reflinked where the filesystem can): a hard
 			// link would let the build's code change the shared Koji cache.
-			if _, err := stage.Duplicate(file, dir, filepath.Base(file)); err != nil {
+			if _, err := publish.Duplicate(file, dir, filepath.Base(file)); err != nil {
 				return "", fmt.Errorf("koji: %w", err)
 			}
 			size += f.RPMs[i].Size

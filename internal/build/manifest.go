@@ -17,9 +17,9 @@ import (
 	"fbs/internal/bootcheck"
 	"fbs/internal/hosttool"
 	"fbs/internal/kickstart"
+	"fbs/internal/publish"
 	"fbs/internal/rpmrepo"
 	"fbs/internal/spec"
-	"fbs/internal/stage"
 )
 
 // Manifest records what went into a build and what came out.
@@ -180,7 +180,7 @@ func hashFile(a *Artifact) error {
 		return err
 	}
 	defer f.Close()
-	a.Size, a.SHA256, err = stage.Sum(f)
+	a.Size, a.SHA256, err = publish.Sum(f)
 	return err
 }
 

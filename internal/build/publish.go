@@ -6,18 +6,18 @@ import (
 	"os"
 	"path/filepath"
 
-	"fbs/internal/stage"
+	"fbs/internal/publish"
 )
 
 // publish stages the artifacts on the target: all or nothing, the work
 // dir keeping every artifact until all are staged; a failure takes back
 // what this build staged.
 func (b *build) publish(ctx context.Context) (string, error) {
-	files := make([]stage.File, len(b.arts))
+	files := make([]publish.File, len(b.arts))
 	for i, a := range b.arts {
-		files[i] = stage.File{Path: a.Path, Name: a.Name}
+		files[i] = publish.File{Path: a.Path, Name: a.Name}
 	}
-	where, err := stage.All(ctx, b.target, files, stage.DefaultRetry, b.log.Printf)
+	where, err := publish.All(ctx, b.target, files, publish.DefaultRetry, b.log.Printf)
 	if err != nil {
 		return "", fmt.Errorf("%w (the artifacts stay in %s)", err, b.work)
 	}

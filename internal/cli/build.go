@@ -16,9 +16,9 @@ import (
 	"fbs/internal/build"
 	"fbs/internal/koji"
 	"fbs/internal/notify"
+	"fbs/internal/publish"
 	"fbs/internal/runner"
 	"fbs/internal/spec"
-	"fbs/internal/stage"
 	"fbs/internal/store"
 )
 
@@ -70,7 +70,7 @@ func (f *s3Flags) apply() error {
 		}
 		settings[key] = v
 	}
-	stage.SetS3Config(settings)
+	publish.SetS3Config(settings)
 	return nil
 }
 
@@ -283,7 +283,7 @@ func runBuild(ctx context.Context, cmd *cobra.Command, req *spec.Request, f buil
 	}
 	out.Printf("fbs: build succeeded in %s", took)
 	for _, a := range res.Artifacts {
-		out.Printf("  %s (%s)", cmp.Or(a.Remote, a.Path), stage.HumanSize(a.Size))
+		out.Printf("  %s (%s)", cmp.Or(a.Remote, a.Path), publish.HumanSize(a.Size))
 	}
 	out.Printf("  %s (build log)", res.Log)
 	return res, nil

@@ -17,7 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"fbs/internal/api"
-	"fbs/internal/stage"
+	"fbs/internal/publish"
 	"fbs/internal/store"
 )
 
@@ -183,7 +183,7 @@ func downloadCmd() *cobra.Command {
 			if err := c.fetch(cmd, a.URL, dst); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s (%s)\n", dst, stage.HumanSize(a.Size))
+			fmt.Fprintf(cmd.OutOrStdout(), "%s (%s)\n", dst, publish.HumanSize(a.Size))
 		}
 		return nil
 	}

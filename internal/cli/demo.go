@@ -12,9 +12,9 @@ import (
 	"fbs/internal/build"
 	"fbs/internal/buildlog"
 	"fbs/internal/demo"
+	"fbs/internal/publish"
 	"fbs/internal/runner"
 	"fbs/internal/spec"
-	"fbs/internal/stage"
 )
 
 func demoRepoCmd() *cobra.Command {
@@ -158,7 +158,7 @@ func printDemoSummary(cmd *cobra.Command, res *build.Result) {
 	fmt.Fprintln(out, "\ndemo summary")
 	for _, a := range res.Artifacts {
 		if strings.HasSuffix(a.Name, ".iso") {
-			fmt.Fprintf(out, "  ISO      %s\n  size     %s\n", a.Path, stage.HumanSize(a.Size))
+			fmt.Fprintf(out, "  ISO      %s\n  size     %s\n", a.Path, publish.HumanSize(a.Size))
 		}
 	}
 	var stages []string

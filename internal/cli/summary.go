@@ -13,8 +13,8 @@ import (
 
 	"fbs/internal/api"
 	"fbs/internal/bootcheck"
+	"fbs/internal/publish"
 	"fbs/internal/queue"
-	"fbs/internal/stage"
 	"fbs/internal/store"
 )
 
@@ -107,7 +107,7 @@ func ending(w io.Writer, c *client, v *view) {
 func artifacts(w io.Writer, arts []queue.Artifact) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, a := range arts {
-		fmt.Fprintf(tw, "  %s\t%s\tsha256 %s\n", a.Name, stage.HumanSize(a.Size), a.SHA256)
+		fmt.Fprintf(tw, "  %s\t%s\tsha256 %s\n", a.Name, publish.HumanSize(a.Size), a.SHA256)
 	}
 	tw.Flush()
 }

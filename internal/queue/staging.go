@@ -4,17 +4,17 @@ import (
 	"context"
 	"path/filepath"
 
-	"fbs/internal/stage"
+	"fbs/internal/publish"
 	"fbs/internal/store"
 )
 
 // StagingFailed starts the error of a build that was built but could not
 // be staged: fbs restage ID stages it from the server's store.
-const StagingFailed = stage.FailedPrefix
+const StagingFailed = publish.FailedPrefix
 
 // Restage stages a finished build's artifacts from the server's store on
 // the target its request names, and clears a staging failure.
-func (s *Service) Restage(ctx context.Context, id string, target stage.Target, names []string) error {
+func (s *Service) Restage(ctx context.Context, id string, target publish.Target, names []string) error {
 	paths := make([]string, len(names))
 	for i, n := range names {
 		if err := checkName(n); err != nil {
@@ -24,7 +24,7 @@ func (s *Service) Restage(ctx context.Context, id string, target stage.Target, n
 	}
 	// Not under s.mu: an upload takes minutes, and a finished build's log
 	// gets no appends meanwhile (its lease is gone).
-	if err := stage.Artifacts(ctx, target, paths, LogPath(s.Data, id)); err != nil {
+	if err := publish.Artifacts(ctx, target, paths, LogPath(s.Data, id)); err != nil {
 		return err
 	}
 	before, err := s.Store.Get(ctx, id)

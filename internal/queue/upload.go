@@ -14,7 +14,7 @@ import (
 	"strings"
 
 	"fbs/internal/farm"
-	"fbs/internal/stage"
+	"fbs/internal/publish"
 	"fbs/internal/store"
 )
 
@@ -103,7 +103,7 @@ func (s *Service) PutArtifact(ctx context.Context, l *store.Lease, name string, 
 	}
 	final := filepath.Join(dir, name)
 	if err := os.Link(tmp, final); errors.Is(err, os.ErrExist) {
-		if _, have, _ := stage.SHA256(final); have == got {
+		if _, have, _ := publish.SHA256(final); have == got {
 			return nil // a retried upload
 		}
 		return fmt.Errorf("artifact %s: %w", name, ErrExists)

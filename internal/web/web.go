@@ -27,8 +27,8 @@ import (
 	"fbs/internal/auth"
 	"fbs/internal/bootcheck"
 	"fbs/internal/egress"
+	"fbs/internal/publish"
 	"fbs/internal/queue"
-	"fbs/internal/stage"
 	"fbs/internal/store"
 )
 
@@ -69,7 +69,7 @@ var funcs = template.FuncMap{
 		return b.Finished.Sub(*b.Started).Round(time.Second).String()
 	},
 	"when":   func(t time.Time) string { return t.Local().Format(time.DateTime) },
-	"size":   stage.HumanSize,
+	"size":   publish.HumanSize,
 	"field":  field,
 	"anchor": anchor,
 	"join": func(l []string) string {

@@ -17,8 +17,8 @@ import (
 	"fbs/internal/api"
 	"fbs/internal/farm"
 	"fbs/internal/fbstest"
+	"fbs/internal/publish"
 	"fbs/internal/queue"
-	"fbs/internal/stage"
 	"fbs/internal/store"
 )
 
@@ -173,9 +173,9 @@ func TestRemoteWorkers(t *testing.T) {
 // artifacts kept on the server, and fbs restage stages them once the
 // server is back, turning the build into a success.
 func TestServiceStaging(t *testing.T) {
-	old := stage.DefaultRetry
-	stage.DefaultRetry = stage.Retry{Attempts: 2, First: 50 * time.Millisecond}
-	defer func() { stage.DefaultRetry = old }()
+	old := publish.DefaultRetry
+	publish.DefaultRetry = publish.Retry{Attempts: 2, First: 50 * time.Millisecond}
+	defer func() { publish.DefaultRetry = old }()
 	ftp := fbstest.StartFTP(t)
 	f := newServer(t, 10*time.Second)
 	ctx, stop := context.WithCancel(context.Background())

@@ -18,8 +18,8 @@ import (
 
 	"fbs/internal/build"
 	"fbs/internal/farm"
+	"fbs/internal/publish"
 	"fbs/internal/spec"
-	"fbs/internal/stage"
 )
 
 // Queue is where a worker gets builds and reports on them: the server's
@@ -228,7 +228,7 @@ func (w *Worker) build(ctx context.Context, b *farm.Build, dir string, rep build
 	}
 	// The build stages into the server's store (this worker's copy of it);
 	// the request's own target gets the artifacts once they are all there.
-	target, err := stage.Parse(req.Staging)
+	target, err := publish.Parse(req.Staging)
 	if err != nil {
 		return nil, err
 	}
@@ -248,7 +248,7 @@ func (w *Worker) build(ctx context.Context, b *farm.Build, dir string, rep build
 	for i, a := range res.Artifacts {
 		paths[i] = a.Path
 	}
-	return res, stage.Artifacts(ctx, target, paths, opts.LogFile)
+	return res, publish.Artifacts(ctx, target, paths, opts.LogFile)
 }
 
 // heartbeat renews the lease until done, and stops the build when a cancel

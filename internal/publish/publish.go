@@ -2,7 +2,7 @@
 // a local folder, an FTP server or an S3 bucket. Every staged name carries
 // the build's timestamp, an artifact takes its name only once complete, and
 // nothing is ever overwritten.
-package stage
+package publish
 
 import (
 	"crypto/sha256"
