@@ -98,7 +98,7 @@ func TestStagingFailureKeepsArtifacts(t *testing.T) {
 	if res.code != 1 {
 		t.Errorf("exit %d, want 1", res.code)
 	}
-	mustContain(t, "output", res.out, "stage stage: ", "not a directory")
+	mustContain(t, "output", res.out, "stage publish: ", "not a directory")
 	for _, name := range []string{"FBS-Test.iso", "CHECKSUM", "manifest.json", "FBS-Test.ks", "build.log"} {
 		if m, _ := filepath.Glob(filepath.Join(work, "*", name)); len(m) != 1 {
 			t.Errorf("%s is not in the work dir", name)

@@ -38,7 +38,7 @@ func TestLiveISO_QEMU(t *testing.T) {
 	if res.code != 0 {
 		t.Fatalf("exit %d", res.code)
 	}
-	for _, stage := range []string{"kickstart", "packages", "system", "post", "initramfs", "squashfs", "bootloader", "iso", "boot-bios", "boot-uefi", "manifest", "stage"} {
+	for _, stage := range []string{"kickstart", "packages", "system", "post", "initramfs", "squashfs", "bootloader", "iso", "boot-bios", "boot-uefi", "manifest", "publish"} {
 		if !regexp.MustCompile(`(?m)^  ` + stage + ` +\d+\.\ds  `).MatchString(res.out) {
 			t.Errorf("no progress line for stage %s", stage)
 		}

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -17,9 +18,9 @@ import (
 	"fbs/internal/fbstest"
 )
 
-// TestStagingRemote: fbs build stages the demo ISO, its kickstart,
+// TestStagingRemote: fbs build publishes the demo ISO, its kickstart,
 // CHECKSUM, manifest and log on a real FTP server (pyftpdlib) and on an
-// S3-compatible store (gofakes3, reached through the AWS variables), with
+// S3-compatible store (gofakes3, reached through the --s3-* flags), with
 // the upload's progress in the log; a bucket that does not exist fails
 // the build cleanly, every artifact left in the work dir.
 func TestStagingRemote(t *testing.T) {
@@ -28,9 +29,11 @@ func TestStagingRemote(t *testing.T) {
 	s3.CreateBucket("media")
 	ts := httptest.NewServer(gofakes3.New(s3).Server())
 	defer ts.Close()
-	for k, v := range map[string]string{"AWS_ENDPOINT_URL": ts.URL, "AWS_ACCESS_KEY_ID": "fbs", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_REGION": "us-east-1"} {
-		t.Setenv(k, v)
-	}
+	keys := t.TempDir()
+	write(t, filepath.Join(keys, "access"), "fbs\n")
+	write(t, filepath.Join(keys, "secret"), "secret\n")
+	s3Flags := []string{"--s3-endpoint", ts.URL, "--s3-region", "us-east-1",
+		"--s3-access-key-file", filepath.Join(keys, "access"), "--s3-secret-key-file", filepath.Join(keys, "secret")}
 
 	res := fbs(t, "build", request(t, "file://"+demoDir, "true", "staging="+ftp.URL("incoming/live")), "--cache", cache, "--work", t.TempDir())
 	if res.code != 0 {
@@ -47,24 +50,24 @@ func TestStagingRemote(t *testing.T) {
 	sum, _ := os.ReadFile(sums[0])
 	mustContain(t, "CHECKSUM", string(sum), sha256File(t, isos[0]))
 	log, _ := os.ReadFile(logs[0])
-	mustContain(t, "staged log", string(log), "upload "+filepath.Base(isos[0])+":", "MiB/s", "staged ftp://"+ftp.Addr+"/incoming/live/"+filepath.Base(isos[0]))
+	mustContain(t, "staged log", string(log), "upload "+filepath.Base(isos[0])+":", "MiB/s", "published ftp://"+ftp.Addr+"/incoming/live/"+filepath.Base(isos[0]))
 	mustContain(t, "output", res.out, "ftp://"+ftp.Addr+"/incoming/live/"+filepath.Base(isos[0]))
 	if parts, _ := filepath.Glob(filepath.Join(dir, ".*")); len(parts) > 0 {
 		t.Errorf("temporary files left: %v", parts)
 	}
 
-	res = fbs(t, "build", request(t, "file://"+demoDir, "true", "staging=s3://media/fedora/live"), "--cache", cache, "--work", t.TempDir())
+	res = fbs(t, append([]string{"build", request(t, "file://"+demoDir, "true", "staging=s3://media/fedora/live"), "--cache", cache, "--work", t.TempDir()}, s3Flags...)...)
 	if res.code != 0 {
 		t.Fatalf("s3 staging: exit %d", res.code)
 	}
 	mustContain(t, "output", res.out, "s3://media/fedora/live/FBS-Test-", ".iso")
 
 	work := t.TempDir()
-	res = fbs(t, "build", request(t, "file://"+demoDir, "true", "staging=s3://no-such-bucket/x"), "--cache", cache, "--work", work)
+	res = fbs(t, append([]string{"build", request(t, "file://"+demoDir, "true", "staging=s3://no-such-bucket/x"), "--cache", cache, "--work", work}, s3Flags...)...)
 	if res.code != 1 {
 		t.Fatalf("a missing bucket: exit %d", res.code)
 	}
-	mustContain(t, "output", res.out, "staging to s3://no-such-bucket/x", "attempt 1 of 5", "the artifacts stay in")
+	mustContain(t, "output", res.out, "publishing to s3://no-such-bucket/x", "attempt 1 of 5", "the artifacts stay in")
 	left, _ := filepath.Glob(filepath.Join(work, "*", "*.iso"))
 	if len(left) != 1 {
 		t.Errorf("the ISO is not in the work dir: %v", left)
@@ -75,7 +78,7 @@ func TestStagingRemote(t *testing.T) {
 }
 
 // TestServeStagingAndMail: fbs serve builds a request that asks for FTP
-// staging and email: the ISO lands on the FTP server, the requester gets
+// staging and email: the ISO and the log land on the FTP server, the requester gets
 // an email on acceptance and one at the end, the server's webhook hears
 // each state, signed, and the build's status says each was delivered;
 // fbs build emails the same way.
@@ -95,7 +98,10 @@ func TestServeStagingAndMail(t *testing.T) {
 		t.Fatalf("submit --wait: exit %d", res.code)
 	}
 	id := submitted(t, res.out)
-	mustContain(t, "build log", res.out, "=== stage staging: 4 artifacts to ftp://", "=== stage staging done")
+	// The build publishes, as fbs build does: its stage table's last line.
+	if !regexp.MustCompile(`(?m)^  publish +\d+\.\ds  ftp://`).MatchString(res.out) {
+		t.Errorf("no publish stage in the output:\n%s", res.out)
+	}
 	isos, _ := filepath.Glob(filepath.Join(ftp.Dir, "served", "FBS-Test-*.iso"))
 	logs, _ := filepath.Glob(filepath.Join(ftp.Dir, "served", "FBS-Test-*.log"))
 	if len(isos) != 1 || len(logs) != 1 {

@@ -48,6 +48,8 @@ type Server struct {
 	// StagingRoots are the local dirs a request may stage under (file://);
 	// FTP and S3 targets are always taken.
 	StagingRoots []string
+	// S3 are the settings for s3:// targets, which restage publishes on.
+	S3 publish.S3Config
 	// Metrics is served at /metrics (nil: none), to a user token when
 	// UserAuth is set, as the user API is.
 	Metrics *metrics.Metrics
@@ -181,7 +183,7 @@ func (s *Server) file(w http.ResponseWriter, r *http.Request, req *spec.Request)
 // Submit files a parsed request as a queued build (a *spec.Error when the
 // request asks what a request over the network may not).
 func (s *Server) Submit(ctx context.Context, req *spec.Request, requester string) (*store.Build, error) {
-	if err := remoteRequest(req, s.StagingRoots); err != nil {
+	if err := remoteRequest(req, s.StagingRoots, s.S3); err != nil {
 		return nil, err
 	}
 	body, err := json.Marshal(req)
@@ -268,8 +270,8 @@ func ParseSpec(ini, ks []byte) (*spec.Request, error) {
 // remoteRequest refuses what a request sent over the network may not ask:
 // that the server read a file it names (kickstarts come inside the request
 // or by URL), or stage into a local dir the operator did not allow.
-func remoteRequest(r *spec.Request, roots []string) error {
-	if err := stagingAllowed(r.Staging, roots); err != nil {
+func remoteRequest(r *spec.Request, roots []string, s3 publish.S3Config) error {
+	if err := stagingAllowed(r.Staging, roots, s3); err != nil {
 		return &spec.Error{Key: "staging", Msg: err.Error()}
 	}
 	var config, text, key string
@@ -411,8 +413,8 @@ func (s *Server) artifact(w http.ResponseWriter, r *http.Request) {
 
 // stagingAllowed takes FTP and S3 targets, and file:///DIR only under one
 // of roots (after cleaning, so no .. leads out).
-func stagingAllowed(staging string, roots []string) error {
-	target, err := publish.Parse(staging)
+func stagingAllowed(staging string, roots []string, s3 publish.S3Config) error {
+	target, err := publish.Parse(staging, s3)
 	if err != nil || target.Dir == "" {
 		return err
 	}
@@ -427,8 +429,8 @@ func stagingAllowed(staging string, roots []string) error {
 	return fmt.Errorf("%s: not under a dir this server stages into (%s)", staging, strings.Join(roots, ", "))
 }
 
-// restage stages a finished build's artifacts again from the store on its
-// request's target (after a staging failure, or to stage them once more).
+// restage publishes a finished build's artifacts again from the store on
+// its request's target (after a publishing failure, or once more).
 func (s *Server) restage(w http.ResponseWriter, r *http.Request) {
 	b, ok := s.build(w, r)
 	if !ok {
@@ -439,7 +441,7 @@ func (s *Server) restage(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusInternalServerError, err)
 		return
 	}
-	target, err := publish.Parse(req.Staging)
+	target, err := publish.Parse(req.Staging, s.S3)
 	switch {
 	case err != nil:
 		fail(w, http.StatusBadRequest, err)

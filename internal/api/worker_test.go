@@ -17,6 +17,7 @@ import (
 	"fbs/internal/farm"
 	"fbs/internal/fbstest"
 	"fbs/internal/metrics"
+	"fbs/internal/publish"
 	"fbs/internal/queue"
 	"fbs/internal/store"
 )
@@ -177,11 +178,11 @@ func TestStagingAllowed(t *testing.T) {
 		"file:///":                       false,
 		"gopher://x/y":                   false,
 	} {
-		if err := stagingAllowed(staging, roots); (err == nil) != ok {
+		if err := stagingAllowed(staging, roots, publish.S3Config{}); (err == nil) != ok {
 			t.Errorf("stagingAllowed(%q) = %v, want ok=%v", staging, err, ok)
 		}
 	}
-	if err := stagingAllowed("file:///srv/staging", nil); err == nil || !strings.Contains(err.Error(), "--staging-root") {
+	if err := stagingAllowed("file:///srv/staging", nil, publish.S3Config{}); err == nil || !strings.Contains(err.Error(), "--staging-root") {
 		t.Errorf("no roots: %v", err)
 	}
 }

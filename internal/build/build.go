@@ -1,4 +1,4 @@
-// Package build runs one image build from a request to staged artifacts:
+// Package build runs one image build from a request to published artifacts:
 // it owns the work dir, the build log, the stages and their timings, the
 // checksums and the manifest.
 package build
@@ -61,6 +61,13 @@ type Options struct {
 	KojiHub, KojiTopURL string
 	// LogFile, when set, is where the build log goes (the service's store).
 	LogFile string
+	// Store, when set, keeps the artifacts (the service's
+	// builds/<id>/artifacts): the publish stage moves them there under
+	// their published names, then publishes them on the request's target.
+	// The log is not one of them: the service keeps it at LogFile.
+	Store string
+	// S3 are the settings for an s3:// target (the command's --s3-* flags).
+	S3 publish.S3Config
 	// Service builds read no file of the server's for the request: a
 	// request that came over the network chooses no place on the server.
 	Service bool
@@ -90,7 +97,7 @@ type Result struct {
 type Artifact struct {
 	Name   string `json:"name"`
 	Path   string `json:"-"`
-	Remote string `json:"-"` // where it was staged, on an FTP server or in S3
+	Remote string `json:"-"` // where it was published, on an FTP server or in S3
 	Size   int64  `json:"size"`
 	SHA256 string `json:"sha256,omitempty"`
 }
@@ -110,10 +117,13 @@ type build struct {
 	log     *buildlog.Log
 	run     *runner.Runner
 	target  publish.Target
-	started time.Time
-	mu      sync.Mutex
-	stages  []StageTime
-	boots   []*bootcheck.Result
+	logPath string
+	// logPublished is where the publish stage put the log ("": nowhere).
+	logPublished string
+	started      time.Time
+	mu           sync.Mutex
+	stages       []StageTime
+	boots        []*bootcheck.Result
 	// tools holds the host tools' versions for the manifest, asked for in
 	// the background (dnf --version alone takes 0.3 s, and waits while
 	// another dnf runs).
@@ -143,7 +153,7 @@ var nativeTools = []string{"dnf", "rpm", "createrepo_c", "mksquashfs", "xorrisof
 
 // Run builds req: it runs the stages Plan makes of it.
 func Run(ctx context.Context, req *spec.Request, opts Options) (*Result, error) {
-	target, err := publish.Parse(req.Staging)
+	target, err := publish.Parse(req.Staging, opts.S3)
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +185,7 @@ func Run(ctx context.Context, req *spec.Request, opts Options) (*Result, error) 
 	if err := os.MkdirAll(b.work, 0o755); err != nil {
 		return nil, fmt.Errorf("work dir: %w", err)
 	}
-	defer b.dropDisk()
+	defer b.dropDisk(ctx)
 	if opts.Limits.Disk > 0 {
 		// Before anything is written there, the build log included.
 		if err := b.ownDisk(ctx, opts.Limits.Disk); err != nil {
@@ -183,6 +193,7 @@ func Run(ctx context.Context, req *spec.Request, opts Options) (*Result, error) 
 		}
 	}
 	logPath := cmp.Or(opts.LogFile, filepath.Join(b.work, "build.log"))
+	b.logPath = logPath
 	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
 		return nil, fmt.Errorf("build log: %w", err)
 	}
@@ -206,34 +217,17 @@ func Run(ctx context.Context, req *spec.Request, opts Options) (*Result, error) 
 		return res, err
 	}
 	err = b.runPlan(ctx, Plan(req, opts))
-	res.Stages, res.Boots = b.stages, b.boots
+	// The artifacts, once made, are where they are even when publishing
+	// them failed: in the work dir or the service's store.
+	res.Stages, res.Boots, res.Artifacts = b.stages, b.boots, b.arts
 	if err != nil {
 		b.log.Printf("build failed: %v", err)
-		b.cleanup(false)
+		b.cleanup(ctx, false)
 		return res, err
 	}
-	res.Artifacts = b.arts
+	res.Log = cmp.Or(b.logPublished, logPath)
 	b.log.Printf("build %s succeeded in %s", b.id, time.Since(b.started).Round(time.Millisecond))
-	switch {
-	case target.Remote != nil:
-		// Nothing more is written to the log while it goes up.
-		where, err := publish.Upload(ctx, target.Remote, publish.DefaultRetry, logPath, b.stagedName(".log"), func(string, ...any) {})
-		if err != nil {
-			return res, fmt.Errorf("stage the log: %w", err)
-		}
-		res.Log = where
-	case target.Dir != "":
-		put := publish.Put
-		if opts.LogFile != "" {
-			put = publish.Copy // the log stays where the caller keeps it
-		}
-		p, err := put(logPath, target.Dir, b.stagedName(".log"))
-		if err != nil {
-			return res, fmt.Errorf("stage the log: %w", err)
-		}
-		res.Log = p
-	}
-	b.cleanup(true)
+	b.cleanup(ctx, true)
 	return res, nil
 }
 
@@ -245,16 +239,16 @@ func (b *build) askToolVersions(ctx context.Context) {
 	}()
 }
 
-// stagedName is an artifact's name in the staging dir: the label, the
-// build's timestamp, and the suffix.
-func (b *build) stagedName(suffix string) string {
+// publishedName is an artifact's name where it is published: the label,
+// the build's timestamp, and the suffix.
+func (b *build) publishedName(suffix string) string {
 	return b.req.Label() + "-" + b.stamp + suffix
 }
 
 // cleanup removes what a build leaves behind: the image root always (it is
 // large and its mounts died with their namespaces), the rest once the
-// artifacts are staged. --keep keeps everything.
-func (b *build) cleanup(staged bool) {
+// artifacts are published. --keep keeps everything.
+func (b *build) cleanup(ctx context.Context, published bool) {
 	b.releaseAll()
 	if b.opts.Keep {
 		b.log.Printf("work dir kept: %s", b.work)
@@ -265,8 +259,8 @@ func (b *build) cleanup(staged bool) {
 			b.log.Printf("cleanup: %v", err)
 		}
 	}
-	if staged && b.stagedAway() {
-		b.dropDisk()
+	if published && b.publishedAway() {
+		b.dropDisk(ctx)
 		os.RemoveAll(b.work)
 	}
 }
@@ -279,8 +273,8 @@ func (b *build) releaseAll() {
 	b.release = nil
 }
 
-// stagedAway reports whether the work dir holds nothing but emptied parts.
-func (b *build) stagedAway() bool {
+// publishedAway reports whether the work dir holds nothing but emptied parts.
+func (b *build) publishedAway() bool {
 	entries, err := os.ReadDir(b.work)
 	return err == nil && len(entries) == 0
 }

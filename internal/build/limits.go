@@ -144,7 +144,7 @@ func (b *build) ownDisk(ctx context.Context, size int64) error {
 // dropDisk unmounts the work dir's own filesystem; what the build left in
 // it (a kept work dir, the artifacts of a build that could not stage them)
 // is copied to a plain dir of the same name first.
-func (b *build) dropDisk() {
+func (b *build) dropDisk(ctx context.Context) {
 	img := b.disk
 	if img == "" {
 		return
@@ -153,7 +153,8 @@ func (b *build) dropDisk() {
 	entries, _ := os.ReadDir(b.work)
 	kept := b.work + ".kept"
 	if len(entries) > 0 {
-		if out, err := exec.Command("cp", "-a", b.work, kept).CombinedOutput(); err != nil {
+		// Not cancelled with the build: what a cancelled build made is kept too.
+		if out, err := exec.CommandContext(context.WithoutCancel(ctx), "cp", "-a", b.work, kept).CombinedOutput(); err != nil {
 			b.log.Printf("work dir: keeping what it holds: %v: %s (the filesystem image %s stays)", err, out, img)
 			syscall.Unmount(b.work, syscall.MNT_DETACH)
 			return

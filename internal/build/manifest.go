@@ -49,7 +49,7 @@ type Package struct {
 }
 
 // manifest checksums the ISO and writes CHECKSUM and manifest.json; the
-// artifacts to stage are these, named as they will be staged.
+// artifacts to publish are these, named as they will be published.
 func (b *build) manifest(ctx context.Context) (string, error) {
 	arts, err := b.writeManifest(ctx)
 	b.arts = arts
@@ -62,11 +62,12 @@ func (b *build) writeManifest(ctx context.Context) ([]Artifact, error) {
 		b.stamp = b.id
 	}
 	isoPath := b.isoOut
+	// Artifacts that go nowhere keep their work dir names.
 	name := func(plain, suffix string) string {
-		if !b.target.Staged() {
+		if !b.target.Staged() && b.opts.Store == "" {
 			return plain
 		}
-		return b.stagedName(suffix)
+		return b.publishedName(suffix)
 	}
 	arts := []Artifact{{Name: name(filepath.Base(isoPath), ".iso"), Path: isoPath}}
 	if b.ksPath != "" {
@@ -173,7 +174,7 @@ func (b *build) repoSums(repos []kickstart.Repo) map[string]string {
 
 // hashFile sums an artifact a build made in its work dir. Its code may
 // have planted a symlink, a fifo or a hard link to a host file under the
-// name: such a file is refused (and so never staged).
+// name: such a file is refused (and so never published).
 func hashFile(a *Artifact) error {
 	f, err := beneath.OpenSole(filepath.Dir(a.Path), filepath.Base(a.Path))
 	if err != nil {

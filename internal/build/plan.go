@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"fbs/internal/backend"
+	"fbs/internal/publish"
 	"fbs/internal/spec"
 )
 
@@ -140,7 +141,7 @@ func isoReads(typ string) []string {
 }
 
 // finish are the stages after the ISO: boot tests, checksums and
-// manifest, staging.
+// manifest, publishing.
 func finish(req *spec.Request, opts Options, label string, native bool) []Stage {
 	var p []Stage
 	for _, o := range requestedBoots(opts, req.BootTest) {
@@ -160,10 +161,17 @@ func finish(req *spec.Request, opts Options, label string, native bool) []Stage 
 	}
 	p = append(p, Stage{Name: "manifest", Reads: reads, Runs: "sha256 the artifacts; list the root's packages", Produces: []string{"CHECKSUM", "manifest.json", "artifacts"},
 		do: (*build).manifest})
-	if req.Staging == "" {
+	var runs []string
+	if opts.Store != "" {
+		runs = append(runs, "move the artifacts into the service's store")
+	}
+	if req.Staging != "" {
+		runs = append(runs, "put the artifacts, then the log, where the request asks (staging=)")
+	}
+	if len(runs) == 0 {
 		return p
 	}
-	return append(p, Stage{Name: "stage", Reads: []string{"artifacts"}, Runs: "stage the artifacts where the request asks (staging=)",
+	return append(p, Stage{Name: publish.Stage, Reads: []string{"artifacts"}, Runs: strings.Join(runs, "; "),
 		do: (*build).publish})
 }
 

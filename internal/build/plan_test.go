@@ -17,9 +17,11 @@ func TestPlan(t *testing.T) {
 		"live": {spec: `{"type":"live","arch":"x86_64","release":"40","live":{"label":"Demo-Live","kickstart":"x"}}`},
 		"live-koji-staged-booted": {spec: `{"type":"live","arch":"x86_64","release":"40","staging":"file:///srv/staging","nvr":["wget2-2.1.0-9.fc40"],"boottest":["uefi"],"live":{"label":"Demo-Live","kickstart":"x"}}`,
 			opts: Options{BootTests: []bootcheck.Options{{}}}},
-		"boot":              {spec: `{"type":"boot","arch":"x86_64","release":"40","boot":{"repo":{"url":"http://x/"}}}`},
-		"dvd":               {spec: `{"type":"dvd","arch":"x86_64","release":"40","dvd":{"kickstart":"x"}}`},
-		"live-livemedia":    {spec: `{"type":"live","arch":"x86_64","release":"40","live":{"label":"Demo-Live","kickstart":"x"}}`, opts: Options{Backend: "livemedia-creator"}},
+		"boot":           {spec: `{"type":"boot","arch":"x86_64","release":"40","boot":{"repo":{"url":"http://x/"}}}`},
+		"dvd":            {spec: `{"type":"dvd","arch":"x86_64","release":"40","dvd":{"kickstart":"x"}}`},
+		"live-livemedia": {spec: `{"type":"live","arch":"x86_64","release":"40","live":{"label":"Demo-Live","kickstart":"x"}}`, opts: Options{Backend: "livemedia-creator"}},
+		"live-service-staged": {spec: `{"type":"live","arch":"x86_64","release":"40","staging":"s3://media/live","live":{"label":"Demo-Live","kickstart":"x"}}`,
+			opts: Options{Store: "/var/lib/fbs/builds/1/artifacts"}},
 		"boot-lorax-staged": {spec: `{"type":"boot","arch":"x86_64","release":"40","staging":"ftp://example.org/pub","bid":[42],"boot":{"repo":{"url":"http://x/"}}}`, opts: Options{Backend: "lorax"}},
 	}
 	for name, tc := range tests {

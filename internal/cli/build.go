@@ -46,8 +46,11 @@ type builderFlags struct {
 }
 
 // s3Flags are S3 settings given in the configuration rather than in the
-// AWS environment variables.
-type s3Flags struct{ endpoint, region, accessKeyFile, secretKeyFile string }
+// AWS environment variables; load reads them into config.
+type s3Flags struct {
+	endpoint, region, accessKeyFile, secretKeyFile string
+	config                                         publish.S3Config
+}
 
 func (f *s3Flags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
@@ -57,20 +60,23 @@ func (f *s3Flags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.secretKeyFile, "s3-secret-key-file", "", "file holding the S3 secret key (default $AWS_SECRET_ACCESS_KEY)")
 }
 
-// apply hands the settings to the stage package.
-func (f *s3Flags) apply() error {
-	settings := map[string]string{"AWS_ENDPOINT_URL": f.endpoint, "AWS_REGION": f.region}
-	for key, file := range map[string]string{"AWS_ACCESS_KEY_ID": f.accessKeyFile, "AWS_SECRET_ACCESS_KEY": f.secretKeyFile} {
-		if file == "" {
+// load reads the key files into config, which builds (and a server's
+// restage) publish to s3:// targets with.
+func (f *s3Flags) load() error {
+	f.config = publish.S3Config{Endpoint: f.endpoint, Region: f.region}
+	for _, key := range []struct {
+		file string
+		dst  *string
+	}{{f.accessKeyFile, &f.config.AccessKey}, {f.secretKeyFile, &f.config.SecretKey}} {
+		if key.file == "" {
 			continue
 		}
-		v, err := readToken(file)
+		v, err := readToken(key.file)
 		if err != nil {
 			return usageError{err}
 		}
-		settings[key] = v
+		*key.dst = v
 	}
-	publish.SetS3Config(settings)
 	return nil
 }
 
@@ -96,7 +102,7 @@ func (f *builderFlags) register(cmd *cobra.Command) {
 
 func (f *builderFlags) options() build.Options {
 	return build.Options{Version: versionString(), CacheDir: f.cache, RootCache: f.rootCache, KojiHub: f.kojiHub, KojiTopURL: f.kojiTopURL,
-		Limits: f.limits, Unconfined: !f.confine, Hidden: f.hide, BootTests: f.boot.options(),
+		Limits: f.limits, Unconfined: !f.confine, Hidden: f.hide, BootTests: f.boot.options(), S3: f.s3.config,
 		BootDefaults: bootcheck.Options{Expect: f.boot.expect, Timeout: f.boot.timeout, Accel: string(f.boot.accel)}}
 }
 
@@ -201,7 +207,7 @@ and of the serial console under them; the build log has everything.`,
 			if err != nil {
 				return err
 			}
-			if err := f.s3.apply(); err != nil {
+			if err := f.s3.load(); err != nil {
 				return err
 			}
 			if done, err := privateMounts(cmd); done {
@@ -297,7 +303,7 @@ func privateMounts(cmd *cobra.Command) (done bool, err error) {
 		// dnf --installroot, chroot and mounts all need it.
 		return true, fmt.Errorf("%s needs root (dnf installs into image roots, scripts run chrooted); run it with sudo", cmd.CommandPath())
 	}
-	reexeced, status, err := runner.PrivateMounts()
+	reexeced, status, err := runner.PrivateMounts(cmd.Context())
 	switch {
 	case reexeced && status == 0:
 		return true, nil

@@ -104,7 +104,7 @@ takes tokens on every address; each user then sees and cancels their own builds,
 			if err := loadConfig(cmd, "server"); err != nil {
 				return err
 			}
-			if err := f.s3.apply(); err != nil {
+			if err := f.s3.load(); err != nil {
 				return err
 			}
 			if f.workers > 0 {
@@ -167,7 +167,7 @@ func serve(cmd *cobra.Command, f *serveFlags) error {
 	}
 	limits := api.DefaultLimits
 	limits.Conns = f.maxConns
-	srv := &api.Server{Store: st, Queue: q, Data: f.store.data, Log: log, Metrics: m, UserAuth: userAuth, StagingRoots: f.stagingRoots,
+	srv := &api.Server{Store: st, Queue: q, Data: f.store.data, Log: log, Metrics: m, UserAuth: userAuth, StagingRoots: f.stagingRoots, S3: f.s3.config,
 		Admins: f.login.adminList(), Sessions: sessions, Hosts: append(hosts, f.allowedHosts...), Limits: limits}
 	if userAuth && oidc == nil {
 		log.Info("web pages: not served beyond loopback without a login (--oidc-issuer); the API takes user tokens")
@@ -206,6 +206,9 @@ func serve(cmd *cobra.Command, f *serveFlags) error {
 		onHUP(workCtx, log, func() error {
 			var nf serveFlags
 			if err := reparse(nf.register, "server"); err != nil {
+				return err
+			}
+			if err := nf.s3.load(); err != nil {
 				return err
 			}
 			nf.store.data, nf.workers = f.store.data, f.workers

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -21,32 +20,29 @@ import (
 // exitInterrupted is a command stopped by Ctrl-C (128 + SIGINT), as shells have it.
 const exitInterrupted = 130
 
-// view is the API's build with its stages, artifacts and boot tests.
+// view is the API's build with its stages, and its artifacts and boot
+// tests read from their JSON.
 type view struct {
 	api.Build
 	arts  []queue.Artifact
 	boots []bootcheck.Result
 }
 
-// view reads a build, its artifacts and its manifest's boot tests.
+// view reads a build, with its artifacts and boot tests.
 func (c *client) view(ctx context.Context, id string) (*view, error) {
 	v := &view{Build: api.Build{Build: &store.Build{}}}
 	if err := c.do(ctx, "GET", "/api/v1/builds/"+id, "", nil, &v.Build); err != nil {
 		return nil, err
 	}
-	if len(v.Artifacts) > 0 {
-		if err := json.Unmarshal(v.Artifacts, &v.arts); err != nil {
-			return nil, fmt.Errorf("build %s: its artifacts: %w", id, err)
+	for what, raw := range map[string]struct {
+		data json.RawMessage
+		dst  any
+	}{"artifacts": {v.Artifacts, &v.arts}, "boot tests": {v.BootTests, &v.boots}} {
+		if len(raw.data) == 0 {
+			continue
 		}
-	}
-	for _, a := range v.arts {
-		if strings.HasSuffix(a.Name, ".manifest.json") && v.Purged == nil {
-			var m struct {
-				BootTests []bootcheck.Result `json:"boot_tests"`
-			}
-			if c.do(ctx, "GET", a.URL, "", nil, &m) == nil { // without it the summary still stands
-				v.boots = m.BootTests
-			}
+		if err := json.Unmarshal(raw.data, raw.dst); err != nil {
+			return nil, fmt.Errorf("build %s: its %s: %w", id, what, err)
 		}
 	}
 	return v, nil

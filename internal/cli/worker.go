@@ -49,7 +49,7 @@ defaults to this host's name. SIGTERM hands running builds back to the queue.`,
 			if err := loadConfig(cmd, "worker"); err != nil {
 				return err
 			}
-			if err := f.s3.apply(); err != nil {
+			if err := f.s3.load(); err != nil {
 				return err
 			}
 			if f.drain {
@@ -166,6 +166,9 @@ func runWorker(cmd *cobra.Command, f *workerFlags) error {
 			return err
 		}
 		if err := nf.check(); err != nil {
+			return err
+		}
+		if err := nf.s3.load(); err != nil {
 			return err
 		}
 		nf.name, nf.slots, nf.data, nf.tokenFile = f.name, f.slots, f.data, f.tokenFile

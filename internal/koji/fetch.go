@@ -73,7 +73,7 @@ func (c *Client) Fetch(ctx context.Context, refs []any, arch, cache string, prog
 
 // download fetches url into dst unless a verified copy is there already.
 func (c *Client) download(ctx context.Context, url, dst string, r RPM) error {
-	if verify(dst, r) == nil {
+	if verify(ctx, dst, r) == nil {
 		return nil
 	}
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
@@ -112,7 +112,7 @@ func (c *Client) download(ctx context.Context, url, dst string, r RPM) error {
 	if err != nil {
 		return fmt.Errorf("download %s: %w", url, err)
 	}
-	if err := verify(part.Name(), r); err != nil {
+	if err := verify(ctx, part.Name(), r); err != nil {
 		return fmt.Errorf("download %s: %w", url, err)
 	}
 	return os.Rename(part.Name(), dst)
@@ -120,7 +120,7 @@ func (c *Client) download(ctx context.Context, url, dst string, r RPM) error {
 
 // verify checks a file's size and, where Koji gave one, its payload hash
 // (rpm's SIGMD5).
-func verify(path string, r RPM) error {
+func verify(ctx context.Context, path string, r RPM) error {
 	st, err := os.Stat(path)
 	if err != nil {
 		return err
@@ -131,7 +131,7 @@ func verify(path string, r RPM) error {
 	if r.PayloadHash == "" {
 		return nil
 	}
-	out, err := exec.Command("rpm", "-qp", "--nosignature", "--nodigest", "--qf", "%{SIGMD5}", path).Output()
+	out, err := exec.CommandContext(ctx, "rpm", "-qp", "--nosignature", "--nodigest", "--qf", "%{SIGMD5}", path).Output()
 	if err != nil {
 		return fmt.Errorf("%s is not an RPM rpm can read: %w", r.File(), err)
 	}

@@ -3,40 +3,79 @@ package publish
 import (
 	"context"
 	"fmt"
+	"os"
+	"path"
 	"path/filepath"
 	"strings"
-
-	"fbs/internal/buildlog"
 )
 
-// FailedPrefix starts the error of a build that was built but could not
-// be staged: fbs restage ID stages it from the server's store.
-const FailedPrefix = "staging: "
+// Stage is the name of the build's last stage, which publishes.
+const Stage = "publish"
 
-// Artifacts stages a built build's artifacts (the ISO first), and its
-// log as it is then, on target; progress goes into the log at logPath.
-// Its worker calls it after the build, the server's restage later.
-func Artifacts(ctx context.Context, target Target, paths []string, logPath string) error {
-	log, err := buildlog.Create(logPath)
-	if err != nil {
-		return err
+// FailedPrefix starts the error of a build that was built but could not
+// be published (a build's failed stage is "stage NAME: …"): fbs restage
+// ID publishes it from the server's store.
+const FailedPrefix = "stage " + Stage + ": "
+
+// File is a local file to publish, and its published name.
+type File struct{ Path, Name string }
+
+// Published is where a build's files went on a target.
+type Published struct {
+	Artifacts []string // each artifact's place, in the order given
+	Log       string
+}
+
+// Artifacts publishes a build's artifacts on t (the ISO first), all or
+// nothing: on a failure what was published is taken back, and the local
+// files stay in place either way. The build log at logPath goes last, as it
+// is then, named after the first artifact. It is not an artifact: it has no
+// checksum (it grows until the build's end) and a service keeps its own
+// copy. fbs build and the service publish through here; progress goes to logf.
+func Artifacts(ctx context.Context, t Target, files []File, logPath string, logf func(string, ...any)) (Published, error) {
+	var p Published
+	undo := func() {
+		for _, w := range p.Artifacts {
+			if t.Remote != nil {
+				t.Remote.Remove(context.WithoutCancel(ctx), path.Base(w))
+			} else {
+				os.Remove(w)
+			}
+		}
 	}
-	defer log.Close()
-	files := make([]File, len(paths))
-	for i, p := range paths {
-		files[i] = File{Path: p, Name: filepath.Base(p)}
+	for _, f := range files {
+		where, err := put(ctx, t, f, logf)
+		if err != nil {
+			undo()
+			return Published{}, err
+		}
+		logf("published %s", where)
+		p.Artifacts = append(p.Artifacts, where)
 	}
-	log.Printf("=== stage staging: %d artifacts to %s", len(files), target)
-	if _, err := All(ctx, target, files, DefaultRetry, log.Printf); err != nil {
-		log.Printf("staging failed: %v (the artifacts are kept: fbs restage ID tries again)", err)
-		return fmt.Errorf("%s%w", FailedPrefix, err)
-	}
-	// The log goes last, as it is now; nothing is written to it meanwhile.
+	// Nothing is written to the log while it goes up: a file that grows
+	// under an upload does not match the size it was sent with.
 	logName := strings.TrimSuffix(files[0].Name, filepath.Ext(files[0].Name)) + ".log"
-	if _, err := All(ctx, target, []File{{Path: logPath, Name: logName}}, DefaultRetry, func(string, ...any) {}); err != nil {
-		log.Printf("staging the log failed: %v", err)
-		return fmt.Errorf("%s%w", FailedPrefix, err)
+	where, err := put(ctx, t, File{Path: logPath, Name: logName}, func(string, ...any) {})
+	if err != nil {
+		undo()
+		return Published{}, fmt.Errorf("the log: %w", err)
 	}
-	log.Printf("=== stage staging done: %s", target)
-	return nil
+	p.Log = where
+	logf("published the log as %s", where)
+	return p, nil
+}
+
+// put publishes one file on t and says where it went.
+func put(ctx context.Context, t Target, f File, logf func(string, ...any)) (string, error) {
+	var where string
+	var err error
+	if t.Remote != nil {
+		where, err = Upload(ctx, t.Remote, DefaultRetry, f.Path, f.Name, logf)
+	} else {
+		where, err = Copy(f.Path, t.Dir, f.Name)
+	}
+	if err != nil {
+		return "", fmt.Errorf("publishing to %s: %w", t, err)
+	}
+	return where, nil
 }

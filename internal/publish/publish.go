@@ -1,7 +1,7 @@
-// Package stage puts a finished build's artifacts where the request asked:
-// a local folder, an FTP server or an S3 bucket. Every staged name carries
-// the build's timestamp, an artifact takes its name only once complete, and
-// nothing is ever overwritten.
+// Package publish puts a finished build's artifacts where the request asks
+// (its staging= key): a local folder, an FTP server or an S3 bucket. Every
+// published name carries the build's timestamp, an artifact takes its name
+// only once complete, and nothing is ever overwritten.
 package publish
 
 import (
@@ -30,8 +30,8 @@ type Target struct {
 
 // Parse checks a request's staging= value: file:///DIR, ftp://[user[:pass]@]host[:port]/dir
 // (ftps:// for TLS), a bare host (anonymous FTP, as the 2012 service had it),
-// or s3://bucket/prefix.
-func Parse(staging string) (Target, error) {
+// or s3://bucket/prefix, reached with s3's settings.
+func Parse(staging string, s3 S3Config) (Target, error) {
 	if staging == "" {
 		return Target{}, nil
 	}
@@ -57,7 +57,7 @@ func Parse(staging string) (Target, error) {
 		if u.Host == "" {
 			return Target{}, &Error{Staging: staging, Err: errors.New("an S3 target needs a bucket, as s3://bucket/prefix")}
 		}
-		s, err := newS3(u)
+		s, err := newS3(u, s3)
 		if err != nil {
 			return Target{}, &Error{Staging: staging, Err: err}
 		}

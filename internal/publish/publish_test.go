@@ -28,7 +28,7 @@ func TestParse(t *testing.T) {
 		"s3:///nobucket":                   {bad: true},
 	}
 	for in, tc := range tests {
-		got, err := Parse(in)
+		got, err := Parse(in, S3Config{})
 		where := got.Dir
 		if got.Remote != nil {
 			where = fmt.Sprint(got.Remote)

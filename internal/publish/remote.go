@@ -6,11 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path"
 	"time"
 )
 
-// Remote is a staging server (FTP, S3): an artifact goes up under a
+// Remote is a server artifacts are published on (FTP, S3): an artifact goes up under a
 // temporary name, is checked, and only then takes its own name, which it
 // never takes from another file.
 type Remote interface {
@@ -91,40 +90,6 @@ func (c *counter) Read(p []byte) (int, error) {
 
 // Staged reports whether the target puts artifacts anywhere.
 func (t Target) Staged() bool { return t.Dir != "" || t.Remote != nil }
-
-// File is a local file to stage, and its staged name.
-type File struct{ Path, Name string }
-
-// All stages files on t, all or nothing: on a failure what was staged is
-// taken back. It leaves the local files in place and returns where each went.
-func All(ctx context.Context, t Target, files []File, retry Retry, logf func(string, ...any)) ([]string, error) {
-	var done []string
-	undo := func() {
-		for _, w := range done {
-			if t.Remote != nil {
-				t.Remote.Remove(context.WithoutCancel(ctx), path.Base(w))
-			} else {
-				os.Remove(w)
-			}
-		}
-	}
-	for _, f := range files {
-		var where string
-		var err error
-		if t.Remote != nil {
-			where, err = Upload(ctx, t.Remote, retry, f.Path, f.Name, logf)
-		} else {
-			where, err = Copy(f.Path, t.Dir, f.Name)
-		}
-		if err != nil {
-			undo()
-			return nil, fmt.Errorf("staging to %s: %w", t, err)
-		}
-		logf("staged %s", where)
-		done = append(done, where)
-	}
-	return done, nil
-}
 
 func (t Target) String() string {
 	if t.Remote != nil {

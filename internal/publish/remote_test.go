@@ -21,18 +21,15 @@ func quiet(string, ...any) {}
 var fast = Retry{Attempts: 3, First: 100 * time.Millisecond}
 
 // s3Server is an S3-compatible store in the test process (gofakes3) with
-// a bucket "media"; the AWS variables point the client at it.
-func s3Server(t *testing.T) {
+// a bucket "media", and the settings that reach it.
+func s3Server(t *testing.T) S3Config {
 	backend := s3mem.New()
 	if err := backend.CreateBucket("media"); err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(gofakes3.New(backend).Server())
 	t.Cleanup(ts.Close)
-	env := map[string]string{"AWS_ENDPOINT_URL": ts.URL, "AWS_ACCESS_KEY_ID": "fbs", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_REGION": "us-east-1"}
-	old := S3Env
-	S3Env = func(k string) string { return env[k] }
-	t.Cleanup(func() { S3Env = old })
+	return S3Config{Endpoint: ts.URL, AccessKey: "fbs", SecretKey: "secret", Region: "us-east-1"}
 }
 
 func artifact(t *testing.T, size int) string {
@@ -47,10 +44,10 @@ func artifact(t *testing.T, size int) string {
 // temporary file, refuses a taken name, and reports where it put it.
 func TestRemotes(t *testing.T) {
 	ftp := fbstest.StartFTP(t)
-	s3Server(t)
+	s3 := s3Server(t)
 	for name, staging := range map[string]string{"ftp": ftp.URL("incoming/fbs"), "s3": "s3://media/fedora/40"} {
 		t.Run(name, func(t *testing.T) {
-			target, err := Parse(staging)
+			target, err := Parse(staging, s3)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -92,7 +89,7 @@ func TestFTPResume(t *testing.T) {
 	data, _ := os.ReadFile(src)
 	// What an attempt that broke off left: the first 300 KiB under the temporary name.
 	os.WriteFile(filepath.Join(ftp.Dir, ".x.iso.part"), data[:300<<10], 0o644)
-	target, _ := Parse(ftp.URL(""))
+	target, _ := Parse(ftp.URL(""), S3Config{})
 	var first int64 = -1
 	if _, err := target.Remote.Put(context.Background(), src, "x.iso", func(n int64) {
 		if first < 0 {
@@ -111,7 +108,7 @@ func TestFTPResume(t *testing.T) {
 // upload fails naming the server; one that comes back in time is used.
 func TestFTPDown(t *testing.T) {
 	ftp := fbstest.StartFTP(t)
-	target, _ := Parse(ftp.URL("x"))
+	target, _ := Parse(ftp.URL("x"), S3Config{})
 	src := artifact(t, 1<<20)
 	ftp.Stop()
 	start := time.Now()
@@ -130,8 +127,7 @@ func TestFTPDown(t *testing.T) {
 
 // TestS3Refused: a bucket that does not exist is a permanent failure.
 func TestS3Refused(t *testing.T) {
-	s3Server(t)
-	target, _ := Parse("s3://nope/x")
+	target, _ := Parse("s3://nope/x", s3Server(t))
 	_, err := Upload(context.Background(), target.Remote, fast, artifact(t, 10), "a.iso", quiet)
 	if !errors.Is(err, ErrPermanent) || !strings.Contains(err.Error(), "attempt 1 of 3") {
 		t.Errorf("error %v", err)
@@ -143,7 +139,7 @@ func TestS3Refused(t *testing.T) {
 // the first stopped, and the file is whole.
 func TestFTPDownMidUpload(t *testing.T) {
 	ftp := fbstest.StartFTP(t)
-	target, _ := Parse(ftp.URL(""))
+	target, _ := Parse(ftp.URL(""), S3Config{})
 	src := artifact(t, 64<<20)
 	killed := false
 	_, err := target.Remote.Put(context.Background(), src, "big.iso", func(n int64) {

@@ -1,6 +1,7 @@
 package publish
 
 import (
+	"cmp"
 	"context"
 	"crypto/md5"
 	"encoding/hex"
@@ -16,52 +17,44 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 )
 
-// S3 stages to a bucket of any S3-compatible store. The endpoint, region
-// and credentials come from the standard AWS environment variables
-// (AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID
-// and AWS_SECRET_ACCESS_KEY, or ~/.aws/credentials).
+// S3 publishes to a bucket of any S3-compatible store. The endpoint,
+// region and credentials come from S3Config, and what it leaves empty from
+// the standard AWS environment variables (AWS_ENDPOINT_URL_S3 or
+// AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY),
+// or ~/.aws/credentials.
 type S3 struct {
 	Bucket, Prefix string
 	client         *minio.Client
 	endpoint       string
 }
 
-// S3Env is where S3 settings are read: the environment, unless
-// SetS3Config gave some (tests replace it).
-var S3Env = os.Getenv
-
-// SetS3Config takes S3 settings from a server's or worker's configuration
-// instead of the AWS environment variables: AWS_ENDPOINT_URL, AWS_REGION,
-// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY. Empty ones still come from the
-// environment.
-func SetS3Config(settings map[string]string) {
-	S3Env = func(k string) string {
-		if v := settings[k]; v != "" {
-			return v
-		}
-		return os.Getenv(k)
-	}
+// S3Config are S3 settings a server's, worker's or build's configuration
+// gives (fbs's --s3-* flags); an empty one is read from the environment.
+type S3Config struct {
+	Endpoint, Region, AccessKey, SecretKey string
 }
 
-func newS3(u *url.URL) (*S3, error) {
-	endpoint := S3Env("AWS_ENDPOINT_URL_S3")
-	if endpoint == "" {
-		endpoint = S3Env("AWS_ENDPOINT_URL")
+// setting is the configured value, else the first environment variable set.
+func setting(configured string, env ...string) string {
+	for _, k := range env {
+		if configured != "" {
+			break
+		}
+		configured = os.Getenv(k)
 	}
-	if endpoint == "" {
-		endpoint = "https://s3.amazonaws.com"
-	}
+	return configured
+}
+
+func newS3(u *url.URL, cfg S3Config) (*S3, error) {
+	endpoint := cmp.Or(setting(cfg.Endpoint, "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"), "https://s3.amazonaws.com")
 	e, err := url.Parse(endpoint)
 	if err != nil || e.Host == "" {
 		return nil, fmt.Errorf("S3 endpoint %q: want a URL such as https://s3.example.org", endpoint)
 	}
-	region := S3Env("AWS_REGION")
-	if region == "" {
-		region = S3Env("AWS_DEFAULT_REGION")
-	}
+	region := setting(cfg.Region, "AWS_REGION", "AWS_DEFAULT_REGION")
 	creds := credentials.NewChainCredentials([]credentials.Provider{
-		&credentials.Static{Value: credentials.Value{AccessKeyID: S3Env("AWS_ACCESS_KEY_ID"), SecretAccessKey: S3Env("AWS_SECRET_ACCESS_KEY"),
-			SessionToken: S3Env("AWS_SESSION_TOKEN"), SignerType: credentials.SignatureV4}},
+		&credentials.Static{Value: credentials.Value{AccessKeyID: setting(cfg.AccessKey, "AWS_ACCESS_KEY_ID"), SecretAccessKey: setting(cfg.SecretKey, "AWS_SECRET_ACCESS_KEY"),
+			SessionToken: os.Getenv("AWS_SESSION_TOKEN"), SignerType: credentials.SignatureV4}},
 		&credentials.FileAWSCredentials{},
 		&credentials.IAM{},
 	})

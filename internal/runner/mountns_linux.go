@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -19,7 +20,7 @@ const mountNSEnv = "FBS_PRIVATE_MOUNTS"
 // to its end and returns its exit status with reexeced set; in the child it
 // returns at once. Without the privilege for it, it returns an error and the
 // caller goes on without private mounts.
-func PrivateMounts() (reexeced bool, status int, err error) {
+func PrivateMounts(ctx context.Context) (reexeced bool, status int, err error) {
 	if os.Getenv(mountNSEnv) == "1" {
 		if err := syscall.Mount("", "/", "", syscall.MS_REC|syscall.MS_PRIVATE, ""); err != nil {
 			return false, 0, fmt.Errorf("make mounts private: %w", err)
@@ -33,7 +34,11 @@ func PrivateMounts() (reexeced bool, status int, err error) {
 	if err != nil {
 		return false, 0, err
 	}
-	cmd := exec.Command(self, os.Args[1:]...)
+	cmd := exec.CommandContext(ctx, self, os.Args[1:]...)
+	// A cancel asks the child to stop as SIGTERM does (a server hands its
+	// builds back first), and it is waited for: its exit status is this
+	// command's.
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.Env = append(os.Environ(), mountNSEnv+"=1")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNS, Pdeathsig: syscall.SIGKILL}

@@ -168,10 +168,10 @@ func TestRemoteWorkers(t *testing.T) {
 	}
 }
 
-// TestServiceStaging: a build asking for FTP staging is staged by its
-// worker; when the FTP server is down the build fails saying so, its
-// artifacts kept on the server, and fbs restage stages them once the
-// server is back, turning the build into a success.
+// TestServiceStaging: a build asking for FTP staging is published by its
+// build, from the server's store; when the FTP server is down the build
+// fails saying so, its artifacts kept on the server, and fbs restage
+// publishes them once the server is back, turning the build into a success.
 func TestServiceStaging(t *testing.T) {
 	old := publish.DefaultRetry
 	publish.DefaultRetry = publish.Retry{Attempts: 2, First: 50 * time.Millisecond}
@@ -206,7 +206,7 @@ func TestServiceStaging(t *testing.T) {
 	ftp.Stop()
 	id := submit()
 	b := f.wait(t, id, 30*time.Second)
-	if b.State != store.Failed || !strings.HasPrefix(b.Error, queue.StagingFailed) {
+	if b.State != store.Failed || !strings.HasPrefix(b.Error, queue.PublishFailed) {
 		t.Fatalf("build with the FTP server down: %+v", b)
 	}
 	ftp.Start(t)
@@ -219,7 +219,7 @@ func TestServiceStaging(t *testing.T) {
 		t.Errorf("after restage: %+v", b)
 	}
 	log, _ := os.ReadFile(queue.LogPath(f.data, id))
-	for _, want := range []string{"staging failed", "attempt 2 of 2", "=== stage staging done"} {
+	for _, want := range []string{"build failed: stage publish: publishing to ftp://", "attempt 2 of 2", "fbs restage: 1 artifacts to ftp://", "=== stage publish done in "} {
 		if !strings.Contains(string(log), want) {
 			t.Errorf("log lacks %q:\n%s", want, log)
 		}

@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"fbs/internal/build"
 	"fbs/internal/buildlog"
+	"fbs/internal/publish"
 	"fbs/internal/spec"
 )
 
@@ -44,13 +44,27 @@ func Simulate(d time.Duration) func(context.Context, *spec.Request, build.Option
 		}
 		data := []byte(fmt.Sprintf("a simulated %s image of release %s\n", req.Type, req.Release))
 		sum := sha256.Sum256(data)
-		path := filepath.Join(strings.TrimPrefix(req.Staging, "file://"), "simulated-"+time.Now().UTC().Format("20060102-150405.000000000")+".txt")
+		path := filepath.Join(opts.Store, "simulated-"+time.Now().UTC().Format("20060102-150405.000000000")+".txt")
 		if err := os.WriteFile(path, data, 0o644); err != nil {
 			return nil, err
 		}
 		log.Printf("artifact %s", path)
-		return &build.Result{Log: opts.LogFile, Stages: stages, Artifacts: []build.Artifact{
+		res := &build.Result{Log: opts.LogFile, Stages: stages, Artifacts: []build.Artifact{
 			{Name: filepath.Base(path), Path: path, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:])},
-		}}, nil
+		}}
+		// Published as a build publishes, so the service's publishing and
+		// restage are tested without images.
+		target, err := publish.Parse(req.Staging, opts.S3)
+		if err != nil || !target.Staged() {
+			return res, err
+		}
+		log.Printf("=== stage %s", publish.Stage)
+		start := time.Now()
+		if _, err := publish.Artifacts(ctx, target, []publish.File{{Path: path, Name: filepath.Base(path)}}, opts.LogFile, log.Printf); err != nil {
+			log.Printf("build failed: %s%v", publish.FailedPrefix, err)
+			return res, fmt.Errorf("%s%w", publish.FailedPrefix, err)
+		}
+		log.Printf("=== stage %s done in %s: %s", publish.Stage, time.Since(start).Round(time.Millisecond), target)
+		return res, nil
 	}
 }

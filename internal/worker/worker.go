@@ -18,7 +18,6 @@ import (
 
 	"fbs/internal/build"
 	"fbs/internal/farm"
-	"fbs/internal/publish"
 	"fbs/internal/spec"
 )
 
@@ -196,7 +195,7 @@ func (w *Worker) run(ctx context.Context, slot int, job *farm.Job) {
 			o.Stages[st.Name] = st.Seconds
 		}
 		for _, a := range res.Artifacts {
-			o.Artifacts = append(o.Artifacts, farm.Artifact{Name: filepath.Base(a.Path), Size: a.Size, SHA256: a.SHA256, Path: a.Path})
+			o.Artifacts = append(o.Artifacts, farm.Artifact{Name: a.Name, Size: a.Size, SHA256: a.SHA256, Path: a.Path})
 		}
 		o.Boots = res.Boots
 	}
@@ -216,39 +215,24 @@ func (w *Worker) run(ctx context.Context, slot int, job *farm.Job) {
 }
 
 // build runs the build with its log and artifacts in dir; follow stops
-// passing the log on once the build is over.
+// passing the log on once the build is over. The build itself publishes
+// the artifacts where the request asks, from dir.
 func (w *Worker) build(ctx context.Context, b *farm.Build, dir string, rep build.Reporter, follow func()) (*build.Result, error) {
 	defer follow()
 	req, err := spec.ParseJSON("request", b.Request)
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(filepath.Join(dir, "artifacts"), 0o755); err != nil {
-		return nil, err
-	}
-	// The build stages into the server's store (this worker's copy of it);
-	// the request's own target gets the artifacts once they are all there.
-	target, err := publish.Parse(req.Staging)
-	if err != nil {
-		return nil, err
-	}
-	req.Staging = "file://" + filepath.Join(dir, "artifacts")
 	_, opts := w.settings()
-	opts.LogFile, opts.Service, opts.Reporter = filepath.Join(dir, "build.log"), true, rep
+	opts.LogFile, opts.Store, opts.Service, opts.Reporter = filepath.Join(dir, "build.log"), filepath.Join(dir, "artifacts"), true, rep
+	if err := os.MkdirAll(opts.Store, 0o755); err != nil {
+		return nil, err
+	}
 	run := w.Build
 	if run == nil {
 		run = build.Run
 	}
-	res, err := run(ctx, req, opts)
-	if err != nil || !target.Staged() {
-		return res, err
-	}
-	rep.StageStart("staging")
-	paths := make([]string, len(res.Artifacts))
-	for i, a := range res.Artifacts {
-		paths[i] = a.Path
-	}
-	return res, publish.Artifacts(ctx, target, paths, opts.LogFile)
+	return run(ctx, req, opts)
 }
 
 // heartbeat renews the lease until done, and stops the build when a cancel
