@@ -15,7 +15,7 @@ import (
 	"github.com/jlaffaye/ftp"
 )
 
-// FTP stages to an FTP server: anonymous unless the URL has a user,
+// FTP publishes to an FTP server: anonymous unless the URL has a user,
 // passive mode, explicit TLS for ftps://.
 type FTP struct {
 	Addr, Dir  string // host:port, and the directory on the server
@@ -45,7 +45,7 @@ func (f *FTP) String() string {
 	return scheme + "://" + f.Addr + f.Dir
 }
 
-// connect logs in and changes to the staging dir, making it if need be.
+// connect logs in and changes to the target dir, making it if need be.
 func (f *FTP) connect(ctx context.Context) (*ftp.ServerConn, error) {
 	opts := []ftp.DialOption{ftp.DialWithContext(ctx), ftp.DialWithTimeout(30 * time.Second)}
 	if f.TLS {

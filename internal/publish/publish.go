@@ -78,7 +78,7 @@ func (e *Error) BadInput() bool { return true }
 
 // Put moves (or, across filesystems, copies) src into dir as name, never
 // replacing a file there: on a clash it takes name.1, name.2 …. A file only
-// appears under its name once complete. It returns the staged path. src
+// appears under its name once complete. It returns the published path. src
 // lies in a dir a build may have changed: it is taken only as a regular
 // file that is no symlink (see open).
 func Put(src, dir, name string) (string, error) {
@@ -89,8 +89,8 @@ func Put(src, dir, name string) (string, error) {
 	return dst, os.Remove(src)
 }
 
-// Copy stages src as Put does but leaves src in place (as a hard link to
-// the staged file where the filesystem allows).
+// Copy publishes src as Put does but leaves src in place (as a hard link to
+// the published file where the filesystem allows).
 func Copy(src, dir, name string) (string, error) {
 	in, err := open(src)
 	if err != nil {
@@ -112,7 +112,7 @@ func Copy(src, dir, name string) (string, error) {
 	return duplicate(in, dir, name)
 }
 
-// Duplicate stages src into dir as name as a copy of its own, never a
+// Duplicate puts src into dir as name as a copy of its own, never a
 // hard link: for a file that must not share its content with what a
 // build may write (a shared cache's file going into a work dir).
 func Duplicate(src, dir, name string) (string, error) {
@@ -136,7 +136,7 @@ func duplicate(in *os.File, dir, name string) (string, error) {
 	return linkNew(tmp, dir, name)
 }
 
-// open opens a file to stage: its name's last component must not be a
+// open opens a file to publish: its name's last component must not be a
 // symlink, nor the file a fifo or device (a %post --nochroot can plant
 // those in the work dir); the dir it is in is fbs's.
 func open(path string) (*os.File, error) {
@@ -160,14 +160,14 @@ func linkNew(src, dir, name string) (string, error) {
 			return dst, nil
 		}
 		if !errors.Is(err, os.ErrExist) {
-			return "", fmt.Errorf("stage %s: %w", n, err)
+			return "", fmt.Errorf("link %s: %w", n, err)
 		}
 	}
-	return "", fmt.Errorf("stage %s: 1000 files of that name in %s", name, dir)
+	return "", fmt.Errorf("link %s: 1000 files of that name in %s", name, dir)
 }
 
 func copyTemp(in *os.File, dir string) (string, error) {
-	out, err := os.CreateTemp(dir, ".fbs-staging-*")
+	out, err := os.CreateTemp(dir, ".fbs-publish-*")
 	if err != nil {
 		return "", err
 	}
@@ -187,7 +187,7 @@ func copyTemp(in *os.File, dir string) (string, error) {
 }
 
 // SHA256 reads a file through and returns its size and sha256 (hex); the
-// file is opened as one to stage is.
+// file is opened as one to publish is.
 func SHA256(path string) (int64, string, error) {
 	f, err := open(path)
 	if err != nil {

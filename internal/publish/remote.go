@@ -22,7 +22,7 @@ type Remote interface {
 	Remove(ctx context.Context, name string) error
 }
 
-// ErrExists is a staged name that is taken already.
+// ErrExists is a published name that is taken already.
 var ErrExists = errors.New("an artifact of that name is there already; nothing is overwritten")
 
 // ErrPermanent marks an upload failure that retrying cannot mend (a refused
@@ -88,7 +88,7 @@ func (c *counter) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// Staged reports whether the target puts artifacts anywhere.
+// Staged reports whether the target (staging=) puts artifacts anywhere.
 func (t Target) Staged() bool { return t.Dir != "" || t.Remote != nil }
 
 func (t Target) String() string {
@@ -98,7 +98,7 @@ func (t Target) String() string {
 	return "file://" + t.Dir
 }
 
-// openSized opens a file to upload (as one to stage is opened) and says
+// openSized opens a file to upload (as one to publish is opened) and says
 // how large it is.
 func openSized(path string) (*os.File, int64, error) {
 	f, err := open(path)
