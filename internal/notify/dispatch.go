@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"fbs/internal/egress"
 	"fbs/internal/queue"
 	"fbs/internal/store"
 )
@@ -52,13 +53,35 @@ func (d *Dispatcher) Once(ctx context.Context) {
 		err := d.send(ctx, n)
 		give := errors.Is(err, ErrPermanent) || n.Attempts+1 >= max(d.Attempts, 1)
 		retryAt := time.Now().Add(min(d.First<<n.Attempts, time.Hour))
-		if err != nil {
+		switch {
+		case errors.Is(err, egress.ErrRefused):
+			// Its address is refused, as at each of the build's events: said once.
+			if !d.refusedBefore(ctx, n) {
+				d.Log.Warn("a request's webhook is refused by the network guard: its build's events are not sent to it (logged once)", "build", n.BuildID, "to", n.Target, "err", err)
+			}
+		case err != nil:
 			d.Log.Warn("notification not delivered", "build", n.BuildID, "kind", n.Kind, "to", n.Target, "attempt", n.Attempts+1, "given up", give, "err", err)
 		}
 		if rerr := d.Store.NotificationResult(context.WithoutCancel(ctx), n.ID, err, retryAt, give); rerr != nil {
 			d.Log.Error("notification result", "err", rerr)
 		}
 	}
+}
+
+// refusedBefore says whether the network guard refused another of n's
+// build's messages to n's target, as the store's record of its error says;
+// the store, not this server, remembers, so servers sharing it log it once.
+func (d *Dispatcher) refusedBefore(ctx context.Context, n *store.Notification) bool {
+	ns, err := d.Store.Notifications(ctx, n.BuildID)
+	if err != nil {
+		return false
+	}
+	for _, o := range ns {
+		if o.ID != n.ID && o.Kind == n.Kind && o.Target == n.Target && strings.Contains(o.Error, egress.ErrRefused.Error()) {
+			return true
+		}
+	}
+	return false
 }
 
 func (d *Dispatcher) send(ctx context.Context, n *store.Notification) error {

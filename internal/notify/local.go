@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"fbs/internal/egress"
 	"fbs/internal/spec"
 	"fbs/internal/store"
 )
@@ -23,6 +24,9 @@ type Local struct {
 	Attempts int
 	Logf     func(string, ...any)
 	wg       sync.WaitGroup
+	// refused are the webhooks the network guard refused, said once
+	// rather than at each of the build's events.
+	refused sync.Map
 }
 
 // LocalBuild is what a local build's messages tell.
@@ -94,6 +98,11 @@ func (l *Local) retry(ctx context.Context, what string, send func(context.Contex
 			switch {
 			case err == nil:
 				l.Logf("%s: sent", what)
+				return
+			case errors.Is(err, egress.ErrRefused):
+				if _, said := l.refused.LoadOrStore(what, true); !said {
+					l.Logf("%s: refused by the network guard: the build's events are not sent to it: %v", what, err)
+				}
 				return
 			case errors.Is(err, ErrPermanent) || attempt >= max(l.Attempts, 1):
 				l.Logf("%s: not delivered (attempt %d): %v", what, attempt, err)

@@ -1,9 +1,11 @@
 package notify_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -12,6 +14,7 @@ import (
 	"net/netip"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +24,7 @@ import (
 	"fbs/internal/fbstest"
 	"fbs/internal/notify"
 	"fbs/internal/queue"
+	"fbs/internal/spec"
 	"fbs/internal/store"
 	"fbs/internal/worker"
 )
@@ -154,4 +158,63 @@ func TestRequestWebhooks(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRefusedWebhookLoggedOnce: a request's webhook the network guard
+// refuses is refused at each of its build's events, and the log says so
+// once, on the server (whose store remembers it) and in fbs build alike.
+func TestRefusedWebhookLoggedOnce(t *testing.T) {
+	const url = "http://127.0.0.1:1/" // refused before it is dialled: loopback is not allowed
+	events := []string{"queued", "running", "succeeded"}
+	t.Run("server", func(t *testing.T) {
+		ctx := context.Background()
+		st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "fbs.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		b := &store.Build{Request: []byte(`{"type":"live","arch":"x86_64","release":"40","webhook":"` + url + `"}`), Type: "live", Arch: "x86_64", Release: "40"}
+		if err := st.Create(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		var logged bytes.Buffer
+		n := &notify.Notifier{Store: st, Log: quiet}
+		d := &notify.Dispatcher{Store: st, Data: t.TempDir(), Log: slog.New(slog.NewTextHandler(&logged, nil)), Attempts: 3, First: time.Millisecond,
+			Hook: &notify.Hook{Client: http.DefaultClient}}
+		for _, ev := range events {
+			n.Changed(ctx, b, ev)
+			d.Once(ctx)
+		}
+		if lines := strings.Split(strings.TrimSpace(logged.String()), "\n"); len(lines) != 1 || !strings.Contains(lines[0], "refused by the network guard") || strings.Contains(lines[0], "attempt") {
+			t.Errorf("logged %d lines, want one saying the webhook is refused:\n%s", len(lines), logged.String())
+		}
+		ns, err := st.Notifications(ctx, b.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range ns {
+			if n.State != store.Undeliverable || n.Attempts != 1 || !strings.Contains(n.Error, egress.ErrRefused.Error()) {
+				t.Errorf("%s: %+v, want refused at the first attempt", n.Event, n)
+			}
+		}
+		if len(ns) != len(events) {
+			t.Errorf("%d notifications, want %d", len(ns), len(events))
+		}
+	})
+	t.Run("fbs build", func(t *testing.T) {
+		var mu sync.Mutex
+		var lines []string
+		l := &notify.Local{Hook: &notify.Hook{Client: http.DefaultClient}, Attempts: 3, Logf: func(format string, a ...any) {
+			mu.Lock()
+			defer mu.Unlock()
+			lines = append(lines, fmt.Sprintf(format, a...))
+		}}
+		for _, ev := range events {
+			l.Send(context.Background(), notify.LocalBuild{ID: "x", Req: &spec.Request{Type: "live", Webhook: url}, State: store.State(ev)}, ev)
+		}
+		l.Wait()
+		if len(lines) != 1 || !strings.Contains(lines[0], "webhook "+url+": refused by the network guard") {
+			t.Errorf("logged %q, want one line saying the webhook is refused", lines)
+		}
+	})
 }
