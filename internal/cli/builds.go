@@ -250,7 +250,7 @@ func workersCmd() *cobra.Command {
 }
 
 func restageCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "restage ID", Short: "Stage a finished build's artifacts again, from the server's store to its staging target", Example: `  fbs restage 20261130-035639-live-x86_64-cbf80e`, Args: exactArgs(1)}
+	cmd := &cobra.Command{Use: "restage ID", Short: "Publish a finished build's artifacts again, from the server's store to its staging target", Example: `  fbs restage 20261130-035639-live-x86_64-cbf80e`, Args: exactArgs(1)}
 	server := serverFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		var b store.Build
