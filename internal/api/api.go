@@ -14,6 +14,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -281,7 +282,9 @@ func remoteRequest(r *spec.Request, roots []string, s3 publish.S3Config) error {
 	case r.DVD != nil:
 		config, text, key = r.DVD.Config, r.DVD.Kickstart, "config"
 	}
-	if text == "" && config != "" && !strings.Contains(config, "://") || strings.HasPrefix(config, "file:") {
+	// url.Parse lower-cases the scheme: FILE:///etc/passwd is a file URL too.
+	u, err := url.Parse(config)
+	if text == "" && config != "" && !strings.Contains(config, "://") || err == nil && u.Scheme == "file" {
 		return &spec.Error{Key: key, Msg: fmt.Sprintf("%s: a request sent over the network cannot name a local file; put the kickstart in the request (JSON kickstart, or a multipart kickstart part) or give an http/https/ftp URL", config)}
 	}
 	return nil

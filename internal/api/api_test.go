@@ -80,6 +80,15 @@ func TestSubmit(t *testing.T) {
 		"bad ini line":  {"text/plain", "[DEFAULT]\ntype=live\nnonsense\n", 400, "expected key=value", ""},
 		"bad type":      {"image/png", "x", 400, "Content-Type", ""},
 		"too big":       {"application/json", `{"type":"` + strings.Repeat("x", MaxBody) + `"}`, 413, "larger than", ""},
+
+		// A scheme is case-insensitive (RFC 3986 3.1); FILE: reads a file as file: does.
+		"FILE url":                   {"application/json", `{"type":"live","arch":"x86_64","release":"40","live":{"config":"FILE:///etc/passwd"}}`, 400, "cannot name a local file", "config"},
+		"File url in the INI":        {"text/plain", "[DEFAULT]\ntype=live\narch=x86_64\nrelease=40\n[live]\nconfig=File:///etc/passwd\n", 400, "cannot name a local file", "config"},
+		"file: path beside the text": {"application/json", `{"type":"live","arch":"x86_64","release":"40","live":{"config":"file:/etc/passwd","kickstart":"repo --name=x --baseurl=http://x/\n"}}`, 400, "cannot name a local file", "config"},
+		"FILE: path beside the text": {"application/json", `{"type":"live","arch":"x86_64","release":"40","live":{"config":"FILE:/etc/passwd","kickstart":"repo --name=x --baseurl=http://x/\n"}}`, 400, "cannot name a local file", "config"},
+		"HTTPS url":                  {"text/plain", "[DEFAULT]\ntype=live\narch=x86_64\nrelease=40\n[live]\nconfig=HTTPS://example.org/mini.ks\n", 201, "live", ""},
+		"Webhook in capitals":        {"application/json", `{"type":"live","arch":"x86_64","release":"40","webhook":"HTTPS://example.org/hook","live":{"config":"https://example.org/mini.ks"}}`, 201, "live", ""},
+		"webhook not http":           {"application/json", `{"type":"live","arch":"x86_64","release":"40","webhook":"FILE:///etc/passwd","live":{"config":"https://example.org/mini.ks"}}`, 400, "not an http or https URL", "webhook"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -157,10 +157,16 @@ func TestNotARegularFile(t *testing.T) {
 	}
 }
 
+// TestNoLocalFiles: a loader for requests sent over the network reads no
+// local file, however its URL spells the scheme (RFC 3986 3.1: any case).
 func TestNoLocalFiles(t *testing.T) {
-	_, err := Flatten(context.Background(), &FileLoader{Dir: "testdata", NoLocal: true}, "live.ks")
-	if err == nil || !strings.Contains(err.Error(), "cannot name a local file") {
-		t.Errorf("error %v", err)
+	for _, ref := range []string{"live.ks", "file:///etc/passwd", "FILE:///etc/passwd", "File:/etc/passwd"} {
+		t.Run(ref, func(t *testing.T) {
+			_, err := Flatten(context.Background(), &FileLoader{Dir: "testdata", NoLocal: true}, ref)
+			if err == nil || !strings.Contains(err.Error(), "cannot name a local file") {
+				t.Errorf("error %v", err)
+			}
+		})
 	}
 }
 
