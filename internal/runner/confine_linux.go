@@ -12,9 +12,10 @@ import (
 )
 
 // confineHost makes the host's tree read-only and nodev but for the
-// writable paths (which are nodev too), masks the hidden ones, and gives
-// the command a /tmp and a /run of its own.
-func confineHost(writable, hidden []string) error {
+// writable paths (which are nodev and nosuid too), masks the hidden ones,
+// and gives the command a /tmp, a /var/tmp and a /run of its own, each a
+// tmpfs of at most tmpSize bytes.
+func confineHost(writable, hidden []string, tmpSize int64) error {
 	// The writable trees are cloned as they are (writable) before the
 	// host turns read-only, and put back on top afterwards: above the
 	// private /tmp too, when they lie in it.
@@ -27,19 +28,11 @@ func confineHost(writable, hidden []string) error {
 		defer unix.Close(fd)
 		clones[i] = fd
 	}
-	tmps := map[string]int{}
-	for _, dir := range []string{"/tmp", "/var/tmp"} {
-		fd, err := unix.OpenTree(unix.AT_FDCWD, dir, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
-		if err == nil {
-			defer unix.Close(fd)
-			tmps[dir] = fd
-		}
-	}
 	if err := setattr("/", unix.AT_RECURSIVE, unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NODEV); err != nil {
 		return fmt.Errorf("make the host read-only: %w", err)
 	}
 	for _, dir := range []string{"/tmp", "/var/tmp"} {
-		if err := privateTmp(dir, tmps[dir]); err != nil {
+		if err := privateTmp(dir, tmpSize); err != nil {
 			return err
 		}
 	}
@@ -69,12 +62,19 @@ func confineHost(writable, hidden []string) error {
 		if err := unix.MoveMount(clones[i], "", unix.AT_FDCWD, p, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
 			return fmt.Errorf("make %s writable: %w", p, err)
 		}
-		if err := setattr(p, unix.AT_RECURSIVE, unix.MOUNT_ATTR_NODEV); err != nil {
-			return fmt.Errorf("make %s nodev: %w", p, err)
+		// nosuid: what a build writes there (an image root's setuid
+		// binaries, as rpm installs them) is written with its bits, but
+		// gives no privilege when run here. Commands run as root under
+		// no_new_privs anyway, so no build step loses anything by it.
+		if err := setattr(p, unix.AT_RECURSIVE, unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOSUID); err != nil {
+			return fmt.Errorf("make %s nodev and nosuid: %w", p, err)
 		}
 	}
 	return nil
 }
+
+// runSize bounds the private /run: it holds sockets and pid files, no data.
+const runSize = "size=64m"
 
 // privateRun gives the command a /run of its own. The host's holds the
 // sockets of its services (systemd's, D-Bus's, container runtimes'): a
@@ -91,7 +91,7 @@ func privateRun() error {
 		}
 		defer unix.Close(fd)
 	}
-	if err := syscall.Mount("tmpfs", "/run", "tmpfs", syscall.MS_NOSUID|syscall.MS_NODEV|syscall.MS_NOEXEC, "mode=0755"); err != nil {
+	if err := syscall.Mount("tmpfs", "/run", "tmpfs", syscall.MS_NOSUID|syscall.MS_NODEV|syscall.MS_NOEXEC, runSize+",mode=0755"); err != nil {
 		return fmt.Errorf("a private /run: %w", err)
 	}
 	if err := os.Mkdir("/run/lock", 0o1777); err != nil { // /var/lock's target
@@ -110,34 +110,14 @@ func privateRun() error {
 	return nil
 }
 
-// privateTmp gives dir a tmpfs of the command's own. With lower (a clone
-// of the host's dir, or 0), the host's files show through it read-only by
-// an overlay, so that repos and tools kept in /tmp still serve a build,
-// while what the command writes stays in its tmpfs.
-func privateTmp(dir string, lower int) error {
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", syscall.MS_NOSUID|syscall.MS_NODEV, "mode=1777"); err != nil {
-		if errors.Is(err, syscall.ENOENT) {
-			return nil
-		}
+// privateTmp gives dir an empty tmpfs of the command's own, of at most
+// size bytes. Nothing of the host's shows through: its /tmp holds other
+// users' and services' secrets (Kerberos tickets, systemd's PrivateTmp
+// dirs). A build's writable paths in it are mounted back on top.
+func privateTmp(dir string, size int64) error {
+	err := syscall.Mount("tmpfs", dir, "tmpfs", syscall.MS_NOSUID|syscall.MS_NODEV, fmt.Sprintf("size=%d,mode=1777", size))
+	if err != nil && !errors.Is(err, syscall.ENOENT) {
 		return fmt.Errorf("a private %s: %w", dir, err)
-	}
-	if lower == 0 {
-		return nil
-	}
-	l, u, w := dir+"/.fbs-lower", dir+"/.fbs-upper", dir+"/.fbs-work"
-	for _, d := range []string{l, u, w} {
-		if err := os.Mkdir(d, 0o700); err != nil {
-			return err
-		}
-	}
-	os.Chmod(u, 0o1777)
-	if err := unix.MoveMount(lower, "", unix.AT_FDCWD, l, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
-		return fmt.Errorf("a private %s: %w", dir, err)
-	}
-	opts := "lowerdir=" + l + ",upperdir=" + u + ",workdir=" + w
-	if err := syscall.Mount("overlay", dir, "overlay", syscall.MS_NOSUID|syscall.MS_NODEV, opts); err != nil {
-		// The host's files are then not seen; the command still has a /tmp.
-		fmt.Fprintf(os.Stderr, "fbs: %s: the host's files are not seen (overlay: %v)\n", dir, err)
 	}
 	return nil
 }

@@ -8,8 +8,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 
 	"fbs/internal/fbstest"
 )
@@ -77,12 +80,13 @@ func confinedModes(t *testing.T) (*Runner, string, map[string]confinedMode) {
 	fbstest.NeedRoot(t)
 	work := t.TempDir()
 	root := busyboxRoot(t, work)
-	self, _ := os.Executable()
 	r, _ := newRunner()
 	r.Confine = &Confinement{Writable: []string{work}}
 	return r, work, map[string]confinedMode{
 		"chrooted": {func(a ...string) Cmd { return Cmd{Root: root, Args: a} }, "/bin/fbs-try"},
-		"nochroot": {func(a ...string) Cmd { return Cmd{Sandbox: true, Args: a} }, self},
+		// The test binary's own copy in the work dir: the command does not
+		// see the host's /tmp, where go test keeps it.
+		"nochroot": {func(a ...string) Cmd { return Cmd{Sandbox: true, Args: a} }, filepath.Join(root, "bin/fbs-try")},
 	}
 }
 
@@ -274,6 +278,132 @@ func TestBuildEnv(t *testing.T) {
 			slices.Sort(lines)
 			if !slices.Equal(lines, want) {
 				t.Errorf("environment\n%s\nwant\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
+			}
+		})
+	}
+}
+
+// TestConfinedTmp: a command's /tmp, /var/tmp and /dev/shm are its own
+// and empty (the host's hold other users' secrets: Kerberos tickets,
+// services' private dirs), and each holds no more than TmpSize.
+func TestConfinedTmp(t *testing.T) {
+	r, _, modes := confinedModes(t)
+	r.Confine.TmpSize = 4 << 20
+	canary := "fbs-canary-" + strconv.Itoa(os.Getpid())
+	for _, dir := range []string{"/tmp", "/var/tmp"} {
+		p := filepath.Join(dir, canary)
+		if err := os.WriteFile(p, []byte("secret"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.Remove(p) })
+	}
+	// Each script succeeds only if the attack does.
+	tests := map[string]struct {
+		script string
+		modes  []string
+	}{
+		"host's /tmp":        {"cat /tmp/" + canary, []string{"nochroot"}},
+		"host's /var/tmp":    {"cat /var/tmp/" + canary, []string{"nochroot"}},
+		"fill /tmp":          {"head -c 8388608 /dev/zero > /tmp/fill", []string{"nochroot"}},
+		"fill /var/tmp":      {"head -c 8388608 /dev/zero > /var/tmp/fill", []string{"nochroot"}},
+		"fill /dev/shm":      {"head -c 8388608 /dev/zero > /dev/shm/fill", []string{"nochroot", "chrooted"}},
+		"fill /run past 64M": {"head -c 68157440 /dev/zero > /run/fill", []string{"nochroot", "chrooted"}},
+	}
+	for attack, tc := range tests {
+		for _, name := range tc.modes {
+			t.Run(name+"/"+attack, func(t *testing.T) {
+				lines, err := output(r, modes[name].sh(tc.script))
+				if err == nil {
+					t.Errorf("the attack succeeded: %s\n%s", tc.script, strings.Join(lines, "\n"))
+				}
+			})
+		}
+	}
+	// Within the bound, they work.
+	for name, m := range modes {
+		t.Run(name+"/within", func(t *testing.T) {
+			if lines, err := output(r, m.sh("head -c 1048576 /dev/zero > /tmp/small && head -c 1048576 /dev/zero > /dev/shm/small")); err != nil {
+				t.Errorf("%v\n%s", err, strings.Join(lines, "\n"))
+			}
+		})
+	}
+}
+
+// TestConfinedNosuid: the work dir (an image root in it too) is nosuid and
+// nodev where commands see it: a setuid binary a build leaves there gives
+// no privilege, nor a device node access.
+func TestConfinedNosuid(t *testing.T) {
+	r, work, modes := confinedModes(t)
+	where := map[string]string{"nochroot": work, "chrooted": "/"}
+	for name, m := range modes {
+		t.Run(name, func(t *testing.T) {
+			lines, err := output(r, m.cmd("cat", "/proc/self/mountinfo"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts := ""
+			for _, l := range lines {
+				if f := strings.Fields(l); len(f) > 5 && f[4] == where[name] {
+					opts = f[5] // the last mount there is the one seen
+				}
+			}
+			for _, want := range []string{"rw", "nosuid", "nodev"} {
+				if !slices.Contains(strings.Split(opts, ","), want) {
+					t.Errorf("%s is mounted %q, without %s", where[name], opts, want)
+				}
+			}
+		})
+	}
+}
+
+// TestInheritedFDs: a descriptor fbs inherited (fbs build 7</) reaches no
+// command, confined or not. The test binary runs itself with one, as
+// TestInheritedFDsChild, whose commands then look for it.
+func TestInheritedFDs(t *testing.T) {
+	fbstest.NeedRoot(t)
+	if os.Getenv("FBS_TEST_INHERITED_FD") != "" {
+		t.Skip("the child")
+	}
+	dir, err := os.Open("/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dir.Close()
+	self, _ := os.Executable()
+	cmd := exec.Command(self, "-test.run=^TestInheritedFDsChild$", "-test.v")
+	cmd.Env = append(os.Environ(), "FBS_TEST_INHERITED_FD=1")
+	cmd.ExtraFiles = []*os.File{dir} // fd 3, not close-on-exec
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS: TestInheritedFDsChild") {
+		t.Fatalf("%v\n%s", err, out)
+	}
+}
+
+func TestInheritedFDsChild(t *testing.T) {
+	if os.Getenv("FBS_TEST_INHERITED_FD") == "" {
+		t.Skip("run by TestInheritedFDs")
+	}
+	if _, err := unix.FcntlInt(3, unix.F_GETFD, 0); err != nil {
+		t.Fatalf("fd 3 was not inherited: %v", err)
+	}
+	r, _, modes := confinedModes(t)
+	plain, _ := newRunner()
+	// The shell's descriptors past 2, by test alone (an ls would add its
+	// own, busybox running it in the shell's process): the parent passed 3.
+	list := "for fd in 3 4 5 6 7 8 9; do test -e /proc/$$/fd/$fd && echo $fd; done; true"
+	cmds := map[string]struct {
+		r *Runner
+		c Cmd
+	}{
+		"unconfined": {plain, Cmd{Args: []string{"/bin/sh", "-c", list}}},
+		"chrooted":   {r, modes["chrooted"].sh(list)},
+		"nochroot":   {r, modes["nochroot"].sh(list)},
+	}
+	for name, tc := range cmds {
+		t.Run(name, func(t *testing.T) {
+			lines, err := output(tc.r, tc.c)
+			if err != nil || len(lines) > 0 {
+				t.Errorf("the command has descriptors %q open past stderr (%v)", lines, err)
 			}
 		})
 	}

@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 )
@@ -25,6 +26,7 @@ type helperSpec struct {
 	rw      []string
 	hide    []string
 	cgroups []string // cgroup dirs to join first
+	tmpSize int64    // bytes each of /tmp, /var/tmp and /dev/shm may hold
 }
 
 func (s *helperSpec) args() []string {
@@ -44,6 +46,7 @@ func (s *helperSpec) args() []string {
 	add("-rw", s.rw...)
 	add("-hide", s.hide...)
 	add("-cgroup", s.cgroups...)
+	add("-tmpsize", strconv.FormatInt(s.tmpSize, 10))
 	return append(a, "--")
 }
 
@@ -64,6 +67,12 @@ func parseHelper(args []string) (*helperSpec, []string, error) {
 			s.hide = append(s.hide, v)
 		case "-cgroup":
 			s.cgroups = append(s.cgroups, v)
+		case "-tmpsize":
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n <= 0 {
+				return nil, nil, fmt.Errorf("namespace helper: -tmpsize %s: not a size", v)
+			}
+			s.tmpSize = n
 		default:
 			return nil, nil, fmt.Errorf("namespace helper: unknown option %s", args[0])
 		}
@@ -77,7 +86,12 @@ func parseHelper(args []string) (*helperSpec, []string, error) {
 
 // Init runs the namespace helper when this process was started as one, and
 // never returns then. main (and a TestMain that runs builds) calls it first.
+// Either way it first marks every descriptor fbs inherited beyond stdin,
+// stdout and stderr close-on-exec: a descriptor passed to fbs (fbs build
+// 7</) would otherwise pass on to every command of every build, which
+// could write the host's / or read a file through it.
 func Init() {
+	closeInherited()
 	if len(os.Args) < 3 || os.Args[1] != helperArg {
 		return
 	}
@@ -116,7 +130,7 @@ func (s *helperSpec) run(args []string) error {
 		return fmt.Errorf("make mounts private: %w", err)
 	}
 	if s.confine {
-		if err := confineHost(s.rw, s.hide); err != nil {
+		if err := confineHost(s.rw, s.hide, s.tmpSize); err != nil {
 			return err
 		}
 		// The working dir (a --nochroot %post's: the work dir) was entered
@@ -131,7 +145,7 @@ func (s *helperSpec) run(args []string) error {
 		dir = s.root
 	}
 	// A fresh /proc shows the new PID namespace, not the host's processes.
-	if err := mountKernelFS(dir, s.confine); err != nil {
+	if err := mountKernelFS(dir, s.confine, s.tmpSize); err != nil {
 		return err
 	}
 	if s.root != "" {
@@ -222,7 +236,7 @@ func enterRoot(root string, pivot bool) error {
 
 // mountInto gives the root a /run of its own and the binds.
 func mountInto(root string, binds []string) error {
-	if err := mountOn("tmpfs", filepath.Join(root, "run"), "tmpfs", syscall.MS_NOSUID|syscall.MS_NODEV, ""); err != nil {
+	if err := mountOn("tmpfs", filepath.Join(root, "run"), "tmpfs", syscall.MS_NOSUID|syscall.MS_NODEV, runSize); err != nil {
 		return err
 	}
 	for _, b := range binds {

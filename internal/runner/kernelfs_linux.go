@@ -28,8 +28,8 @@ var maskedKernel = []string{
 // mountKernelFS mounts a fresh /proc (of the command's PID namespace)
 // under dir ("/" or an image root) and, but for an unconfined --nochroot
 // command, a read-only /sys and a /dev of its own, with the kernel's knobs
-// read-only and its secrets masked.
-func mountKernelFS(dir string, confine bool) error {
+// read-only and its secrets masked; its /dev/shm holds at most tmpSize bytes.
+func mountKernelFS(dir string, confine bool, tmpSize int64) error {
 	proc := filepath.Join(dir, "proc")
 	if err := mountOn("proc", proc, "proc", syscall.MS_NOSUID|syscall.MS_NODEV|syscall.MS_NOEXEC, ""); err != nil {
 		return err
@@ -48,7 +48,7 @@ func mountKernelFS(dir string, confine bool) error {
 	if err := setattr(sys, 0, unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOEXEC); err != nil {
 		return fmt.Errorf("make %s read-only: %w", sys, err)
 	}
-	if err := mountDev(filepath.Join(dir, "dev")); err != nil {
+	if err := mountDev(filepath.Join(dir, "dev"), tmpSize); err != nil {
 		return err
 	}
 	for _, p := range readOnlyProc {
@@ -120,9 +120,9 @@ type devNode struct {
 
 // mountDev gives dir a /dev of the command's own: a tmpfs holding only
 // devNodes (made here: the command itself may not make device nodes),
-// /dev/kvm when the host has one, its own pty instance and /dev/shm.
-// Everywhere else is nodev.
-func mountDev(dir string) error {
+// /dev/kvm when the host has one, its own pty instance and a /dev/shm of
+// at most shmSize bytes. Everywhere else is nodev.
+func mountDev(dir string, shmSize int64) error {
 	// KVM is looked for before the tmpfs covers the host's /dev (dir may be /dev).
 	nodes := devNodes
 	var st syscall.Stat_t
@@ -143,7 +143,7 @@ func mountDev(dir string) error {
 	if err := mountOn("devpts", filepath.Join(dir, "pts"), "devpts", syscall.MS_NOSUID|syscall.MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620"); err != nil {
 		return err
 	}
-	if err := mountOn("tmpfs", filepath.Join(dir, "shm"), "tmpfs", syscall.MS_NOSUID|syscall.MS_NODEV, "mode=1777"); err != nil {
+	if err := mountOn("tmpfs", filepath.Join(dir, "shm"), "tmpfs", syscall.MS_NOSUID|syscall.MS_NODEV, fmt.Sprintf("size=%d,mode=1777", shmSize)); err != nil {
 		return err
 	}
 	for link, target := range map[string]string{"ptmx": "pts/ptmx", "fd": "/proc/self/fd", "stdin": "/proc/self/fd/0",

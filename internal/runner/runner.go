@@ -74,7 +74,17 @@ type Confinement struct {
 	Writable []string
 	Hidden   []string
 	Cgroups  []string
+	// TmpSize bounds each tmpfs a command writes (/tmp, /var/tmp,
+	// /dev/shm), which would otherwise take up to half the host's RAM
+	// each; 0 is DefaultTmpSize. A build's memory limit, which counts
+	// what its tmpfs hold too, is a good bound.
+	TmpSize int64
 }
+
+// DefaultTmpSize bounds each of a command's tmpfs (/tmp, /var/tmp,
+// /dev/shm) when nothing else does: a build keeps its data in its work
+// dir, where --disk-limit counts it.
+const DefaultTmpSize = 1 << 30
 
 // New returns a runner that logs to log.
 func New(log *buildlog.Log) *Runner {
@@ -101,9 +111,12 @@ func (r *Runner) command(ctx context.Context, c Cmd) *exec.Cmd {
 	}
 	helped := c.Root != "" || c.Sandbox || r.Confine != nil
 	if helped {
-		spec := helperSpec{root: c.Root, binds: c.Binds}
+		spec := helperSpec{root: c.Root, binds: c.Binds, tmpSize: DefaultTmpSize}
 		if cf := r.Confine; cf != nil {
 			spec.confine, spec.rw, spec.hide, spec.cgroups = true, cf.Writable, cf.Hidden, cf.Cgroups
+			if cf.TmpSize > 0 {
+				spec.tmpSize = cf.TmpSize
+			}
 		}
 		args = append(append([]string{r.Self, helperArg}, spec.args()...), args...)
 	}
