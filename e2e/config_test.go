@@ -76,7 +76,7 @@ release = [%q]
 	write(t, filepath.Join(dir, "worker.toml"), workerConf("1"))
 	w, _ := configured(t, filepath.Join(dir, "worker.toml"), filepath.Join(dir, "worker.log"), "worker")
 
-	res := fbs(t, "submit", request(t, "file://"+demoDir, "true", ""), "--server", url, "--wait")
+	res := fbs(t, "submit", request(t, "file://"+demoDir, "true", ""), "--server", url, "--wait", "--raw")
 	if res.code != 0 {
 		t.Fatalf("submit --wait: exit %d", res.code)
 	}

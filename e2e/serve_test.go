@@ -125,7 +125,7 @@ func TestServe(t *testing.T) {
 	})
 
 	conf := request(t, "file://"+demoDir, "echo served > /etc/issue", "")
-	res := fbs(t, "submit", conf, "--server", s.url, "--wait")
+	res := fbs(t, "submit", conf, "--server", s.url, "--wait", "--raw")
 	if res.code != 0 {
 		t.Fatalf("submit --wait: exit %d", res.code)
 	}
