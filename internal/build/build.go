@@ -182,8 +182,16 @@ func Run(ctx context.Context, req *spec.Request, opts Options) (*Result, error) 
 	if native {
 		b.root = filepath.Join(b.work, "root")
 	}
-	if err := os.MkdirAll(b.work, 0o755); err != nil {
+	// Root's alone, as the caches: what a build's code leaves there (a
+	// setuid shell; an image root's own setuid binaries) must not be
+	// reachable by the host's other users.
+	if err := runner.PrivateDir(b.work); err != nil {
 		return nil, fmt.Errorf("work dir: %w", err)
+	}
+	if opts.CacheDir != "" {
+		if err := runner.PrivateDir(opts.CacheDir); err != nil {
+			return nil, fmt.Errorf("cache: %w", err)
+		}
 	}
 	defer b.dropDisk(ctx)
 	if opts.Limits.Disk > 0 {
@@ -259,6 +267,9 @@ func (b *build) cleanup(ctx context.Context, published bool) {
 			b.log.Printf("cleanup: %v", err)
 		}
 	}
+	if published {
+		b.removeLeftovers()
+	}
 	if published && b.publishedAway() {
 		b.dropDisk(ctx)
 		os.RemoveAll(b.work)
@@ -271,6 +282,34 @@ func (b *build) releaseAll() {
 		b.release[i]()
 	}
 	b.release = nil
+}
+
+// removeLeftovers removes from a published build's work dir all but the
+// artifacts and the log still there (a local build's, unpublished): what
+// else the build's code left (a setuid shell) is nobody's to keep.
+func (b *build) removeLeftovers() {
+	keep := map[string]bool{}
+	for _, p := range append([]string{b.logPath}, b.artifactPaths()...) {
+		if rel, err := filepath.Rel(b.work, p); err == nil && filepath.IsLocal(rel) {
+			keep[strings.Split(rel, string(filepath.Separator))[0]] = true
+		}
+	}
+	entries, _ := os.ReadDir(b.work)
+	for _, e := range entries {
+		if !keep[e.Name()] {
+			if err := removeTree(filepath.Join(b.work, e.Name())); err != nil {
+				b.log.Printf("cleanup: %v", err)
+			}
+		}
+	}
+}
+
+func (b *build) artifactPaths() []string {
+	paths := make([]string, len(b.arts))
+	for i, a := range b.arts {
+		paths[i] = a.Path
+	}
+	return paths
 }
 
 // publishedAway reports whether the work dir holds nothing but emptied parts.

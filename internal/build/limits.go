@@ -35,6 +35,10 @@ var HiddenPaths = []string{
 	"/etc/ssh", "/etc/fbs", "/var/lib/fbs", "/var/lib/fbs-worker", "/var/lib/postgresql", "/etc/postgresql",
 	"/run/postgresql", "/run/secrets", "/run/docker.sock", "/run/containerd", "/run/user", "/var/log",
 	"/etc/ssl/private", "/etc/pki/tls/private", "/etc/letsencrypt",
+	// Services' sockets outside /run: a read-only mount does not stop a
+	// connect(), and each of these answers root with root on the host.
+	"/var/snap/lxd", "/var/lib/lxd", "/var/lib/incus", "/var/lib/docker", "/var/lib/containerd",
+	"/var/lib/kubelet", "/var/lib/libvirt",
 }
 
 // limit sets the build's limits up: the timeout on ctx, a cgroup for
@@ -68,7 +72,9 @@ func (b *build) limit(ctx context.Context) (context.Context, error) {
 	// The shared caches are not writable: what one build wrote there would
 	// reach the next build's image, past its own disk limit. fbs's dnf
 	// alone writes the package cache, while it downloads (see dnf).
-	conf := &runner.Confinement{Writable: []string{b.work}, Hidden: append(HiddenPaths, b.opts.Hidden...)}
+	// Each tmpfs is bounded by the memory limit, which counts what the
+	// tmpfs hold too, or by the runner's default.
+	conf := &runner.Confinement{Writable: []string{b.work}, Hidden: append(HiddenPaths, b.opts.Hidden...), TmpSize: l.Memory}
 	// A cgroup of its own holds all the build's processes (and what is
 	// left of them is killed at its end), limited or not.
 	cg, err := runner.NewCgroup(b.id, l.Memory, l.Procs)
@@ -132,11 +138,16 @@ func (b *build) ownDisk(ctx context.Context, size int64) error {
 	}
 	for _, args := range [][]string{
 		{hosttool.Path("mkfs.ext4"), "-q", "-F", "-m", "0", "-O", "^has_journal", "-E", "lazy_itable_init=1,nodiscard", img},
-		{hosttool.Path("mount"), "-o", "loop", img, b.work},
+		// nosuid, nodev: what the build leaves there gives nobody privilege.
+		{hosttool.Path("mount"), "-o", "loop,nosuid,nodev", img, b.work},
 	} {
 		if out, err := exec.CommandContext(ctx, args[0], args[1:]...).CombinedOutput(); err != nil {
 			return fmt.Errorf("disk limit: %s: %v: %s", filepath.Base(args[0]), err, strings.TrimSpace(string(out)))
 		}
+	}
+	// The filesystem's root is 0755 as mkfs made it; the work dir is root's alone.
+	if err := os.Chmod(b.work, 0o700); err != nil {
+		return fmt.Errorf("disk limit: %w", err)
 	}
 	return os.Remove(filepath.Join(b.work, "lost+found"))
 }
@@ -154,7 +165,10 @@ func (b *build) dropDisk(ctx context.Context) {
 	kept := b.work + ".kept"
 	if len(entries) > 0 {
 		// Not cancelled with the build: what a cancelled build made is kept too.
-		if out, err := exec.CommandContext(context.WithoutCancel(ctx), "cp", "-a", b.work, kept).CombinedOutput(); err != nil {
+		// Without modes' setuid and setgid bits and without xattrs (file
+		// capabilities): a setuid shell the build planted is kept as a
+		// plain file. No link is followed.
+		if out, err := exec.CommandContext(context.WithoutCancel(ctx), "cp", "-R", "-P", "--preserve=ownership,timestamps,links", b.work, kept).CombinedOutput(); err != nil {
 			b.log.Printf("work dir: keeping what it holds: %v: %s (the filesystem image %s stays)", err, out, img)
 			syscall.Unmount(b.work, syscall.MNT_DETACH)
 			return
