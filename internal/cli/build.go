@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,6 +42,7 @@ type builderFlags struct {
 	limits     build.Limits
 	confine    bool
 	hide       []string
+	secrets    []string // files the flags name that hold secrets (secretFiles)
 	boot       bootFlags
 	s3         s3Flags
 }
@@ -87,7 +89,7 @@ func (f *builderFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.kojiTopURL, "koji-topurl", cmp.Or(os.Getenv("FBS_KOJI_TOPURL"), koji.DefaultTopURL), "where Koji's packages are downloaded from ($FBS_KOJI_TOPURL)")
 	fl.IntVar(&f.rootCache, "root-cache", 3, "installed roots kept for rebuilds of the same package set (0: none)")
 	fl.DurationVar(&f.limits.Timeout, "timeout", 0, "wall-clock limit of a build (0: by image type: boot 1h, live 2h, dvd 3h)")
-	fl.Var((*byteSize)(&f.limits.Memory), "memory", "memory limit of a build's processes together, e.g. 4G (0: none; needs cgroups)")
+	fl.Var(&memorySize{dst: &f.limits.Memory}, "memory", "memory limit of a build's processes together, e.g. 4G, or a share of this host's RAM, e.g. 50% (0: none; needs cgroups); it bounds each of a build's tmpfs too")
 	fl.IntVar(&f.limits.Procs, "max-procs", 0, "processes a build may run at once (0: none; needs cgroups)")
 	fl.Var((*byteSize)(&f.limits.Disk), "disk-limit", "disk a build may use in its work dir, e.g. 20G (0: none); the work dir gets a filesystem of its own")
 	fl.BoolVar(&f.confine, "confine", true, "confine build commands: host read-only but for the work dir and cache, secrets hidden, no mounting")
@@ -102,7 +104,7 @@ func (f *builderFlags) register(cmd *cobra.Command) {
 
 func (f *builderFlags) options() build.Options {
 	return build.Options{Version: versionString(), CacheDir: f.cache, RootCache: f.rootCache, KojiHub: f.kojiHub, KojiTopURL: f.kojiTopURL,
-		Limits: f.limits, Unconfined: !f.confine, Hidden: f.hide, BootTests: f.boot.options(), S3: f.s3.config,
+		Limits: f.limits, Unconfined: !f.confine, Hidden: append(slices.Clone(f.hide), f.secrets...), BootTests: f.boot.options(), S3: f.s3.config,
 		BootDefaults: bootcheck.Options{Expect: f.boot.expect, Timeout: f.boot.timeout, Accel: string(f.boot.accel)}}
 }
 
@@ -210,6 +212,7 @@ and of the serial console under them; the build log has everything.`,
 			if err := f.s3.load(); err != nil {
 				return err
 			}
+			f.secrets = secretFiles(cmd.Flags())
 			if done, err := privateMounts(cmd); done {
 				return err
 			}

@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"fbs/internal/config"
 )
@@ -24,8 +25,20 @@ func configFlag(cmd *cobra.Command) {
 // loadConfig fills the flags not given on the command line from the
 // environment and the configuration file's section.
 func loadConfig(cmd *cobra.Command, section string) error {
-	path, _ := cmd.Flags().GetString("config")
 	var f *config.File
+	if path := configPath(cmd.Flags()); path != "" {
+		var err error
+		if f, err = config.Load(path); err != nil {
+			return configError(err)
+		}
+	}
+	return configError(f.Apply(cmd.Flags(), section, os.Getenv))
+}
+
+// configPath is the configuration file fl's command reads: --config's,
+// $FBS_CONFIG's or the default one where it exists; "" for none.
+func configPath(fl *pflag.FlagSet) string {
+	path, _ := fl.GetString("config")
 	if path == "" {
 		path = os.Getenv("FBS_CONFIG")
 	}
@@ -34,13 +47,7 @@ func loadConfig(cmd *cobra.Command, section string) error {
 			path = config.DefaultPath
 		}
 	}
-	if path != "" {
-		var err error
-		if f, err = config.Load(path); err != nil {
-			return configError(err)
-		}
-	}
-	return configError(f.Apply(cmd.Flags(), section, os.Getenv))
+	return path
 }
 
 // configError makes a bad configuration a usage error (exit status 2).
@@ -159,14 +166,15 @@ flags on the command line override both.`,
 }
 
 // reparse reads this process's command line again into flags that
-// register makes, then the configuration file and the environment.
-func reparse(register func(*cobra.Command), section string) error {
+// register makes, then the configuration file and the environment, and
+// returns them.
+func reparse(register func(*cobra.Command), section string) (*pflag.FlagSet, error) {
 	c := &cobra.Command{}
 	register(c)
 	if err := c.ParseFlags(os.Args[2:]); err != nil {
-		return err
+		return nil, err
 	}
-	return loadConfig(c, section)
+	return c.Flags(), loadConfig(c, section)
 }
 
 // onHUP calls reload on each SIGHUP until ctx ends; a configuration it

@@ -44,10 +44,21 @@ func (f *storeFlags) open(ctx context.Context) (*store.DB, error) {
 	if f.db != "" {
 		return store.OpenPostgres(ctx, f.db)
 	}
-	if err := os.MkdirAll(f.data, 0o755); err != nil {
+	if err := runner.PrivateDir(f.data); err != nil {
 		return nil, err
 	}
-	return store.OpenSQLite(ctx, filepath.Join(f.data, "fbs.db"))
+	db := filepath.Join(f.data, "fbs.db")
+	st, err := store.OpenSQLite(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	// Requests and kickstarts (repo --proxy passwords) are root's alone;
+	// SQLite gives its WAL files the database's mode.
+	if err := os.Chmod(db, 0o600); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
 }
 
 // with runs fn on the store, closing it after.
@@ -107,6 +118,7 @@ takes tokens on every address; each user then sees and cancels their own builds,
 			if err := f.s3.load(); err != nil {
 				return err
 			}
+			f.secrets = secretFiles(cmd.Flags())
 			if f.workers > 0 {
 				if done, err := privateMounts(cmd); done {
 					return err
@@ -121,6 +133,7 @@ takes tokens on every address; each user then sees and cancels their own builds,
 
 func (f *serveFlags) register(cmd *cobra.Command) {
 	f.builderFlags.register(cmd)
+	serviceLimits(cmd)
 	f.store.register(cmd)
 	configFlag(cmd)
 	fl := cmd.Flags()
@@ -145,6 +158,10 @@ func serve(cmd *cobra.Command, f *serveFlags) error {
 	ctx := cmd.Context()
 	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
 	runner.SweepCgroups(log) // a killed fbs's
+	// Logs, artifacts and work dirs are root's alone, with PostgreSQL too.
+	if err := runner.PrivateDir(f.store.data); err != nil {
+		return err
+	}
 	st, err := f.store.open(ctx)
 	if err != nil {
 		return err
@@ -205,12 +222,15 @@ func serve(cmd *cobra.Command, f *serveFlags) error {
 		w := ownWorker(f, q, log)
 		onHUP(workCtx, log, func() error {
 			var nf serveFlags
-			if err := reparse(nf.register, "server"); err != nil {
+			fl, err := reparse(nf.register, "server")
+			if err != nil {
 				return err
 			}
 			if err := nf.s3.load(); err != nil {
 				return err
 			}
+			// The files named at the start hold what this process still uses.
+			nf.secrets = append(secretFiles(fl), f.secrets...)
 			nf.store.data, nf.workers = f.store.data, f.workers
 			w.Update(nf.slotSettings())
 			return nil
@@ -222,7 +242,7 @@ func serve(cmd *cobra.Command, f *serveFlags) error {
 	} else {
 		onHUP(workCtx, log, func() error {
 			var nf serveFlags
-			if err := reparse(nf.register, "server"); err != nil {
+			if _, err := reparse(nf.register, "server"); err != nil {
 				return err
 			}
 			log.Info("SIGHUP: a server without build slots has nothing to change while it runs; restart it for other settings")

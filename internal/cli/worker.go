@@ -52,6 +52,7 @@ defaults to this host's name. SIGTERM hands running builds back to the queue.`,
 			if err := f.s3.load(); err != nil {
 				return err
 			}
+			f.secrets = secretFiles(cmd.Flags())
 			if f.drain {
 				return drainWorker(cmd, f.data)
 			}
@@ -72,6 +73,7 @@ defaults to this host's name. SIGTERM hands running builds back to the queue.`,
 
 func (f *workerFlags) register(cmd *cobra.Command) {
 	f.builderFlags.register(cmd)
+	serviceLimits(cmd)
 	configFlag(cmd)
 	fl := cmd.Flags()
 	fl.StringSliceVar(&f.servers, "server", splitList(os.Getenv("FBS_SERVER")), "fbs server URL; repeat or comma-separate for several ($FBS_SERVER)")
@@ -138,7 +140,7 @@ func contains(list []string, v string) bool {
 // settings are what a worker takes from its flags, and again on SIGHUP.
 func (f *workerFlags) settings() (farm.Worker, build.Options) {
 	opts := f.builderFlags.options()
-	opts.WorkDir, opts.Hidden = filepath.Join(f.data, "work"), append(opts.Hidden, f.data, f.tokenFile)
+	opts.WorkDir, opts.Hidden = filepath.Join(f.data, "work"), append(opts.Hidden, f.data)
 	opts.Loader = f.allowNet.loader()
 	return farm.Worker{Name: f.name, Arches: f.arches, Releases: f.releases, Types: f.types, Slots: f.slots, Version: versionString()}, opts
 }
@@ -162,7 +164,8 @@ func runWorker(cmd *cobra.Command, f *workerFlags) error {
 	}
 	onHUP(cmd.Context(), log, func() error {
 		var nf workerFlags
-		if err := reparse(nf.register, "worker"); err != nil {
+		fl, err := reparse(nf.register, "worker")
+		if err != nil {
 			return err
 		}
 		if err := nf.check(); err != nil {
@@ -172,6 +175,8 @@ func runWorker(cmd *cobra.Command, f *workerFlags) error {
 			return err
 		}
 		nf.name, nf.slots, nf.data, nf.tokenFile = f.name, f.slots, f.data, f.tokenFile
+		// The files named at the start hold what this process still uses.
+		nf.secrets = append(secretFiles(fl), f.secrets...)
 		w.Update(nf.settings())
 		return nil
 	})
@@ -180,7 +185,7 @@ func runWorker(cmd *cobra.Command, f *workerFlags) error {
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "fbs: worker %s builds %s for releases %s (%s), %d at a time, for %s\n", f.name,
 		strings.Join(f.arches, ","), cmp.Or(strings.Join(f.releases, ","), "any"), cmp.Or(strings.Join(f.types, ","), "all types"), f.slots, strings.Join(f.servers, ", "))
-	if err := os.MkdirAll(f.data, 0o755); err != nil {
+	if err := runner.PrivateDir(f.data); err != nil {
 		return err
 	}
 	pidFile := filepath.Join(f.data, "worker.pid")
