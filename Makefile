@@ -3,7 +3,7 @@
 # Debian packages fbs runs (fbs doctor lists them with what each is for),
 # then those only the tests use (the web UI's browser test: chromium, a font;
 # nasm checks the accelerator probe against its source).
-PKGS := dnf rpm createrepo-c squashfs-tools xorriso grub-common mtools dosfstools postgresql \
+PKGS := dnf rpm createrepo-c squashfs-tools erofs-utils xorriso grub-common mtools dosfstools postgresql \
 	qemu-system-x86 ovmf kmod busybox-static isomd5sum apt dpkg procps ca-certificates bc curl python3 \
 	e2fsprogs mount systemd python3-pyftpdlib \
 	chromium fonts-dejavu-core nasm

@@ -101,6 +101,7 @@ type SystemStep struct {
 type ImagePlan struct {
 	Label       string `json:"label"`
 	RootImage   string `json:"root_image,omitempty"`
+	RootFS      string `json:"rootfs,omitempty"`
 	Compression string `json:"compression,omitempty"`
 	Backend     string `json:"backend"`
 }
@@ -146,7 +147,7 @@ func Describe(ctx context.Context, req *spec.Request, opts Options, v dnf.Versio
 	}
 	d.Image = ImagePlan{Label: req.Label(), Backend: "native"}
 	if opts.Backend == "" || opts.Backend == "native" {
-		d.Image.RootImage, d.Image.Compression = b.rootImage(), req.Compression()
+		d.Image.RootImage, d.Image.RootFS, d.Image.Compression = b.rootImage(), req.RootFS(), req.Compression()
 	} else {
 		d.Image.Backend = opts.Backend
 	}

@@ -20,7 +20,7 @@ type Stage struct {
 	Runs     string   `json:"runs"`
 	Produces []string `json:"produces,omitempty"`
 	// Along runs the stage alongside the one before it (dracut writes
-	// outside the root while mksquashfs reads it).
+	// outside the root while mksquashfs or mkfs.erofs reads it).
 	Along bool `json:"along,omitempty"`
 	// Quiet is a step between stages, short and local: it is not timed,
 	// logged or reported as a stage of its own.
@@ -97,8 +97,8 @@ func Plan(req *spec.Request, opts Options) []Stage {
 			do: (*build).findBoot},
 		Stage{Name: "initramfs", Reads: []string{"root/", "kernel"}, Runs: "dracut, chrooted in the root", Produces: []string{"parts/initrd.img"},
 			do: (*build).initramfs},
-		Stage{Name: "squashfs", Reads: []string{"root/"}, Runs: "mksquashfs", Produces: []string{"parts/root.img"}, Along: true,
-			do: (*build).squashfs},
+		Stage{Name: req.RootFS(), Reads: []string{"root/"}, Runs: rootImageTool[req.RootFS()], Produces: []string{"parts/root.img"}, Along: true,
+			do: (*build).compressRoot},
 		Stage{Name: "bootloader", Reads: menuReads(req), Runs: "grub-mkimage, mkfs.fat, mcopy", Produces: []string{"parts/grub.cfg", "parts/eltorito.img", "parts/efiboot.img"},
 			do: (*build).bootloader})
 	if req.Type == "dvd" {

@@ -35,6 +35,7 @@ var Tools = []Tool{
 	{Name: "rpmbuild", Package: "rpm", For: "demo repo", Version: []string{"--version"}},
 	{Name: "createrepo_c", Package: "createrepo-c", For: "repo metadata", Version: []string{"--version"}},
 	{Name: "mksquashfs", Package: "squashfs-tools", For: "live root image", Version: []string{"-version"}},
+	{Name: "mkfs.erofs", Package: "erofs-utils", For: "EROFS root image (rootfs=erofs)", Version: []string{"--help"}, Optional: true},
 	{Name: "xorrisofs", Package: "xorriso", For: "ISO images", Version: []string{"-version"}},
 	{Name: "grub-mkimage", Alt: []string{"grub2-mkimage"}, Package: "grub-common", For: "BIOS El Torito image", Version: []string{"--version"}},
 	{Name: "mkfs.fat", Package: "dosfstools", For: "EFI boot image", Version: []string{"--help"}},

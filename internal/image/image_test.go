@@ -32,14 +32,18 @@ func TestToolCommandLines(t *testing.T) {
 	efi := EFIBootImage{Path: "/work/parts/efiboot.img", SizeK: 4096, Files: map[string]string{
 		"BOOTX64.EFI": root + "/boot/efi/EFI/fedora/shimx64.efi", "grubx64.efi": root + "/boot/efi/EFI/fedora/gcdx64.efi", "grub.cfg": "/work/parts/grub.cfg"}}
 	tests := map[string]string{
-		"xorrisofs":         fbstest.Lines(iso.Args()),
-		"xorrisofs-big":     fbstest.Lines(big.Args()),
-		"mksquashfs-xz":     fbstest.Lines(MksquashfsArgs(root, "/work/parts/squashfs.img", "xz", "x86_64", 2)),
-		"mksquashfs-zstd":   fbstest.Lines(MksquashfsArgs(root, "/work/parts/squashfs.img", "zstd", "x86_64", 8)),
-		"mksquashfs-xz-arm": fbstest.Lines(MksquashfsArgs(root, "/work/parts/squashfs.img", "xz", "aarch64", 2)),
-		"grub-mkimage-bios": fbstest.Lines(EltoritoArgs("grub2-mkimage", root+"/usr/lib/grub/i386-pc", "/work/parts/eltorito.img")),
-		"efiboot":           fbstest.Lines(efi.Commands()...),
-		"dracut":            fbstest.Lines(DracutArgs("/run/fbs-out/initrd.img", "6.1.0-56-amd64")),
+		"xorrisofs":            fbstest.Lines(iso.Args()),
+		"xorrisofs-big":        fbstest.Lines(big.Args()),
+		"mksquashfs-xz":        fbstest.Lines(MksquashfsArgs(root, "/work/parts/squashfs.img", "xz", "x86_64", 2)),
+		"mksquashfs-zstd":      fbstest.Lines(MksquashfsArgs(root, "/work/parts/squashfs.img", "zstd", "x86_64", 8)),
+		"mksquashfs-xz-arm":    fbstest.Lines(MksquashfsArgs(root, "/work/parts/squashfs.img", "xz", "aarch64", 2)),
+		"rootfs-squashfs-fast": fbstest.Lines(RootImageArgs("squashfs", root, "/work/parts/root.img", "fast", "x86_64", 2)),
+		"rootfs-erofs":         fbstest.Lines(RootImageArgs("erofs", root, "/work/parts/root.img", "lz4hc", "x86_64", 2)),
+		"rootfs-erofs-fast":    fbstest.Lines(RootImageArgs("erofs", root, "/work/parts/root.img", "fast", "x86_64", 2)),
+		"rootfs-erofs-lzma":    fbstest.Lines(RootImageArgs("erofs", root, "/work/parts/root.img", "lzma", "x86_64", 2)),
+		"grub-mkimage-bios":    fbstest.Lines(EltoritoArgs("grub2-mkimage", root+"/usr/lib/grub/i386-pc", "/work/parts/eltorito.img")),
+		"efiboot":              fbstest.Lines(efi.Commands()...),
+		"dracut":               fbstest.Lines(DracutArgs("/run/fbs-out/initrd.img", "6.1.0-56-amd64")),
 	}
 	for name, got := range tests {
 		t.Run(name, func(t *testing.T) { fbstest.Golden(t, name, got) })
@@ -109,5 +113,23 @@ func TestInstallerSetup(t *testing.T) {
 	plain := t.TempDir() // no anaconda: left alone
 	if done, err := InstallerSetup(plain); err != nil || done != nil {
 		t.Errorf("a root without anaconda: %q %v", done, err)
+	}
+}
+
+func TestErofsCompressors(t *testing.T) {
+	tests := map[string]struct {
+		help string
+		want []string
+	}{
+		"erofs-utils 1.5": {"usage: [options] FILE DIRECTORY\n --quiet   quiet execution\n\nAvailable compressors are: lz4hc, lz4\n", []string{"lz4hc", "lz4"}},
+		"with lzma":       {"Available compressors are: lz4hc, lz4, lzma\n", []string{"lz4hc", "lz4", "lzma"}},
+		"none listed":     {"usage: [options] FILE DIRECTORY\n", nil},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := ErofsCompressors(tc.help); !slices.Equal(got, tc.want) {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
 	}
 }

@@ -15,10 +15,12 @@ func DracutArgs(out, kver string) []string {
 }
 
 // MksquashfsArgs compresses the root with all processors; xz gets the x86 BCJ
-// filter as on Fedora's media.
+// filter as on Fedora's media. comp is a compressor, or "name,level".
 func MksquashfsArgs(root, out, comp, arch string, procs int) []string {
-	args := []string{"mksquashfs", root, out, "-noappend", "-comp", comp, "-processors", strconv.Itoa(procs)}
-	if comp == "xz" && (arch == "x86_64" || arch == "i686") {
+	name := compressorName(comp)
+	args := []string{"mksquashfs", root, out, "-noappend", "-comp", name, "-processors", strconv.Itoa(procs)}
+	args = append(args, squashfsLevel(comp)...)
+	if name == "xz" && (arch == "x86_64" || arch == "i686") {
 		args = append(args, "-Xbcj", "x86")
 	}
 	return args

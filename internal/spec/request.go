@@ -54,6 +54,15 @@ func (r *Request) Releasever() string {
 // Compression is the squashfs compressor of the image's root.
 func (r *Request) Compression() string { return get(r.section().compression) }
 
+// RootFS is the root image's filesystem: squashfs, or erofs for a live
+// image that asks for it.
+func (r *Request) RootFS() string {
+	if r.Live != nil && r.Live.RootFS != "" {
+		return r.Live.RootFS
+	}
+	return "squashfs"
+}
+
 // SetCompression sets the compressor of every image type's root (fbs
 // build --compression); Validate checks it.
 func (r *Request) SetCompression(c string) {

@@ -13,13 +13,13 @@ import (
 var defaultKeys = []string{"type", "arch", "release", "staging", "email", "webhook", "boottest"}
 
 // sectionKeys lists each image section's keys, as the seed's sample files had them
-// (plus fbs's own: compression; packages, append and timeout for boot). Boot's per-release repo keys are matched apart.
+// (plus fbs's own: compression, and rootfs for live; packages, append and timeout for boot). Boot's per-release repo keys are matched apart.
 var sectionKeys = map[string][]string{
 	"boot": {"product", "release", "version", "updates", "updates-testing", "proxy", "nvr", "bid", "outdir", "workdir",
 		"packages", "append", "timeout", "compression"},
 	"dvd": {"name", "version", "flavor", "nvr", "bid", "destdir", "cachedir", "workdir", "bugurl",
 		"nosource", "sourceisos", "force", "stage", "config", "compression"},
-	"live": {"label", "title", "product", "releasever", "nvr", "bid", "tmpdir", "cachedir", "logfile", "config", "compression"},
+	"live": {"label", "title", "product", "releasever", "nvr", "bid", "tmpdir", "cachedir", "logfile", "config", "compression", "rootfs"},
 }
 
 // ignoredKeys meant something only to the 2012 tools (lorax, pungi, livecd-creator
@@ -120,6 +120,7 @@ func (p *seedParser) parse() error {
 			Label: p.get("label").value, Title: p.get("title").value, Product: p.get("product").value,
 			Releasever: p.get("releasever").value, Config: p.get("config").value, TmpDir: p.get("tmpdir").value,
 			CacheDir: p.get("cachedir").value, LogFile: p.get("logfile").value, Compression: p.get("compression").value,
+			RootFS: p.get("rootfs").value,
 		}
 	}
 	if err != nil {

@@ -101,15 +101,27 @@ type Live struct {
 	TmpDir    string `json:"tmpdir,omitempty"`
 	CacheDir  string `json:"cachedir,omitempty"`
 	LogFile   string `json:"logfile,omitempty"`
-	// Compression is the squashfs compressor: xz (Fedora's) or a faster one.
+	// Compression is the root image's compressor: xz (Fedora's) or a
+	// faster one for squashfs, lz4hc, lz4 or lzma for EROFS; fast picks
+	// the quickest whose image stays near xz's size.
 	Compression string `json:"compression,omitempty"`
+	// RootFS is the root image's filesystem: squashfs (lorax's) or erofs
+	// (Fedora 42+ kiwi-built live media). Both go in LiveOS/squashfs.img,
+	// as kiwi names them, and dracut tells them apart by their magic.
+	RootFS string `json:"rootfs,omitempty"`
 }
 
 // Types, arches and compressors a request may name.
 var (
 	Types        = []string{"boot", "dvd", "live"}
 	Arches       = []string{"x86_64", "i686", "aarch64", "ppc64le", "s390x"}
-	Compressions = []string{"xz", "zstd", "gzip", "lz4", "lzo"}
+	Compressions = []string{"xz", "zstd", "gzip", "lz4", "lzo", "fast"}
+	RootFSes     = []string{"squashfs", "erofs"}
+	// ErofsCompressions are mkfs.erofs's: lz4hc first, the default, as
+	// Debian 12's erofs-utils 1.5 and Debian's 6.1 kernel have no lzma
+	// (Fedora's live media use lzma, level 6). xz means lzma, xz's
+	// algorithm, as the strongest: Fedora's choice for either filesystem.
+	ErofsCompressions = []string{"lz4hc", "lz4", "lzma", "xz", "fast"}
 )
 
 // Error is bad input: it names the file, line, key or field at fault.

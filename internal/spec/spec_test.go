@@ -45,7 +45,7 @@ func TestParseSeedExamples(t *testing.T) {
 		"live.conf": func(t *testing.T, r *Request) {
 			want := &Live{Label: "Fedora-Mini-Live", Title: "Mini", Product: "fedora", Releasever: "rawhide",
 				Config: "fedora-live-mini.ks", TmpDir: "/var/tmp/fbs/live-work", CacheDir: "/var/cache/fbs",
-				LogFile: "/var/tmp/fbs/live.log", Compression: "xz"}
+				LogFile: "/var/tmp/fbs/live.log", Compression: "xz", RootFS: "squashfs"}
 			if !reflect.DeepEqual(r.Live, want) {
 				t.Errorf("live = %+v\nwant  %+v", r.Live, want)
 			}
@@ -92,15 +92,17 @@ func TestBadInput(t *testing.T) {
 		"no DEFAULT":              {"[live]\nconfig=x\n", "r.conf:1: no [DEFAULT] section (it holds type, arch, release, staging and email)"},
 		"missing section":         {"[DEFAULT]\ntype=live\narch=x86_64\nrelease=40\n", "r.conf:2: type=live needs a [live] section"},
 		"unknown section":         {live + "[extra]\nx=1\n", "r.conf:7: unknown section [extra] (expected [DEFAULT] and one of [boot], [dvd], [live])"},
-		"unknown key":             {live + "colour=blue\n", "r.conf:7: colour: unknown key in [live] (known: type, arch, release, staging, email, webhook, boottest, label, title, product, releasever, nvr, bid, tmpdir, cachedir, logfile, config, compression)"},
-		"misspelt key":            {live + "lable=x\n", "r.conf:7: lable: unknown key in [live]; did you mean label? (known: type, arch, release, staging, email, webhook, boottest, label, title, product, releasever, nvr, bid, tmpdir, cachedir, logfile, config, compression)"},
+		"unknown key":             {live + "colour=blue\n", "r.conf:7: colour: unknown key in [live] (known: type, arch, release, staging, email, webhook, boottest, label, title, product, releasever, nvr, bid, tmpdir, cachedir, logfile, config, compression, rootfs)"},
+		"misspelt key":            {live + "lable=x\n", "r.conf:7: lable: unknown key in [live]; did you mean label? (known: type, arch, release, staging, email, webhook, boottest, label, title, product, releasever, nvr, bid, tmpdir, cachedir, logfile, config, compression, rootfs)"},
 		"bad boottest":            {strings.Replace(live, "[live]", "boottest=bios,coreboot\n[live]", 1), `r.conf:5: boottest: unknown firmware "coreboot" (bios, uefi)`},
 		"key twice":               {live + "config=y.ks\n", "r.conf:7: config: key \"config\" set twice in [live]"},
 		"no equals":               {live + "justtext\n", "r.conf:7: expected key=value, got \"justtext\""},
 		"bad arch":                {strings.Replace(live, "x86_64", "m68k", 1), "r.conf:3: arch: unknown architecture \"m68k\" (one of x86_64, i686, aarch64, ppc64le, s390x)"},
 		"bad release":             {strings.Replace(live, "=40", "=forty", 1), "r.conf:4: release: \"forty\" is not a Fedora release (a number or rawhide)"},
 		"no kickstart":            {strings.Replace(live, "config=x.ks", "label=x", 1), "r.conf:5: config: a live image needs a kickstart (config=PATH or URL)"},
-		"bad compression":         {live + "compression=brotli\n", "r.conf:7: compression: unknown compressor \"brotli\" (one of xz, zstd, gzip, lz4, lzo)"},
+		"bad compression":         {live + "compression=brotli\n", "r.conf:7: compression: unknown compressor \"brotli\" (one of xz, zstd, gzip, lz4, lzo, fast)"},
+		"bad rootfs":              {live + "rootfs=ext4\n", "r.conf:7: rootfs: unknown root image filesystem \"ext4\" (squashfs or erofs)"},
+		"erofs without zstd":      {live + "rootfs=erofs\ncompression=zstd\n", "r.conf:8: compression: rootfs=erofs: unknown EROFS compressor \"zstd\" (one of lz4hc, lz4, lzma, xz, fast)"},
 		"bad bid":                 {live + "bid=12;abc\n", "r.conf:7: bid: build id \"abc\" is not a positive number"},
 		"bad email":               {strings.Replace(live, "release=40", "release=40\nemail=not-an-address", 1), "r.conf:5: email: \"not-an-address\" is not an email address"},
 		"bad webhook":             {strings.Replace(live, "release=40", "release=40\nwebhook=ftp://x/y", 1), "r.conf:5: webhook: \"ftp://x/y\" is not an http or https URL"},

@@ -147,7 +147,18 @@ func (l *Live) validate(r *Request) error {
 		l.Label = l.Product + "-" + l.Releasever + "-" + r.Arch
 	}
 	l.Label = VolumeID(l.Label)
-	return checkCompression(&l.Compression, "live.compression")
+	switch l.RootFS {
+	case "", "squashfs":
+		l.RootFS = "squashfs"
+		return checkCompression(&l.Compression, "live.compression")
+	case "erofs":
+		l.Compression = cmp.Or(l.Compression, ErofsCompressions[0])
+		if !slices.Contains(ErofsCompressions, l.Compression) {
+			return &Error{Key: "live.compression", Msg: fmt.Sprintf("rootfs=erofs: unknown EROFS compressor %q (one of %s)", l.Compression, strings.Join(ErofsCompressions, ", "))}
+		}
+		return nil
+	}
+	return &Error{Key: "live.rootfs", Msg: fmt.Sprintf("unknown root image filesystem %q (%s)", l.RootFS, strings.Join(RootFSes, " or "))}
 }
 
 // checkCompression defaults the squashfs compressor to xz, Fedora's.

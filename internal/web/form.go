@@ -63,7 +63,8 @@ func fromForm(ctx context.Context, f *multipart.Form, pol *egress.Policy) (*spec
 		if err != nil {
 			return nil, err
 		}
-		req.Live = &spec.Live{Product: get("live.product"), Title: get("live.title"), Label: get("live.label"), Config: ref, Kickstart: text, Compression: comp}
+		req.Live = &spec.Live{Product: get("live.product"), Title: get("live.title"), Label: get("live.label"), Config: ref, Kickstart: text, Compression: comp,
+			RootFS: get("live.rootfs")}
 	default:
 		return nil, &fieldError{"type", "choose the image: boot, DVD or live"}
 	}
@@ -230,6 +231,7 @@ func toForm(req *spec.Request) url.Values {
 		v.Set("live.product", l.Product)
 		v.Set("live.title", l.Title)
 		v.Set("live.label", l.Label)
+		v.Set("live.rootfs", l.RootFS)
 		kickstart("live", l.Config, l.Kickstart)
 	}
 	return v
