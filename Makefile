@@ -69,6 +69,7 @@ bench: deps build
 	bench/live.sh
 	bench/types.sh
 	bench/queue.sh
+	bench/large.sh
 
 clean:
 	rm -rf bin

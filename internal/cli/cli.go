@@ -37,7 +37,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(buildCmd(), demoCmd(), bootTestCmd(), doctorCmd(), versionCmd(),
+	demo := demoCmd()
+	demo.AddCommand(demoBulkCmd())
+	root.AddCommand(buildCmd(), demo, bootTestCmd(), doctorCmd(), versionCmd(),
 		serveCmd(), workerCmd(), tokenCmd(), submitCmd(), statusCmd(), listCmd(), cancelCmd(), logsCmd(), downloadCmd(), workersCmd(), configCmd(), restageCmd(), planCmd())
 	err := root.ExecuteContext(ctx)
 	if err == nil {
