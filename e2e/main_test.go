@@ -21,9 +21,10 @@ import (
 )
 
 var (
-	fbsBin  string // the fbs binary under test
-	cache   string // shared across tests and runs: Debian packages, demo repo, dnf cache
-	demoDir string // the demo repo
+	fbsBin    string // the fbs binary under test
+	cache     string // shared across tests and runs: Debian packages, demo repo, dnf cache
+	demoDir   string // the demo repo (busybox chain: quick builds and boots)
+	dracutDir string // the dracut chain's demo repo (dracut, systemd, udev)
 )
 
 func TestMain(m *testing.M) {
@@ -54,13 +55,16 @@ func setup(m *testing.M) int {
 	if cache == "" {
 		cache = "/var/cache/fbs-test"
 	}
-	demoDir = filepath.Join(cache, "demo-repo")
-	start := time.Now()
-	if out, err := exec.Command(fbsBin, "demo", "repo", demoDir, "--cache", cache).CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "e2e: fbs demo repo: %v\n%s", err, out)
-		return 1
+	demoDir = filepath.Join(cache, demo.Busybox.RepoDir())
+	dracutDir = filepath.Join(cache, demo.Dracut.RepoDir())
+	for chain, dir := range map[demo.Chain]string{demo.Busybox: demoDir, demo.Dracut: dracutDir} {
+		start := time.Now()
+		if out, err := exec.Command(fbsBin, "demo", "repo", dir, "--chain", string(chain), "--cache", cache).CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "e2e: fbs demo repo --chain %s: %v\n%s", chain, err, out)
+			return 1
+		}
+		fmt.Fprintf(os.Stderr, "e2e: %s demo repo ready in %s\n", chain, time.Since(start).Round(time.Millisecond))
 	}
-	fmt.Fprintf(os.Stderr, "e2e: demo repo ready in %s\n", time.Since(start).Round(time.Millisecond))
 	return m.Run()
 }
 

@@ -89,7 +89,8 @@ func (b *build) findBoot(ctx context.Context) (string, error) {
 }
 
 // initramfs runs dracut in the root. It writes only into a bind mount
-// outside the root and keeps its scratch files on a private tmpfs, so
+// outside the root and keeps its scratch files there too (a systemd
+// initramfs's tree outgrows the root's small private /run), so
 // mksquashfs may read the root meanwhile.
 func (b *build) initramfs(ctx context.Context) (string, error) {
 	const out = "/run/fbs-out"
@@ -98,7 +99,7 @@ func (b *build) initramfs(ctx context.Context) (string, error) {
 		Args:  b.dracutArgs(out+"/initrd.img", b.boot.KernelVersion),
 		Root:  b.root,
 		Binds: []string{parts + ":" + out},
-		Env:   []string{"TMPDIR=/run"},
+		Env:   []string{"TMPDIR=" + out},
 	})
 	if err != nil {
 		return "", err

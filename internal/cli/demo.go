@@ -18,26 +18,38 @@ import (
 )
 
 func demoRepoCmd() *cobra.Command {
-	var cache string
+	var cache, chain string
 	cmd := &cobra.Command{
 		Use:   "repo DIR",
 		Short: "Write the demo distro's RPM repository to DIR",
 		Long: `Builds the demo distro's RPM repository in DIR with rpmbuild and createrepo_c,
-from Debian's busybox-static, linux-image and GRUB packages (downloaded once into
-the cache). Nothing is rebuilt when nothing changed. DIR belongs to fbs: its
-Packages/ and repodata/ are replaced.`,
+from Debian's packages (downloaded once into the cache). With --chain dracut (the
+default) it boots as Fedora does: Debian's dracut with dmsquash-live, systemd,
+udev and the closure of their dependencies, one RPM per Debian package, with a
+kernel, GRUB and comps (core, live-boot, fbs-demo-live-environment). With
+--chain busybox it is Debian's busybox-static in dracut's and init's places,
+quick to build and boot. Nothing is rebuilt when nothing changed. DIR belongs
+to fbs: its Packages/ and repodata/ are replaced.`,
+		Example: `  fbs demo repo /srv/demo-repo
+  fbs demo repo --chain busybox /srv/demo-repo-busybox`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, err := demoRepo(cmd, args[0], cache)
+			c, err := demo.ParseChain(chain)
+			if err != nil {
+				return usageError{err}
+			}
+			_, err = demoRepo(cmd, args[0], cache, c)
 			return err
 		},
 	}
 	cmd.Flags().StringVar(&cache, "cache", defaultCache, "cache for Debian packages and build scratch space")
+	cmd.Flags().StringVar(&chain, "chain", string(demo.Dracut), "boot chain: dracut (Debian's dracut, systemd, udev) or busybox")
 	return cmd
 }
 
-// demoRepo builds (or reuses) the demo repo in dir and returns its absolute path.
-func demoRepo(cmd *cobra.Command, dir, cache string) (string, error) {
+// demoRepo builds (or reuses) the demo repo of a chain in dir and returns
+// its absolute path.
+func demoRepo(cmd *cobra.Command, dir, cache string, chain demo.Chain) (string, error) {
 	dir, err := filepath.Abs(dir)
 	if err != nil {
 		return "", err
@@ -57,7 +69,7 @@ func demoRepo(cmd *cobra.Command, dir, cache string) (string, error) {
 	out := cmd.OutOrStdout()
 	fmt.Fprintf(out, "demo repo: %s (log %s)\n", dir, logPath)
 	start := time.Now()
-	built, err := demo.Repo(cmd.Context(), runner.New(log), dir, cache)
+	built, err := demo.Repo(cmd.Context(), runner.New(log), dir, cache, chain)
 	if err != nil {
 		return "", err
 	}
@@ -72,28 +84,35 @@ func demoRepo(cmd *cobra.Command, dir, cache string) (string, error) {
 func demoCmd() *cobra.Command {
 	var f buildFlags
 	var uefi bool
-	var typ string
+	var typ, chain string
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Build the demo distro's repo and a live (or boot) ISO from it, and boot it in QEMU",
 		Long: `Builds the demo distro's RPM repository (from Debian's archive, cached), writes a
 request (and kickstart) for a live ISO of it, or with --type boot for a boot ISO,
-builds the ISO and boots it in QEMU,
+builds the ISO and boots it in QEMU: with --chain dracut (the default) through
+dracut's dmsquash-live to systemd, as Fedora's live images boot, with
+--chain busybox through busybox scripts (quicker),
 then prints the ISO, its size, each stage's time, the boot time and the console
 line the boot test waited for.`,
 		Example: `  sudo fbs demo
   sudo fbs demo --type boot --uefi
-  sudo fbs demo --compression zstd --keep`,
+  sudo fbs demo --compression zstd --keep
+  sudo fbs demo --chain busybox`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if done, err := privateMounts(cmd); done {
 				return err
 			}
-			repo, err := demoRepo(cmd, filepath.Join(f.cache, "demo-repo"), f.cache)
+			c, err := demo.ParseChain(chain)
+			if err != nil {
+				return usageError{err}
+			}
+			repo, err := demoRepo(cmd, filepath.Join(f.cache, c.RepoDir()), f.cache, c)
 			if err != nil {
 				return err
 			}
-			specPath, err := demo.WriteRequest(filepath.Join(f.cache, "demo-request"), repo, typ, "xz")
+			specPath, err := demo.WriteChainRequest(filepath.Join(f.cache, "demo-request"), c, repo, typ, "xz")
 			if err != nil {
 				return usageError{err}
 			}
@@ -123,12 +142,13 @@ line the boot test waited for.`,
 	hideFlags(cmd, "smtp-", "s3-", "webhook", "backend")
 	cmd.Flags().BoolVar(&uefi, "uefi", false, "also boot the ISO with UEFI firmware")
 	cmd.Flags().StringVar(&typ, "type", "live", "image type: live, boot or dvd")
+	cmd.Flags().StringVar(&chain, "chain", string(demo.Dracut), "boot chain: dracut (Debian's dracut, systemd, udev) or busybox")
 	cmd.AddCommand(demoRepoCmd(), demoRequestCmd())
 	return cmd
 }
 
 func demoRequestCmd() *cobra.Command {
-	var cache, typ, compression string
+	var cache, typ, compression, chain string
 	cmd := &cobra.Command{
 		Use:   "request DIR",
 		Short: "Write the demo's request (and kickstart) for an image type into DIR, and print its path",
@@ -139,7 +159,11 @@ for requests of your own.`,
   fbs demo request /tmp/req --type dvd --compression zstd`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path, err := demo.WriteRequest(args[0], filepath.Join(cache, "demo-repo"), typ, compression)
+			c, err := demo.ParseChain(chain)
+			if err != nil {
+				return usageError{err}
+			}
+			path, err := demo.WriteChainRequest(args[0], c, filepath.Join(cache, c.RepoDir()), typ, compression)
 			if err != nil {
 				return usageError{err}
 			}
@@ -147,9 +171,10 @@ for requests of your own.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&cache, "cache", defaultCache, "the cache holding demo-repo/")
+	cmd.Flags().StringVar(&cache, "cache", defaultCache, "the cache holding the demo repo (demo-repo-dracut/ or demo-repo/)")
 	cmd.Flags().StringVar(&typ, "type", "live", "image type: live, boot or dvd")
 	cmd.Flags().StringVar(&compression, "compression", "xz", "squashfs compressor")
+	cmd.Flags().StringVar(&chain, "chain", string(demo.Dracut), "the demo repo's boot chain: dracut or busybox")
 	return cmd
 }
 

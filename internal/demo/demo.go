@@ -1,7 +1,9 @@
 // Package demo builds the demo distro: a real RPM repository, made with
-// rpmbuild and createrepo_c from Debian's busybox, kernel and GRUB, laid out
-// where fbs reads a Fedora root. Tests and "fbs demo" build images from it,
-// as no Fedora mirror is within reach of our machines.
+// rpmbuild and createrepo_c from Debian's packages, laid out where fbs
+// reads a Fedora root. Tests and "fbs demo" build images from it, as no
+// Fedora mirror is within reach of our machines. It comes in two chains
+// (chain.go): Debian's busybox in dracut's and init's places, or Debian's
+// dracut, systemd and udev with the closure of their dependencies.
 package demo
 
 import (
@@ -31,25 +33,22 @@ var files embed.FS
 
 // formatVersion changes whenever the packages' make-up changes, so that
 // a cached repo from an older fbs is rebuilt.
-const formatVersion = "3"
-
-// Debian packages the demo distro is made from.
-var debs = []string{"busybox-static", "grub-pc-bin", "grub-efi-amd64-bin"}
+const formatVersion = "4"
 
 // Kernel modules the live initramfs loads (and those they depend on).
 var modules = []string{"ata_piix", "ahci", "sr_mod", "virtio_pci", "virtio_blk", "virtio_scsi",
-	"isofs", "squashfs", "erofs", "loop", "overlay"}
+	"isofs", "squashfs", "erofs", "crc32c_generic", "loop", "overlay"}
 
-// Repo builds the demo repository into dir, with Debian's packages and the
-// build's scratch space under cache. It returns false when dir already held
-// the same repo and nothing was rebuilt.
-func Repo(ctx context.Context, r *runner.Runner, dir, cache string) (bool, error) {
-	b := &builder{r: r, dir: dir, cache: cache, work: filepath.Join(cache, "demo-build")}
-	debPaths, err := b.fetchDebs(ctx)
+// Repo builds the demo repository of a chain into dir, with Debian's
+// packages and the build's scratch space under cache. It returns false
+// when dir already held the same repo and nothing was rebuilt.
+func Repo(ctx context.Context, r *runner.Runner, dir, cache string, chain Chain) (bool, error) {
+	b := &builder{r: r, dir: dir, cache: cache, work: filepath.Join(cache, "demo-build-"+string(chain))}
+	debPaths, closure, err := b.fetchDebs(ctx, chain)
 	if err != nil {
 		return false, fmt.Errorf("demo repo: %w", err)
 	}
-	stamp := stampOf(debPaths)
+	stamp := stampOf(chain, debPaths)
 	stampFile := filepath.Join(dir, ".fbs-demo-stamp")
 	if old, err := os.ReadFile(stampFile); err == nil && string(old) == stamp {
 		if _, err := os.Stat(filepath.Join(dir, "repodata", "repomd.xml")); err == nil {
@@ -57,7 +56,7 @@ func Repo(ctx context.Context, r *runner.Runner, dir, cache string) (bool, error
 			return false, nil
 		}
 	}
-	if err := b.build(ctx, debPaths); err != nil {
+	if err := b.build(ctx, chain, debPaths, closure); err != nil {
 		return false, fmt.Errorf("demo repo: %w", err)
 	}
 	if err := os.WriteFile(stampFile, []byte(stamp), 0o644); err != nil {
@@ -75,12 +74,13 @@ func (b *builder) run(ctx context.Context, dir string, args ...string) error {
 	return b.r.Run(ctx, runner.Cmd{Args: args, Dir: dir})
 }
 
-// fetchDebs returns the cached .deb files, downloading what is missing from
-// Debian's archive with apt-get.
-func (b *builder) fetchDebs(ctx context.Context) (map[string]string, error) {
+// fetchDebs returns the cached .deb files by package name, downloading
+// what is missing from Debian's archive with apt-get, and the names of
+// the packages of the dracut chain's closure.
+func (b *builder) fetchDebs(ctx context.Context, chain Chain) (map[string]string, []string, error) {
 	dir := filepath.Join(b.cache, "debs")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out := map[string]string{}
 	kernels, _ := filepath.Glob(filepath.Join(dir, "linux-image-*-amd64_*.deb"))
@@ -90,34 +90,57 @@ func (b *builder) fetchDebs(ctx context.Context) (map[string]string, error) {
 	} else {
 		kpkg, err := kernelPackage(ctx)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if err := b.download(ctx, dir, kpkg); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if out["linux-image"] = globOne(dir, kpkg+"_*.deb"); out["linux-image"] == "" {
-			return nil, fmt.Errorf("apt-get download %s left no .deb in %s", kpkg, dir)
+			return nil, nil, fmt.Errorf("apt-get download %s left no .deb in %s", kpkg, dir)
 		}
 	}
-	for _, name := range debs {
+	for _, name := range chain.debs() {
 		if p := globOne(dir, name+"_*.deb"); p != "" {
 			out[name] = p
 			continue
 		}
 		if err := b.download(ctx, dir, name); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if out[name] = globOne(dir, name+"_*.deb"); out[name] == "" {
-			return nil, fmt.Errorf("apt-get download %s left no .deb in %s", name, dir)
+			return nil, nil, fmt.Errorf("apt-get download %s left no .deb in %s", name, dir)
 		}
 	}
-	return out, nil
+	if chain != Dracut {
+		return out, nil, nil
+	}
+	refs, err := aptClosure(ctx, dracutRoots)
+	if err != nil {
+		return nil, nil, err
+	}
+	var closure, missing []string
+	for _, ref := range refs {
+		if notPackaged(ref.Name) {
+			continue
+		}
+		closure = append(closure, ref.Name)
+		out[ref.Name] = filepath.Join(dir, ref.File())
+		if _, err := os.Stat(out[ref.Name]); err != nil {
+			missing = append(missing, ref.Name+"="+ref.Version)
+		}
+	}
+	if len(missing) > 0 {
+		if err := b.download(ctx, dir, missing...); err != nil {
+			return nil, nil, err
+		}
+	}
+	return out, closure, nil
 }
 
-func (b *builder) download(ctx context.Context, dir, pkg string) error {
-	err := b.run(ctx, dir, hosttool.Path("apt-get"), "-q", "-o", "APT::Sandbox::User=root", "download", pkg)
+func (b *builder) download(ctx context.Context, dir string, pkgs ...string) error {
+	err := b.run(ctx, dir, append([]string{hosttool.Path("apt-get"), "-q", "-o", "APT::Sandbox::User=root", "download"}, pkgs...)...)
 	if err != nil {
-		return fmt.Errorf("download %s from Debian's archive (run apt-get update first if the package lists are empty): %w", pkg, err)
+		return fmt.Errorf("download %s from Debian's archive (run apt-get update first if the package lists are empty): %w", strings.Join(pkgs, " "), err)
 	}
 	return nil
 }
@@ -145,11 +168,11 @@ func globOne(dir, pattern string) string {
 	return m[len(m)-1]
 }
 
-// stampOf identifies a repo build by its inputs: the .deb files and the
-// demo distro's own files.
-func stampOf(debPaths map[string]string) string {
+// stampOf identifies a repo build by its inputs: the chain, the .deb
+// files and the demo distro's own files.
+func stampOf(chain Chain, debPaths map[string]string) string {
 	h := sha256.New()
-	fmt.Fprintln(h, formatVersion)
+	fmt.Fprintln(h, formatVersion, chain)
 	var names []string
 	for _, p := range debPaths {
 		names = append(names, filepath.Base(p))
@@ -167,22 +190,36 @@ func stampOf(debPaths map[string]string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-func (b *builder) build(ctx context.Context, debPaths map[string]string) error {
+func (b *builder) build(ctx context.Context, chain Chain, debPaths map[string]string, closure []string) error {
 	if err := os.RemoveAll(b.work); err != nil {
 		return err
 	}
 	src := map[string]string{}
-	for name, deb := range debPaths {
-		dst := filepath.Join(b.work, "deb", name)
-		if err := os.MkdirAll(dst, 0o755); err != nil {
-			return err
-		}
-		if err := b.run(ctx, "", hosttool.Path("dpkg-deb"), "-x", deb, dst); err != nil {
-			return err
-		}
-		src[name] = dst
+	for name := range debPaths {
+		src[name] = filepath.Join(b.work, "deb", name)
 	}
-	pkgs, err := b.trees(ctx, src, debPaths)
+	unpack, uctx := errgroup.WithContext(ctx)
+	unpack.SetLimit(4)
+	for name, deb := range debPaths {
+		unpack.Go(func() error {
+			if err := os.MkdirAll(src[name], 0o755); err != nil {
+				return err
+			}
+			return b.run(uctx, "", hosttool.Path("dpkg-deb"), "-x", deb, src[name])
+		})
+	}
+	if err := unpack.Wait(); err != nil {
+		return err
+	}
+	var pkgs []*pkg
+	var err error
+	comps := "files/comps.xml"
+	if chain == Dracut {
+		pkgs, err = b.dracutTrees(ctx, src, debPaths, closure)
+		comps = "files/dracut-chain/comps.xml"
+	} else {
+		pkgs, err = b.trees(ctx, src, debPaths)
+	}
 	if err != nil {
 		return err
 	}
@@ -201,11 +238,11 @@ func (b *builder) build(ctx context.Context, debPaths map[string]string) error {
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	comps := filepath.Join(b.work, "comps.xml")
-	if err := copyEmbedded("files/comps.xml", comps, 0o644); err != nil {
+	groupFile := filepath.Join(b.work, "comps.xml")
+	if err := copyEmbedded(comps, groupFile, 0o644); err != nil {
 		return err
 	}
-	return b.run(ctx, "", hosttool.Path("createrepo_c"), "--quiet", "--groupfile", comps, b.dir)
+	return b.run(ctx, "", hosttool.Path("createrepo_c"), "--quiet", "--groupfile", groupFile, b.dir)
 }
 
 // pkg is one RPM of the demo distro, built from a prepared file tree.
@@ -214,6 +251,7 @@ type pkg struct {
 	BuildArch                                      string // noarch, or "" for the host's
 	Requires, Provides                             []string
 	Tree, FileList                                 string
+	PostTrans                                      string // the %posttrans script
 	ownsDirs                                       bool
 }
 

@@ -15,11 +15,22 @@ const Expect = "Welcome to the fbs demo live image."
 // ExpectInstaller shows that a demo boot.iso reached its stage2's init.
 const ExpectInstaller = "fbs-demo: init reached"
 
-// WriteRequest writes the demo's requests into dir, in the seed's format:
-// demo.conf for the live image with its kickstart demo.ks, boot.conf for
-// the boot ISO, and dvd.conf with dvd.ks for the DVD, all using the repo in
-// repoDir. It returns the path of the request for typ (live, boot or dvd).
+// ExpectFacts is the last line the dracut chain's demo kickstart has its
+// unit print on the console, after what the kickstart set up.
+const ExpectFacts = "fbs-facts: done"
+
+// WriteRequest writes the busybox chain's requests (see WriteChainRequest),
+// which most tests build.
 func WriteRequest(dir, repoDir, typ, compression string) (string, error) {
+	return WriteChainRequest(dir, Busybox, repoDir, typ, compression)
+}
+
+// WriteChainRequest writes the demo's requests into dir, in the seed's
+// format: demo.conf for the live image with its kickstart demo.ks (the
+// chain's), boot.conf for the boot ISO, and dvd.conf with dvd.ks for the
+// DVD, all using the repo in repoDir. It returns the path of the request
+// for typ (live, boot or dvd).
+func WriteChainRequest(dir string, chain Chain, repoDir, typ, compression string) (string, error) {
 	if typ != "live" && typ != "boot" && typ != "dvd" {
 		return "", fmt.Errorf("the demo has live, boot and dvd requests, not %q", typ)
 	}
@@ -28,7 +39,11 @@ func WriteRequest(dir, repoDir, typ, compression string) (string, error) {
 	}
 	data := map[string]string{"RepoURL": "file://" + repoDir, "Compression": compression}
 	for _, name := range []string{"demo.ks", "demo.conf", "boot.conf", "dvd.conf", "dvd.ks"} {
-		t, err := template.ParseFS(files, "files/"+name)
+		src := "files/" + name
+		if name == "demo.ks" && chain == Dracut {
+			src = "files/dracut-chain/demo.ks"
+		}
+		t, err := template.ParseFS(files, src)
 		if err != nil {
 			return "", err
 		}

@@ -61,39 +61,11 @@ func (b *builder) trees(ctx context.Context, src, debPaths map[string]string) ([
 		return nil, err
 	}
 
-	kVer, kRel, err := debVersion(ctx, debPaths["linux-image"])
-	if err != nil {
+	if err := b.bootPackages(ctx, add, src, debPaths, "lib/modules"); err != nil {
 		return nil, err
 	}
-	k := add(&pkg{Name: "kernel", Version: kVer, Release: kRel, Summary: "The Linux kernel with the modules a live medium needs", License: "GPL-2.0-only",
-		From: filepath.Base(debPaths["linux-image"]), Provides: []string{"kernel-core", "kernel-modules"}})
-	if err := b.kernelTree(ctx, src["linux-image"], k.Tree); err != nil {
+	if _, err := releasePackage(add); err != nil {
 		return nil, err
-	}
-
-	gVer, gRel, err := debVersion(ctx, debPaths["grub-pc-bin"])
-	if err != nil {
-		return nil, err
-	}
-	pc := add(&pkg{Name: "grub2-pc-modules", Version: gVer, Release: gRel, Summary: "GRUB modules for BIOS", License: "GPL-3.0-or-later", From: "grub-pc-bin"})
-	if err := copyTree(filepath.Join(src["grub-pc-bin"], "usr/lib/grub/i386-pc"), filepath.Join(pc.Tree, "usr/lib/grub/i386-pc")); err != nil {
-		return nil, err
-	}
-	efi := add(&pkg{Name: "grub2-efi-x64-cdboot", Version: gVer, Release: gRel, Summary: "GRUB UEFI image for CD boot", License: "GPL-3.0-or-later", From: "grub-efi-amd64-bin"})
-	if err := b.cdbootImage(ctx, src["grub-efi-amd64-bin"], efi.Tree); err != nil {
-		return nil, err
-	}
-
-	rel := add(&pkg{Name: "fbs-demo-release", Version: "1", Summary: "fbs demo release files", License: "MIT", From: "nothing",
-		Requires: []string{"filesystem"}, Provides: []string{"system-release", "system-release(1)"}})
-	for path, text := range map[string]string{
-		"etc/os-release": "NAME=\"fbs demo\"\nVERSION=\"1\"\nID=fbs-demo\nID_LIKE=fedora\nVERSION_ID=1\nPRETTY_NAME=\"fbs demo 1\"\n",
-		"etc/issue":      "fbs demo 1\nKernel \\r on \\m (\\l)\n",
-		"usr/share/licenses/fbs-demo-release-common/LICENSE": "The fbs demo distro's own files are MIT licensed; its packages keep their Debian licenses.\n",
-	} {
-		if err := writeFile(filepath.Join(rel.Tree, path), text, 0o644); err != nil {
-			return nil, err
-		}
 	}
 	ini := add(&pkg{Name: "fbs-demo-init", Version: "1", Summary: "An init that reports the root and powers off", License: "MIT", From: "nothing", Requires: []string{"busybox"}})
 	if err := copyEmbedded("files/init", filepath.Join(ini.Tree, "sbin/init"), 0o755); err != nil {
@@ -109,15 +81,61 @@ func (b *builder) trees(ctx context.Context, src, debPaths map[string]string) ([
 	return pkgs, nil
 }
 
+// bootPackages adds the kernel, with its modules under modDir, and the
+// bootloaders: the packages both chains take from Debian as they are.
+func (b *builder) bootPackages(ctx context.Context, add func(*pkg) *pkg, src, debPaths map[string]string, modDir string) error {
+	kVer, kRel, err := debVersion(ctx, debPaths["linux-image"])
+	if err != nil {
+		return err
+	}
+	k := add(&pkg{Name: "kernel", Version: kVer, Release: kRel, Summary: "The Linux kernel with the modules a live medium needs", License: "GPL-2.0-only",
+		From: filepath.Base(debPaths["linux-image"]), Provides: []string{"kernel-core", "kernel-modules"}})
+	if err := b.kernelTree(ctx, src["linux-image"], k.Tree, modDir); err != nil {
+		return err
+	}
+	gVer, gRel, err := debVersion(ctx, debPaths["grub-pc-bin"])
+	if err != nil {
+		return err
+	}
+	pc := add(&pkg{Name: "grub2-pc-modules", Version: gVer, Release: gRel, Summary: "GRUB modules for BIOS", License: "GPL-3.0-or-later", From: "grub-pc-bin"})
+	if err := copyTree(filepath.Join(src["grub-pc-bin"], "usr/lib/grub/i386-pc"), filepath.Join(pc.Tree, "usr/lib/grub/i386-pc")); err != nil {
+		return err
+	}
+	efi := add(&pkg{Name: "grub2-efi-x64-cdboot", Version: gVer, Release: gRel, Summary: "GRUB UEFI image for CD boot", License: "GPL-3.0-or-later", From: "grub-efi-amd64-bin"})
+	return b.cdbootImage(ctx, src["grub-efi-amd64-bin"], efi.Tree)
+}
+
+// releasePackage adds fbs-demo-release, in the role of fedora-release.
+func releasePackage(add func(*pkg) *pkg) (*pkg, error) {
+	rel := add(&pkg{Name: "fbs-demo-release", Version: "1", Summary: "fbs demo release files", License: "MIT", From: "nothing",
+		Requires: []string{"filesystem"}, Provides: []string{"system-release", "system-release(1)"}})
+	for path, text := range map[string]string{
+		"etc/os-release": "NAME=\"fbs demo\"\nVERSION=\"1\"\nID=fbs-demo\nID_LIKE=fedora\nVERSION_ID=1\nPRETTY_NAME=\"fbs demo 1\"\n",
+		"etc/issue":      "fbs demo 1\nKernel \\r on \\m (\\l)\n",
+		"usr/share/licenses/fbs-demo-release-common/LICENSE": "The fbs demo distro's own files are MIT licensed; its packages keep their Debian licenses.\n",
+	} {
+		if err := writeFile(filepath.Join(rel.Tree, path), text, 0o644); err != nil {
+			return nil, err
+		}
+	}
+	return rel, nil
+}
+
 var debRevRe = regexp.MustCompile(`[^A-Za-z0-9._+]`)
 
-// debVersion splits a Debian version into an RPM version and release.
+// debVersion reads a .deb's version as an RPM version and release.
 func debVersion(ctx context.Context, deb string) (string, string, error) {
 	out, err := exec.CommandContext(ctx, hosttool.Path("dpkg-deb"), "-f", deb, "Version").Output()
 	if err != nil {
 		return "", "", fmt.Errorf("dpkg-deb -f %s Version: %w", deb, err)
 	}
-	v := strings.TrimSpace(string(out))
+	v, rel := splitDebVersion(strings.TrimSpace(string(out)))
+	return v, rel, nil
+}
+
+// splitDebVersion splits a Debian version into an RPM version and release
+// (the epoch dropped).
+func splitDebVersion(v string) (string, string) {
 	if i := strings.IndexByte(v, ':'); i >= 0 {
 		v = v[i+1:]
 	}
@@ -125,7 +143,7 @@ func debVersion(ctx context.Context, deb string) (string, string, error) {
 	if i := strings.LastIndexByte(v, '-'); i >= 0 {
 		v, rel = v[:i], v[i+1:]
 	}
-	return debRevRe.ReplaceAllString(v, "."), debRevRe.ReplaceAllString(strings.ReplaceAll(rel, "+", "."), "."), nil
+	return debRevRe.ReplaceAllString(v, "."), debRevRe.ReplaceAllString(strings.ReplaceAll(rel, "+", "."), ".")
 }
 
 // busyboxTree installs busybox with a link for each applet, except init,
@@ -157,8 +175,8 @@ func busyboxTree(ctx context.Context, src, tree string) error {
 }
 
 // kernelTree lays out the kernel as Fedora's kernel-core does
-// (/lib/modules/<kver>/vmlinuz) with only the modules a live boot loads.
-func (b *builder) kernelTree(ctx context.Context, src, tree string) error {
+// (<modDir>/<kver>/vmlinuz) with only the modules a live boot loads.
+func (b *builder) kernelTree(ctx context.Context, src, tree, modDir string) error {
 	vmlinuz, _ := filepath.Glob(filepath.Join(src, "boot/vmlinuz-*"))
 	if len(vmlinuz) != 1 {
 		return fmt.Errorf("kernel package has %d vmlinuz files, want 1", len(vmlinuz))
@@ -169,7 +187,7 @@ func (b *builder) kernelTree(ctx context.Context, src, tree string) error {
 		return err
 	}
 	srcMods := filepath.Join(src, "lib/modules", kver)
-	dstMods := filepath.Join(tree, "lib/modules", kver)
+	dstMods := filepath.Join(tree, modDir, kver)
 	deps, err := readModulesDep(filepath.Join(srcMods, "modules.dep"))
 	if err != nil {
 		return err
@@ -197,7 +215,9 @@ func (b *builder) kernelTree(ctx context.Context, src, tree string) error {
 	if err := os.Symlink("../lib/modules/"+kver+"/vmlinuz", filepath.Join(tree, "boot", "vmlinuz-"+kver)); err != nil {
 		return err
 	}
-	return b.run(ctx, "", hosttool.Path("depmod"), "-b", tree, kver)
+	// depmod -b BASE reads BASE/lib/modules: the tree, or its usr for /usr/lib/modules.
+	base := filepath.Join(tree, strings.TrimSuffix(modDir, "lib/modules"))
+	return b.run(ctx, "", hosttool.Path("depmod"), "-b", base, kver)
 }
 
 func readModulesDep(path string) (map[string][]string, error) {
