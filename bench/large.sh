@@ -60,7 +60,9 @@ fbs_build() { # name request cache
 	t=$(since "$t0")
 	T[$1]=$t
 	printf '%-16s total %7.1fs  ' "$1" "$t"
-	awk '/^  [a-z-]+ +[0-9.]+s/ {printf "%s %s  ", $1, $2}' "$OUT/$1.out"
+	# A stage's last line is its time (off a terminal a long one also
+	# prints a line every 30 s while it runs).
+	awk '/^  [a-z-]+ +[0-9.]+s/ {if (!($1 in t)) o[n++]=$1; t[$1]=$2} END {for (i=0;i<n;i++) printf "%s %s  ", o[i], t[o[i]]}' "$OUT/$1.out"
 	printf 'root image %s MiB, ISO %s MiB\n' "$(mib "$(ls "$OUT"/work/*/parts/root.img)")" "$(mib "$(ls "$OUT"/work/*/*.iso)")"
 	rm -rf "$OUT/work"
 }
