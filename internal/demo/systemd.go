@@ -74,6 +74,9 @@ var tweaks = map[string]tweak{
 	"libc-bin": {posttrans: "/usr/sbin/ldconfig"},
 	// livemedia-creator's --add livenet takes dracut's network modules and
 	// curl, and its dmsquash-live-ntfs ntfs-3g: dracut fails without them.
+	// The module in place of anaconda's (files/dracut-chain/dracut) hands
+	// stage2 to dmsquash-live, as anaconda-dracut does.
+	"dracut":      {requires: []string{"dracut-live"}},
 	"dracut-live": {requires: []string{"dracut-network", "curl", "ntfs-3g"}, patch: "files/dracut-chain/patches/dracut-live.patch"},
 	// Fedora's systemd makes the system users from sysusers.d and applies
 	// the presets to the units installed with it.
@@ -116,6 +119,12 @@ func (b *builder) dracutTrees(ctx context.Context, src, debPaths map[string]stri
 	report := add(&pkg{Name: "fbs-demo-init", Version: "2", Summary: "A unit that reports on the console once multi-user.target is reached",
 		License: "MIT", From: "nothing", Requires: []string{"systemd", "util-linux"}})
 	if err := copyEmbeddedTree("files/dracut-chain/report", report.Tree); err != nil {
+		return nil, err
+	}
+	// A demo system is set up by its kickstart, or is a boot.iso's stage2:
+	// systemd-firstboot's prompts would hold the serial console. An empty
+	// unit file masks it.
+	if err := writeFile(filepath.Join(report.Tree, "etc/systemd/system/systemd-firstboot.service"), "", 0o644); err != nil {
 		return nil, err
 	}
 	if err := b.bootPackages(ctx, add, src, debPaths, "usr/lib/modules"); err != nil {
