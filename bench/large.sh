@@ -56,14 +56,17 @@ declare -A T
 fbs_build() { # name request cache
 	local t0 t
 	t0=$(now)
-	"$FBS" build "$2" --cache "$3" --work "$OUT/work" --keep > "$OUT/$1.out" 2>&1 || { echo "$1: failed"; tail -5 "$OUT/$1.out"; exit 1; }
+	# No --keep: it turns the root cache off.
+	"$FBS" build "$2" --cache "$3" --work "$OUT/work" > "$OUT/$1.out" 2>&1 || { echo "$1: failed"; tail -5 "$OUT/$1.out"; exit 1; }
 	t=$(since "$t0")
 	T[$1]=$t
 	printf '%-16s total %7.1fs  ' "$1" "$t"
 	# A stage's last line is its time (off a terminal a long one also
 	# prints a line every 30 s while it runs).
 	awk '/^  [a-z-]+ +[0-9.]+s/ {if (!($1 in t)) o[n++]=$1; t[$1]=$2} END {for (i=0;i<n;i++) printf "%s %s  ", o[i], t[o[i]]}' "$OUT/$1.out"
-	printf 'root image %s MiB, ISO %s MiB\n' "$(mib "$(ls "$OUT"/work/*/parts/root.img)")" "$(mib "$(ls "$OUT"/work/*/*.iso)")"
+	# The root image's size ends its stage's note; the ISO's, its artifact line.
+	printf 'root image %s, ISO %s\n' "$(awk '/^  (squashfs|erofs) +[0-9.]+s .*MiB$/ {v=$(NF-1)" "$NF} END {print v}' "$OUT/$1.out")" \
+		"$(awk '/\.iso \(/ {gsub(/[()]/, ""); print $(NF-1), $NF}' "$OUT/$1.out")"
 	rm -rf "$OUT/work"
 }
 
