@@ -125,7 +125,9 @@ func Describe(ctx context.Context, req *spec.Request, opts Options, v dnf.Versio
 		d.Kickstart = kickstart.Text(ks.Lines)
 		d.Notes = append(d.Notes, ks.Ignored...)
 		if req.Type == "live" {
-			d.describeSystem(ks)
+			if err := d.describeSystem(ks); err != nil {
+				return nil, err
+			}
 		}
 		if req.Type != "boot" {
 			pkgs = ks.Packages
@@ -155,7 +157,7 @@ func Describe(ctx context.Context, req *spec.Request, opts Options, v dnf.Versio
 	return d, nil
 }
 
-func (d *Description) describeSystem(ks *kickstart.Kickstart) {
+func (d *Description) describeSystem(ks *kickstart.Kickstart) error {
 	for _, s := range ks.Posts {
 		d.Scripts = append(d.Scripts, ScriptPlan{Kind: "%post", Chroot: !s.NoChroot, Interpreter: s.Interpreter, ErrorOnFail: s.ErrorOnFail, Log: s.Log, Body: s.Body, At: s.Pos.String()})
 	}
@@ -186,9 +188,14 @@ func (d *Description) describeSystem(ks *kickstart.Kickstart) {
 	for _, u := range sys.Users {
 		p.Users = append(p.Users, u.Name)
 	}
-	for _, s := range sysconfig.Steps(sys) {
+	steps, err := sysconfig.Steps(sys)
+	if err != nil {
+		return err
+	}
+	for _, s := range steps {
 		d.Steps = append(d.Steps, SystemStep{Why: s.Why, Write: s.Path, Run: s.Args, Requires: s.Requires, MayFail: s.MayFail})
 	}
+	return nil
 }
 
 func nonNil(s []string) []string {

@@ -16,7 +16,10 @@ import (
 // %post, as anaconda does: files are written beneath the root, commands
 // run chrooted in it.
 func (b *build) system(ctx context.Context) (string, error) {
-	steps := sysconfig.Steps(b.ks.System)
+	steps, err := sysconfig.Steps(b.ks.System)
+	if err != nil {
+		return "", err
+	}
 	var done, skipped int
 	for _, s := range steps {
 		if !s.IsCommand() {

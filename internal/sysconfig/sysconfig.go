@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/go-crypt/crypt/algorithm/shacrypt"
+
 	"fbs/internal/kickstart"
 )
 
@@ -49,7 +51,7 @@ func (s Step) IsCommand() bool { return len(s.Args) > 0 }
 // (pyanaconda/modules/boss/installation.py): certificates, SELinux,
 // timezone and NTP, services, language and keyboard, firewall, users,
 // then what livecd-creator also did (hostname, default target).
-func Steps(sys kickstart.System) []Step {
+func Steps(sys kickstart.System) ([]Step, error) {
 	var out []Step
 	for _, c := range sys.Certificates {
 		out = append(out, certificate(c)...)
@@ -64,7 +66,11 @@ func Steps(sys kickstart.System) []Step {
 	if sys.Firewall != nil {
 		out = append(out, firewall(*sys.Firewall)...)
 	}
-	out = append(out, users(sys)...)
+	accounts, err := users(sys)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, accounts...)
 	if sys.Hostname != "" {
 		// anaconda writes no hostname for a directory install; livecd-creator did.
 		out = append(out, Step{Path: "/etc/hostname", Content: sys.Hostname + "\n", Mode: 0o644, Why: "network --hostname"})
@@ -76,7 +82,7 @@ func Steps(sys kickstart.System) []Step {
 	if len(sys.Authselect) > 0 {
 		out = append(out, Step{Args: append([]string{"authselect"}, sys.Authselect...), Requires: "/usr/bin/authselect", Why: "authselect"})
 	}
-	return out
+	return out, nil
 }
 
 func link(target, path, why string) Step {
@@ -225,7 +231,7 @@ func firewall(f kickstart.Firewall) []Step {
 }
 
 // users makes groups, users and passwords (pyanaconda/core/users.py).
-func users(sys kickstart.System) []Step {
+func users(sys kickstart.System) ([]Step, error) {
 	var out []Step
 	for _, g := range sys.Groups {
 		args := []string{"groupadd"}
@@ -259,11 +265,19 @@ func users(sys kickstart.System) []Step {
 		}
 		out = append(out, Step{Args: append(args, u.Name), Why: "user"})
 		if u.Password != nil {
-			out = append(out, password(u.Name, *u.Password, "user")...)
+			steps, err := password(u.Name, *u.Password, "user "+u.Name)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, steps...)
 		}
 	}
 	if sys.RootPW != nil {
-		out = append(out, password("root", *sys.RootPW, "rootpw")...)
+		steps, err := password("root", *sys.RootPW, "rootpw")
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, steps...)
 		if sys.RootPW.AllowSSH {
 			out = append(out, Step{Path: "/etc/ssh/sshd_config.d/01-permitrootlogin.conf", Content: "PermitRootLogin yes\n", Mode: 0o600, Why: "rootpw --allow-ssh"})
 		}
@@ -282,25 +296,45 @@ func users(sys kickstart.System) []Step {
 			Step{Path: home + "/.ssh/authorized_keys", Content: k.Key + "\n", Mode: 0o600, Append: true, Why: "sshkey"},
 			Step{Args: []string{"chown", "-R", k.User + ":", home + "/.ssh"}, Why: "sshkey"})
 	}
-	return out
+	return out, nil
 }
 
-// password sets a user's password with chpasswd: a crypted one as it is
-// (-e), a plain one hashed by the root's own chpasswd (its configured
-// method, yescrypt on Fedora, as anaconda's). --lock locks the account;
-// an empty password with --lock only locks it. A root without
-// /etc/passwd has no accounts to set (a busybox image): skipped, noted.
-func password(user string, pw kickstart.Password, why string) []Step {
+// password sets a user's password as anaconda does: a plain one is
+// hashed here (SHA-512 crypt; anaconda hashes with the installer's libcrypt
+// too) and every one is given to chpasswd -e, which takes it as it is,
+// without PAM (whose stack may not work chrooted in a fresh root). --lock
+// locks the account; an empty password with --lock only locks it. A root
+// without /etc/passwd has no accounts to set (a busybox image): skipped,
+// noted.
+func password(user string, pw kickstart.Password, why string) ([]Step, error) {
 	var out []Step
 	if pw.Password != "" {
-		s := Step{Args: []string{"chpasswd"}, Stdin: user + ":" + pw.Password + "\n", Requires: "/etc/passwd", Why: why}
-		if pw.IsCrypted {
-			s.Args = append(s.Args, "-e")
+		hash := pw.Password
+		if !pw.IsCrypted {
+			h, err := cryptPassword(pw.Password)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", why, err)
+			}
+			hash = h
 		}
-		out = append(out, s)
+		out = append(out, Step{Args: []string{"chpasswd", "-e"}, Stdin: user + ":" + hash + "\n", Requires: "/etc/passwd", Why: why})
 	}
 	if pw.Lock {
 		out = append(out, Step{Args: []string{"passwd", "-l", user}, Requires: "/etc/passwd", Why: why + " --lock"})
 	}
-	return out
+	return out, nil
+}
+
+// cryptPassword is plain hashed as crypt(3)'s SHA-512 ($6$, a random salt,
+// the default 5000 rounds), which every libxcrypt and glibc reads.
+func cryptPassword(plain string) (string, error) {
+	h, err := shacrypt.New(shacrypt.WithVariant(shacrypt.VariantSHA512), shacrypt.WithIterations(shacrypt.IterationsDefaultOmitted))
+	if err != nil {
+		return "", err
+	}
+	d, err := h.Hash(plain)
+	if err != nil {
+		return "", fmt.Errorf("hash the password: %w", err)
+	}
+	return d.Encode(), nil
 }

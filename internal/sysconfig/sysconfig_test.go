@@ -3,6 +3,7 @@ package sysconfig
 import (
 	"context"
 	"fmt"
+	"github.com/go-crypt/crypt/algorithm/shacrypt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,7 +26,11 @@ func TestSteps(t *testing.T) {
 		t.Fatal(err)
 	}
 	var b strings.Builder
-	for _, s := range Steps(ks.System) {
+	steps, err := Steps(ks.System)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range steps {
 		switch {
 		case s.IsCommand():
 			fmt.Fprintf(&b, "run %q", s.Args)
@@ -59,7 +64,11 @@ func TestWrite(t *testing.T) {
 	os.WriteFile(filepath.Join(root, "etc/selinux/config"), []byte("# c\nSELINUX=enforcing\nSELINUXTYPE=targeted\n"), 0o644)
 	sys := kickstart.System{SELinux: "permissive", Lang: &kickstart.Lang{Lang: "de_DE.UTF-8"}, Hostname: "live",
 		SSHKeys: []kickstart.SSHKey{{User: "root", Key: "k1"}, {User: "root", Key: "k2"}}}
-	for _, s := range Steps(sys) {
+	steps, err := Steps(sys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range steps {
 		if !s.IsCommand() {
 			if err := Write(root, s); err != nil {
 				t.Fatal(err)
@@ -79,11 +88,41 @@ func TestWrite(t *testing.T) {
 	}
 	outside := t.TempDir()
 	os.Symlink(outside, filepath.Join(root, "etc/X11"))
-	err := Write(root, Step{Path: "/etc/X11/xorg.conf.d/00-keyboard.conf", Content: "x", Mode: 0o644, Why: "keyboard"})
+	err = Write(root, Step{Path: "/etc/X11/xorg.conf.d/00-keyboard.conf", Content: "x", Mode: 0o644, Why: "keyboard"})
 	if err == nil {
 		t.Error("wrote through a symlink in the root")
 	}
 	if entries, _ := os.ReadDir(outside); len(entries) != 0 {
 		t.Errorf("wrote outside the root: %v", entries)
+	}
+}
+
+// TestPasswords: a plain password reaches chpasswd -e as a SHA-512 crypt
+// hash of itself, never as its text; a crypted one as written.
+func TestPasswords(t *testing.T) {
+	cases := map[string]struct {
+		pw   kickstart.Password
+		want func(hash string) bool
+	}{
+		"plain": {kickstart.Password{Password: "s3cret"}, func(h string) bool {
+			d, err := shacrypt.Decode(h)
+			return err == nil && strings.HasPrefix(h, "$6$") && d.Match("s3cret") && !strings.Contains(h, "s3cret")
+		}},
+		"crypted": {kickstart.Password{Password: "$6$salt$abc", IsCrypted: true}, func(h string) bool { return h == "$6$salt$abc" }},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			steps, err := Steps(kickstart.System{RootPW: &tc.pw})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(steps) != 1 || strings.Join(steps[0].Args, " ") != "chpasswd -e" {
+				t.Fatalf("steps %+v", steps)
+			}
+			hash, ok := strings.CutPrefix(strings.TrimSuffix(steps[0].Stdin, "\n"), "root:")
+			if !ok || !tc.want(hash) {
+				t.Errorf("chpasswd's input %q", steps[0].Stdin)
+			}
+		})
 	}
 }
