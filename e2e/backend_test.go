@@ -12,7 +12,12 @@ import (
 // PATH (Fedora's cannot be installed here): fbs passes the argv it plans,
 // takes the ISO lorax writes, checksums and stages it.
 func TestExternalBackend(t *testing.T) {
-	bin := t.TempDir()
+	// Not in /tmp: build commands get an empty /tmp of their own.
+	bin, err := os.MkdirTemp(cache, "lorax-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(bin) })
 	// Like lorax, it writes OUTDIR/images/boot.iso; OUTDIR is its last
 	// argument. Its arguments go to the build log (it may write nothing
 	// else on the host).

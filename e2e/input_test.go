@@ -46,7 +46,7 @@ func TestBadInput(t *testing.T) {
 			text, _ := os.ReadFile(filepath.Join(filepath.Dir(p), "test.ks"))
 			write(t, filepath.Join(filepath.Dir(p), "test.ks"), strings.Replace(string(text), "kernel\n", "kernel\nno-such-package\n", 1))
 			return p
-		}, `test.ks:3: %packages: no package or group "no-such-package" in the repos`},
+		}, `test.ks:6: %packages: no package or group "no-such-package" in the repos`},
 		"staging scheme": {func(t *testing.T, s string) string {
 			return request(t, repo, "true", "staging=gopher://example.org/incoming")
 		}, `test.conf:5: staging: "gopher://example.org/incoming": scheme "gopher" not supported (file, ftp, ftps or s3)`},
