@@ -60,7 +60,7 @@ fuzz:
 	$(GO) test ./internal/web -run '^$$' -fuzz '^FuzzForm$$' -fuzztime $(FUZZX)00x
 
 e2e: deps
-	$(GO) test -tags e2e -count=1 -timeout 30m ./e2e
+	$(GO) test -tags e2e -count=1 -timeout 60m ./e2e
 
 # test: everything CI runs: unit tests, the API document's lint, bounded fuzzing, then the end-to-end tests (real builds, QEMU boots).
 test: deps unit lint-api fuzz e2e
