@@ -67,19 +67,13 @@ func Bulk(ctx context.Context, r *runner.Runner, dir, cache string, size int64, 
 		}
 		debs = append(debs, deb)
 	}
-	stamp := bulkStamp(debs, size, bump)
-	stampFile := filepath.Join(dir, ".fbs-bulk-stamp")
-	if old, err := os.ReadFile(stampFile); err == nil && string(old) == stamp {
-		r.Log.Printf("demo bulk repo %s is up to date", dir)
-		return false, nil
-	}
-	if err := b.bulk(ctx, debs, size, bump); err != nil {
+	built, err := b.unlessStamped(".fbs-bulk-stamp", bulkStamp(debs, size, bump), func() error {
+		return b.bulk(ctx, debs, size, bump)
+	})
+	if err != nil {
 		return false, fmt.Errorf("demo bulk: %w", err)
 	}
-	if err := os.WriteFile(stampFile, []byte(stamp), 0o644); err != nil {
-		return false, err
-	}
-	return true, os.RemoveAll(b.work)
+	return built, nil
 }
 
 // bulk unpacks the .debs in order until size bytes are in, packages each

@@ -48,16 +48,28 @@ func Repo(ctx context.Context, r *runner.Runner, dir, cache string, chain Chain)
 	if err != nil {
 		return false, fmt.Errorf("demo repo: %w", err)
 	}
-	stamp := stampOf(chain, debPaths)
-	stampFile := filepath.Join(dir, ".fbs-demo-stamp")
+	built, err := b.unlessStamped(".fbs-demo-stamp", stampOf(chain, debPaths), func() error {
+		return b.build(ctx, chain, debPaths, closure)
+	})
+	if err != nil {
+		return false, fmt.Errorf("demo repo: %w", err)
+	}
+	return built, nil
+}
+
+// unlessStamped runs rebuild to make the repo in b.dir unless its stamp
+// file already holds stamp, then records stamp; it reports whether rebuild
+// ran. Nothing is rebuilt when its inputs did not change.
+func (b *builder) unlessStamped(name, stamp string, rebuild func() error) (bool, error) {
+	stampFile := filepath.Join(b.dir, name)
 	if old, err := os.ReadFile(stampFile); err == nil && string(old) == stamp {
-		if _, err := os.Stat(filepath.Join(dir, "repodata", "repomd.xml")); err == nil {
-			r.Log.Printf("demo repo %s is up to date", dir)
+		if _, err := os.Stat(filepath.Join(b.dir, "repodata", "repomd.xml")); err == nil {
+			b.r.Log.Printf("repo %s is up to date", b.dir)
 			return false, nil
 		}
 	}
-	if err := b.build(ctx, chain, debPaths, closure); err != nil {
-		return false, fmt.Errorf("demo repo: %w", err)
+	if err := rebuild(); err != nil {
+		return false, err
 	}
 	if err := os.WriteFile(stampFile, []byte(stamp), 0o644); err != nil {
 		return false, err
