@@ -71,8 +71,15 @@ func Args(o Options, accel string) []string {
 	if mem == 0 {
 		mem = 1536
 	}
+	// One vCPU under TCG: with two, a guest on a busy 2-core host starves
+	// one vCPU while the other spins waiting for it (soft lockups in udev's
+	// workers seen here), and TCG gains little from a second one anyway.
+	smp := "2"
+	if accel == "tcg" {
+		smp = "1"
+	}
 	args := []string{hosttool.Path("qemu-system-x86_64"), "-machine", "pc", "-accel", accel,
-		"-m", strconv.Itoa(mem), "-smp", "2", "-display", "none", "-monitor", "none",
+		"-m", strconv.Itoa(mem), "-smp", smp, "-display", "none", "-monitor", "none",
 		"-serial", "stdio", "-net", "none", "-no-reboot", "-boot", "d", "-cdrom", o.ISO}
 	if o.UEFI {
 		args = append(args, "-bios", OVMF)
