@@ -6,7 +6,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"io"
 	"net"
@@ -97,18 +96,7 @@ func TestLongTransfers(t *testing.T) {
 	s.Limits = short
 	url := limited(t, s)
 	ctx := context.Background()
-	tok, _, _ := s.Store.CreateToken(ctx, store.WorkerToken, "b1")
-	do(t, "POST", url+"/api/v1/builds", "application/json", liveJSON)
-	code, out := call(t, "POST", url+"/api/worker/v1/claim", tok, nil, `{"wait_seconds":1}`)
-	if code != 200 {
-		t.Fatalf("claim %d %s", code, out)
-	}
-	var job struct {
-		Build     store.Build
-		Lease     store.Lease
-		LogOffset int64 `json:"log_offset"`
-	}
-	json.Unmarshal([]byte(out), &job)
+	tok, job := claimed(t, s, url)
 
 	chunk := bytes.Repeat([]byte("x"), 64<<10)
 	data := bytes.Repeat(chunk, 8)

@@ -87,18 +87,7 @@ func TestAuth(t *testing.T) {
 func TestWorkerUploads(t *testing.T) {
 	s, h := server(t)
 	ctx := context.Background()
-	tok, _, _ := s.Store.CreateToken(ctx, store.WorkerToken, "b1")
-	do(t, "POST", h.URL+"/api/v1/builds", "application/json", liveJSON)
-	code, out := call(t, "POST", h.URL+"/api/worker/v1/claim", tok, nil, `{"wait_seconds":1}`)
-	if code != 200 {
-		t.Fatalf("claim %d %s", code, out)
-	}
-	var job struct {
-		Build     store.Build
-		Lease     store.Lease
-		LogOffset int64 `json:"log_offset"`
-	}
-	json.Unmarshal([]byte(out), &job)
+	tok, job := claimed(t, s, h.URL)
 	base := h.URL + "/api/worker/v1/builds/" + job.Build.ID
 	lease := map[string]string{farm.LeaseHeader: job.Lease.Token}
 	off := func(n int64) string { return fmt.Sprintf("?offset=%d", job.LogOffset+n) }
@@ -306,4 +295,26 @@ func TestOwnership(t *testing.T) {
 			}
 		})
 	}
+}
+
+// claimedJob is a claim's answer, as the tests read it.
+type claimedJob struct {
+	Build     store.Build
+	Lease     store.Lease
+	LogOffset int64 `json:"log_offset"`
+}
+
+// claimed submits a live build to the server at url and claims it as
+// worker b1, whose token it returns with the job.
+func claimed(t *testing.T, s *Server, url string) (string, claimedJob) {
+	t.Helper()
+	tok, _, _ := s.Store.CreateToken(context.Background(), store.WorkerToken, "b1")
+	do(t, "POST", url+"/api/v1/builds", "application/json", liveJSON)
+	code, out := call(t, "POST", url+"/api/worker/v1/claim", tok, nil, `{"wait_seconds":1}`)
+	if code != 200 {
+		t.Fatalf("claim %d %s", code, out)
+	}
+	var job claimedJob
+	json.Unmarshal([]byte(out), &job)
+	return tok, job
 }
