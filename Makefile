@@ -1,11 +1,14 @@
 # fbs — see README.md. Every target that needs host tools installs them first.
 
 # Debian packages fbs runs (fbs doctor lists them with what each is for),
-# then those only the tests use (the web UI's browser test: chromium, a font;
-# nasm checks the accelerator probe against its source).
+# those aarch64 media need on an x86_64 host (qemu-user-static's binfmt_misc
+# entries run the image root's programs; AAVMF boots them), then those only
+# the tests use (the web UI's browser test: chromium, a font; nasm checks the
+# accelerator probe against its source).
 PKGS := dnf rpm createrepo-c squashfs-tools erofs-utils xorriso grub-common mtools dosfstools postgresql \
 	qemu-system-x86 ovmf kmod busybox-static isomd5sum apt dpkg procps ca-certificates bc curl python3 \
 	e2fsprogs mount systemd python3-pyftpdlib \
+	qemu-user-static binfmt-support qemu-system-arm qemu-efi-aarch64 \
 	chromium fonts-dejavu-core nasm
 
 GO ?= go
@@ -16,12 +19,19 @@ BIN := bin/fbs
 all: build
 
 # deps installs the host tools (as root), once: nothing happens when they are there.
+# The aarch64 demo distro is made of Debian's arm64 packages: apt must know that
+# architecture. binfmt_misc is mounted where the machine has not (a container),
+# and qemu-user-static's entries registered (binfmt-support's postinst cannot
+# when it is not mounted).
 deps:
+	@dpkg --print-foreign-architectures | grep -qx arm64 || { dpkg --add-architecture arm64 && apt-get update -qq; }
 	@missing=$$(for p in $(PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ] || [ -z "$$(ls /var/lib/apt/lists/ 2>/dev/null | grep -v -e lock -e partial -e auxfiles)" ]; then \
 		echo "installing: $$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
+	@[ -e /proc/sys/fs/binfmt_misc/status ] || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc || true
+	@[ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] || update-binfmts --enable qemu-aarch64 || true
 
 build:
 	$(GO) build -o $(BIN) ./cmd/fbs

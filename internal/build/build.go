@@ -137,6 +137,8 @@ type build struct {
 	repos  []kickstart.Repo
 	root   string // "" when an external tool made the image
 	boot   *image.Boot
+	// platform is how the arch's media boot (BIOS and UEFI, or UEFI alone).
+	platform image.Platform
 	files  map[string]string // path on the ISO -> file
 	isoOut string
 	arts   []Artifact
@@ -163,20 +165,21 @@ func Run(ctx context.Context, req *spec.Request, opts Options) (*Result, error) 
 	if opts.Reporter == nil {
 		opts.Reporter = nopReporter{}
 	}
-	opts.BootTests = requestedBoots(opts, req.BootTest)
+	opts.BootTests = requestedBoots(opts, req)
 	opts.KojiHub = cmp.Or(opts.KojiHub, koji.DefaultHub)
 	opts.KojiTopURL = cmp.Or(opts.KojiTopURL, koji.DefaultTopURL)
 	native := opts.Backend == "" || opts.Backend == "native"
-	if native && req.Arch != "x86_64" {
-		return nil, &spec.Error{Key: "arch", Msg: fmt.Sprintf("the native builder makes x86_64 media today, not %s (BIOS and UEFI x64 GRUB)", req.Arch)}
-	}
+	var platform image.Platform
 	if native {
+		if platform, err = nativePlatform(req.Arch); err != nil {
+			return nil, err
+		}
 		if err := hosttool.Missing(nativeTools...); err != nil {
 			return nil, err
 		}
 	}
 	now := time.Now().UTC()
-	b := &build{req: req, opts: opts, target: target, started: now, stamp: now.Format("20060102-150405")}
+	b := &build{req: req, opts: opts, target: target, started: now, stamp: now.Format("20060102-150405"), platform: platform}
 	b.id = fmt.Sprintf("%s-%s-%s-%s", b.stamp, req.Type, req.Arch, randomSuffix())
 	b.work = filepath.Join(opts.WorkDir, b.id)
 	if native {
@@ -341,19 +344,23 @@ func randomSuffix() string {
 }
 
 // requestedBoots adds the boot tests the request asks for (boottest=) to
-// the server's, each with the server's expected texts.
-func requestedBoots(opts Options, firmwares []string) []bootcheck.Options {
-	out := opts.BootTests
-	for _, fw := range firmwares {
+// the server's, each with the server's expected texts, for the request's
+// arch. Media that boot UEFI alone (aarch64) have no BIOS test: the
+// request cannot ask for one (spec.Validate), and a server's is left out.
+func requestedBoots(opts Options, req *spec.Request) []bootcheck.Options {
+	out := slices.Clone(opts.BootTests)
+	for _, fw := range req.BootTest {
 		if !slices.ContainsFunc(out, func(o bootcheck.Options) bool { return o.UEFI == (fw == "uefi") }) {
 			o := opts.BootDefaults
 			o.UEFI = fw == "uefi"
 			if len(o.Expect) == 0 {
 				o.Expect = []string{bootcheck.DefaultExpect}
 			}
-			out = append(slices.Clip(out), o)
+			out = append(out, o)
 		}
 	}
+	bios := biosMedia(req)
+	out = slices.DeleteFunc(out, func(o bootcheck.Options) bool { return !o.UEFI && !bios })
 	return out
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"fbs/internal/beneath"
 	"fbs/internal/hosttool"
+	"fbs/internal/image"
 	"fbs/internal/publish"
 	"fbs/internal/rpmrepo"
 	"fbs/internal/runner"
@@ -37,8 +38,12 @@ func (b *build) dvdFiles(context.Context) (string, error) {
 // installer's images.
 func (b *build) dvdTreeInfo(context.Context) (string, error) {
 	sums := map[string]string{}
-	for name, path := range map[string]string{"images/install.img": filepath.Join(b.parts(), "root.img"),
-		"images/pxeboot/initrd.img": filepath.Join(b.parts(), "initrd.img")} {
+	images := map[string]string{"images/install.img": filepath.Join(b.parts(), "root.img"),
+		"images/pxeboot/initrd.img": filepath.Join(b.parts(), "initrd.img")}
+	if !b.platform.BIOS {
+		images[image.EFIImage] = filepath.Join(b.parts(), "efiboot.img")
+	}
+	for name, path := range images {
 		a := Artifact{Path: path}
 		if err := hashFile(&a); err != nil {
 			return "", err

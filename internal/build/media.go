@@ -74,7 +74,7 @@ func (b *build) findBoot(ctx context.Context) (string, error) {
 	if err := beneath.MkdirAll(b.work, "parts", 0o755); err != nil {
 		return "", err
 	}
-	boot, err := image.FindBoot(b.root)
+	boot, err := image.FindBoot(b.root, b.platform)
 	if err != nil {
 		return "", &kickstart.Error{Pos: b.runtimeSet().Pos, Msg: err.Error()}
 	}
@@ -109,12 +109,16 @@ func (b *build) bootloader(ctx context.Context) (string, error) {
 	if err := beneath.WriteFile(parts, "grub.cfg", []byte(b.menu().Render()), 0o644); err != nil {
 		return "", err
 	}
-	if err := b.run.Run(ctx, runner.Cmd{Args: image.EltoritoArgs(hosttool.Path("grub-mkimage"), boot.GrubPC, filepath.Join(parts, "eltorito.img"))}); err != nil {
-		return "", err
+	var made []string
+	if b.platform.BIOS {
+		if err := b.run.Run(ctx, runner.Cmd{Args: image.EltoritoArgs(hosttool.Path("grub-mkimage"), boot.GrubPC, filepath.Join(parts, "eltorito.img"))}); err != nil {
+			return "", err
+		}
+		made = append(made, "BIOS eltorito.img")
 	}
-	efi := image.EFIBootImage{Path: filepath.Join(parts, "efiboot.img"), Files: map[string]string{"BOOTX64.EFI": boot.EFIBoot, "grub.cfg": grubCfg}}
+	efi := image.EFIBootImage{Path: filepath.Join(parts, "efiboot.img"), Files: map[string]string{b.platform.BootFile(): boot.EFIBoot, "grub.cfg": grubCfg}}
 	if boot.EFIGrub != "" {
-		efi.Files["grubx64.efi"] = boot.EFIGrub
+		efi.Files[b.platform.GrubFile()] = boot.EFIGrub
 	}
 	var total int64
 	for _, f := range efi.Files {
@@ -131,7 +135,7 @@ func (b *build) bootloader(ctx context.Context) (string, error) {
 			return "", err
 		}
 	}
-	return fmt.Sprintf("BIOS eltorito.img, UEFI efiboot.img %d KiB", efi.SizeK), nil
+	return strings.Join(append(made, fmt.Sprintf("UEFI efiboot.img %d KiB", efi.SizeK)), ", "), nil
 }
 
 var xorrisoProgress = regexp.MustCompile(`UPDATE :\s+([0-9.]+)% done`)
@@ -140,18 +144,21 @@ func (b *build) iso(ctx context.Context) (string, error) {
 	parts, boot := b.parts(), b.boot
 	out, grubCfg := filepath.Join(b.work, b.req.Label()+".iso"), filepath.Join(parts, "grub.cfg")
 	rootImage := filepath.Join(parts, "root.img")
+	efiBoot := "EFI/BOOT/" + b.platform.BootFile()
 	grafts := map[string]string{
 		"images/pxeboot/vmlinuz":    boot.Kernel,
 		"images/pxeboot/initrd.img": filepath.Join(parts, "initrd.img"),
 		b.rootImage():               rootImage,
-		"boot/grub2/grub.cfg":       grubCfg,
-		"boot/grub2/i386-pc":        boot.GrubPC,
-		"images/eltorito.img":       filepath.Join(parts, "eltorito.img"),
-		"EFI/BOOT/BOOTX64.EFI":      boot.EFIBoot,
+		efiBoot:                     boot.EFIBoot,
 		"EFI/BOOT/grub.cfg":         grubCfg,
 	}
+	if b.platform.BIOS {
+		grafts["boot/grub2/grub.cfg"] = grubCfg
+		grafts["boot/grub2/i386-pc"] = boot.GrubPC
+		grafts["images/eltorito.img"] = filepath.Join(parts, "eltorito.img")
+	}
 	if boot.EFIGrub != "" {
-		grafts["EFI/BOOT/grubx64.efi"] = boot.EFIGrub
+		grafts["EFI/BOOT/"+b.platform.GrubFile()] = boot.EFIGrub
 	}
 	if boot.Font != "" {
 		grafts["EFI/BOOT/fonts/unicode.pf2"] = boot.Font

@@ -3,9 +3,11 @@ package build
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"fbs/internal/backend"
+	"fbs/internal/image"
 	"fbs/internal/publish"
 	"fbs/internal/spec"
 )
@@ -99,13 +101,16 @@ func Plan(req *spec.Request, opts Options) []Stage {
 			do: (*build).initramfs},
 		Stage{Name: req.RootFS(), Reads: []string{"root/"}, Runs: rootImageTool[req.RootFS()], Produces: []string{"parts/root.img"}, Along: true,
 			do: (*build).compressRoot},
-		Stage{Name: "bootloader", Reads: menuReads(req), Runs: "grub-mkimage, mkfs.fat, mcopy", Produces: []string{"parts/grub.cfg", "parts/eltorito.img", "parts/efiboot.img"},
-			do: (*build).bootloader})
+		bootloaderStage(req))
 	if req.Type == "dvd" {
-		p = append(p, Stage{Name: "treeinfo", Reads: []string{"parts/root.img", "parts/initrd.img", "kernel"}, Runs: "write .treeinfo with the images' checksums", Produces: []string{"dvd/.treeinfo"}, Quiet: true,
+		reads := []string{"parts/root.img", "parts/initrd.img", "kernel"}
+		if !biosMedia(req) {
+			reads = append(reads, "parts/efiboot.img")
+		}
+		p = append(p, Stage{Name: "treeinfo", Reads: reads, Runs: "write .treeinfo with the images' checksums", Produces: []string{"dvd/.treeinfo"}, Quiet: true,
 			do: (*build).dvdTreeInfo})
 	}
-	p = append(p, Stage{Name: "iso", Reads: isoReads(req.Type), Runs: "xorrisofs, implantisomd5", Produces: []string{label + ".iso"}, do: (*build).iso})
+	p = append(p, Stage{Name: "iso", Reads: isoReads(req), Runs: "xorrisofs, implantisomd5", Produces: []string{label + ".iso"}, do: (*build).iso})
 	return append(p, finish(req, opts, label, true)...)
 }
 
@@ -128,10 +133,29 @@ func menuReads(req *spec.Request) []string {
 	return []string{"kernel", "request"}
 }
 
+// bootloaderStage makes GRUB's menu and the firmware's boot images: BIOS
+// El Torito's only where the arch's media boot BIOS.
+func bootloaderStage(req *spec.Request) Stage {
+	runs, images := "grub-mkimage, mkfs.fat, mcopy", []string{"parts/grub.cfg", "parts/eltorito.img", "parts/efiboot.img"}
+	if !biosMedia(req) {
+		runs, images = "mkfs.fat, mcopy", []string{"parts/grub.cfg", "parts/efiboot.img"}
+	}
+	return Stage{Name: "bootloader", Reads: menuReads(req), Runs: runs, Produces: images, do: (*build).bootloader}
+}
+
+// biosMedia is whether req's media boot BIOS as well as UEFI.
+func biosMedia(req *spec.Request) bool {
+	p, err := image.PlatformOf(req.Arch)
+	return err != nil || p.BIOS
+}
+
 // isoReads is what goes onto the ISO besides the boot files.
-func isoReads(typ string) []string {
+func isoReads(req *spec.Request) []string {
 	reads := []string{"kernel", "parts/initrd.img", "parts/root.img", "parts/grub.cfg", "parts/eltorito.img", "parts/efiboot.img"}
-	switch typ {
+	if !biosMedia(req) {
+		reads = slices.DeleteFunc(reads, func(r string) bool { return r == "parts/eltorito.img" })
+	}
+	switch req.Type {
 	case "boot":
 		reads = append(reads, "parts/.discinfo", "parts/.treeinfo")
 	case "dvd":
@@ -144,7 +168,7 @@ func isoReads(typ string) []string {
 // manifest, publishing.
 func finish(req *spec.Request, opts Options, label string, native bool) []Stage {
 	var p []Stage
-	for _, o := range requestedBoots(opts, req.BootTest) {
+	for _, o := range requestedBoots(opts, req) {
 		name, fw := "boot-bios", "BIOS"
 		if o.UEFI {
 			name, fw = "boot-uefi", "UEFI"

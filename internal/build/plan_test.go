@@ -23,6 +23,10 @@ func TestPlan(t *testing.T) {
 		"live-livemedia":  {spec: `{"type":"live","arch":"x86_64","release":"40","live":{"label":"Demo-Live","kickstart":"x"}}`, opts: Options{Backend: "livemedia-creator"}},
 		"live-service-staged": {spec: `{"type":"live","arch":"x86_64","release":"40","staging":"s3://media/live","live":{"label":"Demo-Live","kickstart":"x"}}`,
 			opts: Options{Store: "/var/lib/fbs/builds/1/artifacts"}},
+		// A server's BIOS boot test is left out for media that boot UEFI alone.
+		"live-aarch64-booted": {spec: `{"type":"live","arch":"aarch64","release":"42","boottest":["uefi"],"live":{"label":"Demo-Live","kickstart":"x"}}`,
+			opts: Options{BootTests: []bootcheck.Options{{}}}},
+		"dvd-aarch64": {spec: `{"type":"dvd","arch":"aarch64","release":"42","dvd":{"kickstart":"x"}}`},
 		"boot-lorax-staged": {spec: `{"type":"boot","arch":"x86_64","release":"40","staging":"ftp://example.org/pub","bid":[42],"boot":{"repo":{"url":"http://x/"}}}`, opts: Options{Backend: "lorax"}},
 	}
 	for name, tc := range tests {

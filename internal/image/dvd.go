@@ -16,7 +16,7 @@ func (s Stamp) ProductTreeInfo(variant string, checksums map[string]string) stri
 			{"platforms", s.Arch}, {"repository", "."}, {"timestamp", fmt.Sprint(s.Time.Unix())},
 			{"variant", variant}, {"variants", variant}, {"version", s.Version}},
 		"header":           {{"type", "productmd.treeinfo"}, {"version", "1.2"}},
-		"images-" + s.Arch: {{"initrd", "images/pxeboot/initrd.img"}, {"kernel", "images/pxeboot/vmlinuz"}},
+		"images-" + s.Arch: s.images(),
 		"release":          {{"name", s.Product}, {"short", s.Product}, {"version", s.Version}},
 		"stage2":           {{"mainimage", "images/install.img"}},
 		"tree":             {{"arch", s.Arch}, {"build_timestamp", fmt.Sprint(s.Time.Unix())}, {"platforms", s.Arch}, {"variants", variant}},
@@ -42,6 +42,15 @@ func (s Stamp) ProductTreeInfo(variant string, checksums map[string]string) stri
 		}
 	}
 	return b.String()
+}
+
+// images is the [images-<arch>] section: productmd sorts its keys.
+func (s Stamp) images() [][2]string {
+	images := [][2]string{{"initrd", "images/pxeboot/initrd.img"}, {"kernel", "images/pxeboot/vmlinuz"}}
+	if s.efiImageLine() != "" {
+		images = append([][2]string{{"efiboot.img", EFIImage}}, images...)
+	}
+	return images
 }
 
 // MediaRepo is the DVD's media.repo, as pungi writes it.

@@ -3,6 +3,7 @@ package image
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -29,11 +30,20 @@ func TestToolCommandLines(t *testing.T) {
 	}
 	big := iso
 	big.BigFiles = true
+	// lorax's live/aarch64.tmpl: UEFI alone, efiboot.img on the ISO.
+	arm := ISO{Out: "/work/Live.iso", VolumeID: "Fedora-Live-aarch64", EFIBoot: "/work/parts/efiboot.img",
+		Grafts: map[string]string{
+			"images/pxeboot/vmlinuz": root + "/lib/modules/6.1.0/vmlinuz",
+			"LiveOS/squashfs.img":    "/work/parts/squashfs.img",
+			"EFI/BOOT/BOOTAA64.EFI":  root + "/boot/efi/EFI/fedora/gcdaa64.efi",
+			"EFI/BOOT/grub.cfg":      "/work/parts/grub.cfg",
+		}}
 	efi := EFIBootImage{Path: "/work/parts/efiboot.img", SizeK: 4096, Files: map[string]string{
 		"BOOTX64.EFI": root + "/boot/efi/EFI/fedora/shimx64.efi", "grubx64.efi": root + "/boot/efi/EFI/fedora/gcdx64.efi", "grub.cfg": "/work/parts/grub.cfg"}}
 	tests := map[string]string{
 		"xorrisofs":            fbstest.Lines(iso.Args()),
 		"xorrisofs-big":        fbstest.Lines(big.Args()),
+		"xorrisofs-aarch64":    fbstest.Lines(arm.Args()),
 		"mksquashfs-xz":        fbstest.Lines(MksquashfsArgs(root, "/work/parts/squashfs.img", "xz", "x86_64", 2)),
 		"mksquashfs-zstd":      fbstest.Lines(MksquashfsArgs(root, "/work/parts/squashfs.img", "zstd", "x86_64", 8)),
 		"mksquashfs-xz-arm":    fbstest.Lines(MksquashfsArgs(root, "/work/parts/squashfs.img", "xz", "aarch64", 2)),
@@ -68,6 +78,10 @@ func TestInstallerFiles(t *testing.T) {
 	fbstest.Golden(t, "treeinfo", st.TreeInfo())
 	fbstest.Golden(t, "treeinfo-dvd", st.ProductTreeInfo("Everything", map[string]string{"images/install.img": "ab12", "images/pxeboot/vmlinuz": "cd34"}))
 	fbstest.Golden(t, "media.repo", st.MediaRepo())
+	arm := st
+	arm.Arch = "aarch64"
+	fbstest.Golden(t, "treeinfo-aarch64", arm.TreeInfo())
+	fbstest.Golden(t, "treeinfo-dvd-aarch64", arm.ProductTreeInfo("Everything", map[string]string{"images/efiboot.img": "ef56", "images/install.img": "ab12"}))
 	fbstest.Golden(t, "dracut-installer", fbstest.Lines(InstallerDracutArgs("/run/fbs-out/initrd.img", "6.8.5-301.fc40.x86_64")))
 }
 
@@ -79,6 +93,62 @@ func TestRuntimePackages(t *testing.T) {
 	}
 	if slices.Contains(RuntimePackages("fedora", "aarch64"), "grub2-efi-x64-cdboot") {
 		t.Error("aarch64 gets x86 bootloaders")
+	}
+	if got := RuntimePackages("fbs-demo", "aarch64"); !slices.Equal(got, []string{"@core", "kernel", "dracut", "grub2-efi-aa64-cdboot"}) {
+		t.Errorf("demo aarch64 runtime %q", got)
+	}
+}
+
+func TestFindBoot(t *testing.T) {
+	tests := map[string]struct {
+		arch  string
+		files []string
+		want  Boot // paths relative to the root
+		err   string
+	}{
+		"x86_64 with shim": {arch: "x86_64",
+			files: []string{"lib/modules/6.1.0/vmlinuz", "usr/lib/grub/i386-pc/boot_hybrid.img", "boot/efi/EFI/fedora/gcdx64.efi", "boot/efi/EFI/fedora/shimx64.efi"},
+			want:  Boot{KernelVersion: "6.1.0", Kernel: "lib/modules/6.1.0/vmlinuz", GrubPC: "usr/lib/grub/i386-pc", EFIBoot: "boot/efi/EFI/fedora/shimx64.efi", EFIGrub: "boot/efi/EFI/fedora/gcdx64.efi"}},
+		"x86_64 without BIOS GRUB": {arch: "x86_64", files: []string{"lib/modules/6.1.0/vmlinuz", "boot/efi/EFI/fedora/gcdx64.efi"},
+			err: "the image root has no BIOS GRUB modules (/usr/lib/grub/i386-pc/boot_hybrid.img): add grub2-pc-modules to %packages"},
+		"aarch64": {arch: "aarch64", files: []string{"usr/lib/modules/6.1.0-arm64/vmlinuz", "boot/efi/EFI/fedora/gcdaa64.efi", "boot/efi/EFI/fedora/gcdx64.efi"},
+			want: Boot{KernelVersion: "6.1.0-arm64", Kernel: "usr/lib/modules/6.1.0-arm64/vmlinuz", EFIBoot: "boot/efi/EFI/fedora/gcdaa64.efi"}},
+		"aarch64 with an x64 GRUB only": {arch: "aarch64", files: []string{"usr/lib/modules/6.1.0/vmlinuz", "boot/efi/EFI/fedora/gcdx64.efi"},
+			err: "the image root has no UEFI GRUB for aarch64 (/boot/efi/EFI/*/gcdaa64.efi): add grub2-efi-aa64-cdboot to %packages"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			root := t.TempDir()
+			for _, f := range tc.files {
+				os.MkdirAll(filepath.Join(root, filepath.Dir(f)), 0o755)
+				os.WriteFile(filepath.Join(root, f), nil, 0o644)
+			}
+			p, err := PlatformOf(tc.arch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := FindBoot(root, p)
+			if tc.err != "" {
+				if err == nil || err.Error() != tc.err {
+					t.Fatalf("error %v, want %s", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			rel := func(p string) string {
+				if p == "" {
+					return ""
+				}
+				r, _ := filepath.Rel(root, p)
+				return r
+			}
+			got = &Boot{KernelVersion: got.KernelVersion, Kernel: rel(got.Kernel), GrubPC: rel(got.GrubPC), EFIBoot: rel(got.EFIBoot), EFIGrub: rel(got.EFIGrub)}
+			if !reflect.DeepEqual(*got, tc.want) {
+				t.Errorf("got %+v\nwant %+v", *got, tc.want)
+			}
+		})
 	}
 }
 

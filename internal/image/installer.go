@@ -22,10 +22,17 @@ func InstallerDracutArgs(out, kver string) []string {
 // Fedora's (and any product's not listed) follows lorax's
 // runtime-install.tmpl for the arch; lorax's firmware glob with its
 // exceptions has no dnf equivalent and is left out. The demo distro's is
-// its core group with a kernel, dracut and the bootloaders.
+// its core group with a kernel, dracut and the arch's bootloaders.
 func RuntimePackages(product, arch string) []string {
 	if product == "fbs-demo" {
-		return []string{"@core", "kernel", "dracut", "grub2-pc-modules", "grub2-efi-x64-cdboot"}
+		pkgs := []string{"@core", "kernel", "dracut"}
+		if p, err := PlatformOf(arch); err == nil {
+			if p.BIOS {
+				pkgs = append(pkgs, "grub2-pc-modules")
+			}
+			pkgs = append(pkgs, "grub2-efi-"+p.EFI+"-cdboot")
+		}
+		return pkgs
 	}
 	pkgs := strings.Fields(`anaconda anaconda-widgets kexec-tools-anaconda-addon anaconda-install-env-deps
 		dnf rpm-ostree ostree pigz kernel kernel-modules kernel-modules-extra grubby b43-openfwwf
@@ -102,7 +109,17 @@ mainimage = images/install.img
 [images-%s]
 kernel = images/pxeboot/vmlinuz
 initrd = images/pxeboot/initrd.img
-`, s.Time.Unix(), s.Product, s.Version, s.Product, s.Version, s.Arch, s.Arch, s.Arch)
+%s`, s.Time.Unix(), s.Product, s.Version, s.Product, s.Version, s.Arch, s.Arch, s.Arch, s.efiImageLine())
+}
+
+// efiImageLine is the .treeinfo line for an efiboot.img on the medium
+// (lorax's aarch64.tmpl: "treeinfo images-aarch64 efiboot.img …"); x86_64's
+// is an appended partition, not a file.
+func (s Stamp) efiImageLine() string {
+	if p, err := PlatformOf(s.Arch); err == nil && !p.BIOS {
+		return "efiboot.img = " + EFIImage + "\n"
+	}
+	return ""
 }
 
 // InstallerSetup makes a runtime root that holds anaconda start it, as the

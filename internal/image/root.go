@@ -14,7 +14,7 @@ import (
 type Boot struct {
 	KernelVersion string
 	Kernel        string // path of vmlinuz
-	GrubPC        string // i386-pc module dir (grub2-pc-modules)
+	GrubPC        string // i386-pc module dir (grub2-pc-modules); "" where media boot UEFI alone
 	EFIBoot       string // BOOTX64.EFI: shimx64.efi, or the cdboot grub without shim
 	EFIGrub       string // grubx64.efi when shim is in use, else ""
 	Font          string // unicode.pf2, if the root has it
@@ -23,8 +23,9 @@ type Boot struct {
 
 // FindBoot locates the kernel and bootloader files in root where Fedora's
 // packages put them: kernel-core at /lib/modules/<kver>/vmlinuz,
-// grub2-pc-modules, grub2-efi-x64-cdboot (gcdx64.efi) and shim-x64.
-func FindBoot(root string) (*Boot, error) {
+// grub2-pc-modules (BIOS platforms), grub2-efi-<efi>-cdboot (gcd<efi>.efi)
+// and shim-<efi>.
+func FindBoot(root string, p Platform) (*Boot, error) {
 	b := &Boot{}
 	kernels, _ := filepath.Glob(filepath.Join(root, "lib/modules/*/vmlinuz"))
 	if len(kernels) == 0 {
@@ -37,15 +38,17 @@ func FindBoot(root string) (*Boot, error) {
 	b.Kernel = kernels[len(kernels)-1]
 	b.KernelVersion = filepath.Base(filepath.Dir(b.Kernel))
 
-	b.GrubPC = filepath.Join(root, "usr/lib/grub/i386-pc")
-	if _, err := os.Stat(filepath.Join(b.GrubPC, "boot_hybrid.img")); err != nil {
-		return nil, fmt.Errorf("the image root has no BIOS GRUB modules (%s/boot_hybrid.img): add grub2-pc-modules to %%packages", "/usr/lib/grub/i386-pc")
+	if p.BIOS {
+		b.GrubPC = filepath.Join(root, "usr/lib/grub/i386-pc")
+		if _, err := os.Stat(filepath.Join(b.GrubPC, "boot_hybrid.img")); err != nil {
+			return nil, fmt.Errorf("the image root has no BIOS GRUB modules (%s/boot_hybrid.img): add grub2-pc-modules to %%packages", "/usr/lib/grub/i386-pc")
+		}
 	}
-	cdboot := first(root, "boot/efi/EFI/*/gcdx64.efi")
+	cdboot := first(root, "boot/efi/EFI/*/gcd"+p.EFI+".efi")
 	if cdboot == "" {
-		return nil, fmt.Errorf("the image root has no UEFI GRUB (/boot/efi/EFI/*/gcdx64.efi): add grub2-efi-x64-cdboot to %%packages")
+		return nil, fmt.Errorf("the image root has no UEFI GRUB for %s (/boot/efi/EFI/*/gcd%s.efi): add grub2-efi-%s-cdboot to %%packages", p.Arch, p.EFI, p.EFI)
 	}
-	if shim := first(root, "boot/efi/EFI/*/shimx64.efi"); shim != "" {
+	if shim := first(root, "boot/efi/EFI/*/shim"+p.EFI+".efi"); shim != "" {
 		b.EFIBoot, b.EFIGrub = shim, cdboot
 	} else {
 		b.EFIBoot = cdboot

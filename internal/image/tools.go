@@ -2,6 +2,7 @@ package image
 
 import (
 	"fmt"
+	"maps"
 	"strconv"
 )
 
@@ -14,14 +15,15 @@ func DracutArgs(out, kver string) []string {
 		"--no-hostonly", "--no-early-microcode", "--force", out, kver}
 }
 
-// MksquashfsArgs compresses the root with all processors; xz gets the x86 BCJ
-// filter as on Fedora's media. comp is a compressor, or "name,level".
+// MksquashfsArgs compresses the root with all processors; xz gets the
+// platform's BCJ filter as on Fedora's media. comp is a compressor, or "name,level".
 func MksquashfsArgs(root, out, comp, arch string, procs int) []string {
+	p, _ := PlatformOf(arch)
 	name := compressorName(comp)
 	args := []string{"mksquashfs", root, out, "-noappend", "-comp", name, "-processors", strconv.Itoa(procs)}
 	args = append(args, squashfsLevel(comp)...)
-	if name == "xz" && (arch == "x86_64" || arch == "i686") {
-		args = append(args, "-Xbcj", "x86")
+	if name == "xz" && p.BCJ != "" {
+		args = append(args, "-Xbcj", p.BCJ)
 	}
 	return args
 }
@@ -51,32 +53,48 @@ func (e EFIBootImage) Commands() [][]string {
 	return cmds
 }
 
-// ISO is the xorrisofs run that writes the hybrid ISO.
+// ISO is the xorrisofs run that writes the ISO.
 type ISO struct {
 	Out      string
 	VolumeID string
-	GrubPC   string // for boot_hybrid.img
-	EFIBoot  string // efiboot.img, appended as GPT partition 2
+	// GrubPC is the i386-pc module dir, for boot_hybrid.img; "" makes an
+	// ISO that boots UEFI alone.
+	GrubPC   string
+	EFIBoot  string // efiboot.img
 	Grafts   map[string]string
 	BigFiles bool // a file of 4 GiB or more needs ISO level 3
 }
 
-// Args is lorax's xorrisofs command line (live/x86.tmpl).
+// EFIImage is where an ISO that boots UEFI alone carries efiboot.img.
+const EFIImage = "images/efiboot.img"
+
+// Args is lorax's xorrisofs command line: live/x86.tmpl's hybrid ISO
+// (BIOS El Torito and MBR, efiboot.img appended as GPT partition 2), or,
+// without GrubPC, live/aarch64.tmpl's (efiboot.img on the ISO, its El
+// Torito EFI entry the only one).
 func (i ISO) Args() []string {
 	args := []string{"xorrisofs"}
 	if i.BigFiles {
 		args = append(args, "-iso-level", "3")
 	}
-	args = append(args, "-o", i.Out, "-R", "-J", "-V", i.VolumeID,
-		"--grub2-mbr", i.GrubPC+"/boot_hybrid.img", "-partition_offset", "16",
-		"-appended_part_as_gpt", "-append_partition", "2", "C12A7328-F81F-11D2-BA4B-00A0C93EC93B", i.EFIBoot,
-		"-iso_mbr_part_type", "EBD0A0A2-B9E5-4433-87C0-68B6B72699C7",
-		"-c", "boot.cat", "--boot-catalog-hide",
-		"-b", "images/eltorito.img", "-no-emul-boot", "-boot-load-size", "4", "-boot-info-table", "--grub2-boot-info",
-		"-eltorito-alt-boot", "-e", "--interval:appended_partition_2:all::", "-no-emul-boot",
-		"-graft-points")
-	for _, dst := range sortedKeys(i.Grafts) {
-		args = append(args, fmt.Sprintf("%s=%s", dst, i.Grafts[dst]))
+	args = append(args, "-o", i.Out)
+	grafts := i.Grafts
+	if i.GrubPC == "" {
+		grafts = maps.Clone(i.Grafts)
+		grafts[EFIImage] = i.EFIBoot
+		args = append(args, "-eltorito-alt-boot", "-e", EFIImage, "-no-emul-boot", "-R", "-J", "-V", i.VolumeID, "-graft-points")
+	} else {
+		args = append(args, "-R", "-J", "-V", i.VolumeID,
+			"--grub2-mbr", i.GrubPC+"/boot_hybrid.img", "-partition_offset", "16",
+			"-appended_part_as_gpt", "-append_partition", "2", "C12A7328-F81F-11D2-BA4B-00A0C93EC93B", i.EFIBoot,
+			"-iso_mbr_part_type", "EBD0A0A2-B9E5-4433-87C0-68B6B72699C7",
+			"-c", "boot.cat", "--boot-catalog-hide",
+			"-b", "images/eltorito.img", "-no-emul-boot", "-boot-load-size", "4", "-boot-info-table", "--grub2-boot-info",
+			"-eltorito-alt-boot", "-e", "--interval:appended_partition_2:all::", "-no-emul-boot",
+			"-graft-points")
+	}
+	for _, dst := range sortedKeys(grafts) {
+		args = append(args, fmt.Sprintf("%s=%s", dst, grafts[dst]))
 	}
 	return args
 }

@@ -8,7 +8,20 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"fbs/internal/hostarch"
 )
+
+// noMedia says, for each architecture the request format names but fbs
+// makes no media for, what such media need (lorax's templates for them).
+var noMedia = map[string]string{
+	"i686": "Fedora has made no i686 media since release 31 (i686 packages live on only for x86_64's multilib)",
+	"ppc64le": "ppc64le media need GRUB for Open Firmware (grub2-ppc64le's powerpc-ieee1275 image with a CHRP " +
+		"ppc/bootinfo.txt, as lorax's ppc64le.tmpl lays them out) and a boot test on qemu-system-ppc64 -M pseries, " +
+		"which fbs has neither of",
+	"s390x": "s390x media need an s390 boot image (images/cdboot.img from mk-s390image, with generic.prm and " +
+		"generic.ins, as lorax's s390.tmpl lays them out) and a boot test on qemu-system-s390x, which fbs has neither of",
+}
 
 var (
 	releaseRe = regexp.MustCompile(`^([0-9]{1,3}|rawhide)$`)
@@ -28,6 +41,9 @@ func (r *Request) Validate() error {
 	}
 	if !slices.Contains(Arches, r.Arch) {
 		return bad("arch", "unknown architecture %q (one of %s)", r.Arch, strings.Join(Arches, ", "))
+	}
+	if why, ok := noMedia[r.Arch]; ok {
+		return bad("arch", "fbs makes %s media, not %s: %s", strings.Join(hostarch.Media, " and "), r.Arch, why)
 	}
 	r.Release = strings.ToLower(r.Release)
 	if !releaseRe.MatchString(r.Release) {
@@ -49,6 +65,9 @@ func (r *Request) Validate() error {
 	for _, fw := range r.BootTest {
 		if fw != "bios" && fw != "uefi" {
 			return bad("boottest", "unknown firmware %q (bios, uefi)", fw)
+		}
+		if fw == "bios" && r.Arch == "aarch64" {
+			return bad("boottest", "aarch64 media boot with UEFI alone: ask for uefi")
 		}
 	}
 	for _, n := range r.NVR {
