@@ -139,9 +139,9 @@ type build struct {
 	boot   *image.Boot
 	// platform is how the arch's media boot (BIOS and UEFI, or UEFI alone).
 	platform image.Platform
-	files  map[string]string // path on the ISO -> file
-	isoOut string
-	arts   []Artifact
+	files    map[string]string // path on the ISO -> file
+	isoOut   string
+	arts     []Artifact
 	// release undoes what the build holds: the overlay on a cached root,
 	// its cgroup, its work dir's filesystem (in reverse order).
 	release []func()

@@ -26,7 +26,7 @@ func TestPlan(t *testing.T) {
 		// A server's BIOS boot test is left out for media that boot UEFI alone.
 		"live-aarch64-booted": {spec: `{"type":"live","arch":"aarch64","release":"42","boottest":["uefi"],"live":{"label":"Demo-Live","kickstart":"x"}}`,
 			opts: Options{BootTests: []bootcheck.Options{{}}}},
-		"dvd-aarch64": {spec: `{"type":"dvd","arch":"aarch64","release":"42","dvd":{"kickstart":"x"}}`},
+		"dvd-aarch64":       {spec: `{"type":"dvd","arch":"aarch64","release":"42","dvd":{"kickstart":"x"}}`},
 		"boot-lorax-staged": {spec: `{"type":"boot","arch":"x86_64","release":"40","staging":"ftp://example.org/pub","bid":[42],"boot":{"repo":{"url":"http://x/"}}}`, opts: Options{Backend: "lorax"}},
 	}
 	for name, tc := range tests {
