@@ -18,7 +18,7 @@ import (
 )
 
 func demoRepoCmd() *cobra.Command {
-	var cache, chain string
+	var cache, chain, arch string
 	cmd := &cobra.Command{
 		Use:   "repo DIR",
 		Short: "Write the demo distro's RPM repository to DIR",
@@ -28,28 +28,49 @@ default) it boots as Fedora does: Debian's dracut with dmsquash-live, systemd,
 udev and the closure of their dependencies, one RPM per Debian package, with a
 kernel, GRUB and comps (core, live-boot, fbs-demo-live-environment). With
 --chain busybox it is Debian's busybox-static in dracut's and init's places,
-quick to build and boot. Nothing is rebuilt when nothing changed. DIR belongs
-to fbs: its Packages/ and repodata/ are replaced.`,
+quick to build and boot. --arch aarch64 makes it of Debian's arm64 packages,
+for UEFI-only aarch64 media, with the same groups (the host runs arm64's
+busybox through qemu-user-static). Nothing is rebuilt when nothing changed.
+DIR belongs to fbs: its Packages/ and repodata/ are replaced.`,
 		Example: `  fbs demo repo /srv/demo-repo
-  fbs demo repo --chain busybox /srv/demo-repo-busybox`,
+  fbs demo repo --chain busybox /srv/demo-repo-busybox
+  fbs demo repo --arch aarch64 /srv/demo-repo-dracut-aarch64`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := demo.ParseChain(chain)
+			c, a, err := parseDemoFlags(chain, arch)
 			if err != nil {
-				return usageError{err}
+				return err
 			}
-			_, err = demoRepo(cmd, args[0], cache, c)
+			_, err = demoRepo(cmd, args[0], cache, c, a)
 			return err
 		},
 	}
 	cmd.Flags().StringVar(&cache, "cache", defaultCache, "cache for Debian packages and build scratch space")
-	cmd.Flags().StringVar(&chain, "chain", string(demo.Dracut), "boot chain: dracut (Debian's dracut, systemd, udev) or busybox")
+	registerDemoFlags(cmd, &chain, &arch)
 	return cmd
 }
 
-// demoRepo builds (or reuses) the demo repo of a chain in dir and returns
-// its absolute path.
-func demoRepo(cmd *cobra.Command, dir, cache string, chain demo.Chain) (string, error) {
+// registerDemoFlags adds the flags that choose a demo repo: --chain and --arch.
+func registerDemoFlags(cmd *cobra.Command, chain, arch *string) {
+	cmd.Flags().StringVar(chain, "chain", string(demo.Dracut), "boot chain: dracut (Debian's dracut, systemd, udev) or busybox")
+	cmd.Flags().StringVar(arch, "arch", "x86_64", "architecture: "+strings.Join(demo.Arches, " or "))
+}
+
+func parseDemoFlags(chain, arch string) (demo.Chain, string, error) {
+	c, err := demo.ParseChain(chain)
+	if err != nil {
+		return "", "", usageError{err}
+	}
+	a, err := demo.ParseArch(arch)
+	if err != nil {
+		return "", "", usageError{err}
+	}
+	return c, a, nil
+}
+
+// demoRepo builds (or reuses) the demo repo of a chain and arch in dir
+// and returns its absolute path.
+func demoRepo(cmd *cobra.Command, dir, cache string, chain demo.Chain, arch string) (string, error) {
 	dir, err := filepath.Abs(dir)
 	if err != nil {
 		return "", err
@@ -69,7 +90,7 @@ func demoRepo(cmd *cobra.Command, dir, cache string, chain demo.Chain) (string, 
 	out := cmd.OutOrStdout()
 	fmt.Fprintf(out, "demo repo: %s (log %s)\n", dir, logPath)
 	start := time.Now()
-	built, err := demo.Repo(cmd.Context(), runner.New(log), dir, cache, chain)
+	built, err := demo.Repo(cmd.Context(), runner.New(log), dir, cache, chain, arch)
 	if err != nil {
 		return "", err
 	}
@@ -84,7 +105,7 @@ func demoRepo(cmd *cobra.Command, dir, cache string, chain demo.Chain) (string, 
 func demoCmd() *cobra.Command {
 	var f buildFlags
 	var uefi bool
-	var typ, chain string
+	var typ, chain, arch string
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Build the demo distro's repo and a live (or boot) ISO from it, and boot it in QEMU",
@@ -94,25 +115,28 @@ builds the ISO and boots it in QEMU: with --chain dracut (the default) through
 dracut's dmsquash-live to systemd, as Fedora's live images boot, with
 --chain busybox through busybox scripts (quicker),
 then prints the ISO, its size, each stage's time, the boot time and the console
-line the boot test waited for.`,
+line the boot test waited for. With --arch aarch64 the demo distro, the ISO and
+the boot are aarch64's (UEFI only: QEMU's virt machine with AAVMF, emulated
+on other hosts).`,
 		Example: `  sudo fbs demo
   sudo fbs demo --type boot --uefi
   sudo fbs demo --compression zstd --keep
-  sudo fbs demo --chain busybox`,
+  sudo fbs demo --chain busybox
+  sudo fbs demo --chain busybox --arch aarch64`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if done, err := privateMounts(cmd); done {
 				return err
 			}
-			c, err := demo.ParseChain(chain)
-			if err != nil {
-				return usageError{err}
-			}
-			repo, err := demoRepo(cmd, filepath.Join(f.cache, c.RepoDir()), f.cache, c)
+			c, a, err := parseDemoFlags(chain, arch)
 			if err != nil {
 				return err
 			}
-			specPath, err := demo.WriteChainRequest(filepath.Join(f.cache, "demo-request"), c, repo, typ, "xz")
+			repo, err := demoRepo(cmd, filepath.Join(f.cache, c.ArchRepoDir(a)), f.cache, c, a)
+			if err != nil {
+				return err
+			}
+			specPath, err := demo.WriteArchRequest(filepath.Join(f.cache, "demo-request"), c, a, repo, typ, "xz")
 			if err != nil {
 				return usageError{err}
 			}
@@ -124,7 +148,11 @@ line the boot test waited for.`,
 			if !cmd.Flags().Changed("expect") {
 				f.boot.expect = []string{map[string]string{"live": demo.Expect, "boot": demo.ExpectInstaller, "dvd": demo.ExpectInstaller}[typ]}
 			}
-			if uefi {
+			switch {
+			case a == "aarch64":
+				// aarch64 media boot with UEFI alone.
+				f.boot.firmware = "uefi"
+			case uefi:
 				f.boot.firmware = "bios,uefi"
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "demo request: %s\n", specPath)
@@ -140,15 +168,15 @@ line the boot test waited for.`,
 	cmd.Flags().Lookup("boot-test").Hidden = true
 	// The demo stages and mails nothing: its help leaves those out.
 	hideFlags(cmd, "smtp-", "s3-", "webhook", "backend")
-	cmd.Flags().BoolVar(&uefi, "uefi", false, "also boot the ISO with UEFI firmware")
+	cmd.Flags().BoolVar(&uefi, "uefi", false, "also boot the ISO with UEFI firmware (aarch64's boots with UEFI alone)")
 	cmd.Flags().StringVar(&typ, "type", "live", "image type: live, boot or dvd")
-	cmd.Flags().StringVar(&chain, "chain", string(demo.Dracut), "boot chain: dracut (Debian's dracut, systemd, udev) or busybox")
+	registerDemoFlags(cmd, &chain, &arch)
 	cmd.AddCommand(demoRepoCmd(), demoRequestCmd())
 	return cmd
 }
 
 func demoRequestCmd() *cobra.Command {
-	var cache, typ, compression, chain string
+	var cache, typ, compression, chain, arch string
 	cmd := &cobra.Command{
 		Use:   "request DIR",
 		Short: "Write the demo's request (and kickstart) for an image type into DIR, and print its path",
@@ -156,14 +184,15 @@ func demoRequestCmd() *cobra.Command {
 dvd, using the demo repo in the cache (build it with fbs demo repo): a starting point
 for requests of your own.`,
 		Example: `  fbs demo request /tmp/req --type live   # prints /tmp/req/live.conf
-  fbs demo request /tmp/req --type dvd --compression zstd`,
+  fbs demo request /tmp/req --type dvd --compression zstd
+  fbs demo request /tmp/req --chain busybox --arch aarch64`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := demo.ParseChain(chain)
+			c, a, err := parseDemoFlags(chain, arch)
 			if err != nil {
-				return usageError{err}
+				return err
 			}
-			path, err := demo.WriteChainRequest(args[0], c, filepath.Join(cache, c.RepoDir()), typ, compression)
+			path, err := demo.WriteArchRequest(args[0], c, a, filepath.Join(cache, c.ArchRepoDir(a)), typ, compression)
 			if err != nil {
 				return usageError{err}
 			}
@@ -171,10 +200,10 @@ for requests of your own.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&cache, "cache", defaultCache, "the cache holding the demo repo (demo-repo-dracut/ or demo-repo/)")
+	cmd.Flags().StringVar(&cache, "cache", defaultCache, "the cache holding the demo repo (demo-repo-dracut/, demo-repo/, demo-repo-dracut-aarch64/, …)")
 	cmd.Flags().StringVar(&typ, "type", "live", "image type: live, boot or dvd")
 	cmd.Flags().StringVar(&compression, "compression", "xz", "squashfs compressor")
-	cmd.Flags().StringVar(&chain, "chain", string(demo.Dracut), "the demo repo's boot chain: dracut or busybox")
+	registerDemoFlags(cmd, &chain, &arch)
 	return cmd
 }
 

@@ -37,8 +37,8 @@ const BulkPrefix = "fbs-bulk-"
 // newer version beside the first, with one file changed: a repo where one
 // package was updated. It returns false when dir already held the same.
 func Bulk(ctx context.Context, r *runner.Runner, dir, cache string, size int64, bump []string) (bool, error) {
-	b := &builder{r: r, dir: dir, cache: cache, work: filepath.Join(cache, "demo-bulk-build")}
-	debDir := filepath.Join(cache, "debs")
+	b := &builder{r: r, dir: dir, cache: cache, work: filepath.Join(cache, "demo-bulk-build"), arch: arches["x86_64"]}
+	debDir := filepath.Join(cache, b.arch.debDir())
 	if err := os.MkdirAll(debDir, 0o755); err != nil {
 		return false, err
 	}
@@ -46,12 +46,12 @@ func Bulk(ctx context.Context, r *runner.Runner, dir, cache string, size int64, 
 	for _, name := range bulkDebs {
 		pattern := name + "_*.deb"
 		if name == "linux-image" {
-			pattern = "linux-image-*-amd64_*.deb"
+			pattern = b.arch.kernelGlob()
 		}
 		if globOne(debDir, pattern) == "" {
 			pkg := name
 			if name == "linux-image" {
-				k, err := kernelPackage(ctx)
+				k, err := kernelPackage(ctx, b.arch)
 				if err != nil {
 					return false, fmt.Errorf("demo bulk: %w", err)
 				}

@@ -24,19 +24,26 @@ func ParseChain(s string) (Chain, error) {
 	return "", fmt.Errorf("the demo distro boots through chain busybox or dracut, not %q", s)
 }
 
-// RepoDir is the name of the chain's repo in a cache dir.
+// RepoDir is the name of the chain's x86_64 repo in a cache dir.
 func (c Chain) RepoDir() string {
+	return c.ArchRepoDir("x86_64")
+}
+
+// ArchRepoDir is the name of the chain's repo for an arch in a cache dir:
+// each arch has its own, x86_64's without a suffix.
+func (c Chain) ArchRepoDir(arch string) string {
+	name := "demo-repo"
 	if c == Dracut {
-		return "demo-repo-dracut"
+		name += "-dracut"
 	}
-	return "demo-repo"
+	return name + archSuffix(arch)
 }
 
 // debs are the Debian packages taken as they are, besides the kernel;
 // the dracut chain adds the closure of dracutRoots.
-func (c Chain) debs() []string {
+func (c Chain) debs(a arch) []string {
 	if c == Dracut {
-		return []string{"grub-pc-bin", "grub-efi-amd64-bin"}
+		return a.grubDebs()
 	}
-	return []string{"busybox-static", "grub-pc-bin", "grub-efi-amd64-bin"}
+	return append([]string{"busybox-static"}, a.grubDebs()...)
 }

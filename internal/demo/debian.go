@@ -27,17 +27,17 @@ func (d debRef) File() string {
 
 var aptInstRe = regexp.MustCompile(`^Inst (\S+) \((\S+) .*\[(\S+)\]\)`)
 
-// aptClosure asks apt which packages installing roots on an empty system
-// takes, without recommends: apt-get -s against an empty dpkg status, so
-// apt picks among alternatives as it would for a new system. It needs the
-// package lists (apt-get update), not the network.
-func aptClosure(ctx context.Context, roots []string) ([]debRef, error) {
-	args := append([]string{"-s", "-q", "-o", "Dir::State::status=/dev/null", "-o", "APT::Sandbox::User=root",
-		"install", "--no-install-recommends"}, roots...)
+// aptClosure asks apt which packages of an arch installing roots on an
+// empty system takes, without recommends: apt-get -s against an empty
+// dpkg status, so apt picks among alternatives as it would for a new
+// system. It needs the package lists (apt-get update), not the network.
+func aptClosure(ctx context.Context, a arch, roots []string) ([]debRef, error) {
+	args := append([]string{"-s", "-q", "-o", "Dir::State::status=/dev/null", "-o", "APT::Sandbox::User=root"}, a.aptOptions()...)
+	args = append(append(args, "install", "--no-install-recommends"), roots...)
 	out, err := exec.CommandContext(ctx, hosttool.Path("apt-get"), args...).CombinedOutput()
 	if err != nil {
-		return nil, fmt.Errorf("apt-get -s install %s: %w (run apt-get update first if the package lists are empty)\n%s",
-			strings.Join(roots, " "), err, lastLines(string(out), 5))
+		return nil, fmt.Errorf("apt-get -s install %s: %w (run apt-get update first if the package lists are empty%s)\n%s",
+			strings.Join(roots, " "), err, a.foreignHint(), lastLines(string(out), 5))
 	}
 	return parseAptInst(string(out)), nil
 }

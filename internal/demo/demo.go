@@ -35,20 +35,21 @@ var files embed.FS
 // a cached repo from an older fbs is rebuilt.
 const formatVersion = "4"
 
-// Kernel modules the live initramfs loads (and those they depend on).
-var modules = []string{"ata_piix", "ahci", "sr_mod", "virtio_pci", "virtio_blk", "virtio_scsi",
-	"isofs", "squashfs", "erofs", "crc32c_generic", "loop", "overlay"}
-
-// Repo builds the demo repository of a chain into dir, with Debian's
-// packages and the build's scratch space under cache. It returns false
-// when dir already held the same repo and nothing was rebuilt.
-func Repo(ctx context.Context, r *runner.Runner, dir, cache string, chain Chain) (bool, error) {
-	b := &builder{r: r, dir: dir, cache: cache, work: filepath.Join(cache, "demo-build-"+string(chain))}
+// Repo builds the demo repository of a chain for an arch (x86_64 or
+// aarch64) into dir, from Debian's packages of that arch, with them and
+// the build's scratch space under cache. It returns false when dir
+// already held the same repo and nothing was rebuilt.
+func Repo(ctx context.Context, r *runner.Runner, dir, cache string, chain Chain, archName string) (bool, error) {
+	a, err := archNamed(archName)
+	if err != nil {
+		return false, fmt.Errorf("demo repo: %w", err)
+	}
+	b := &builder{r: r, dir: dir, cache: cache, arch: a, work: filepath.Join(cache, "demo-build-"+string(chain)+archSuffix(a.rpm))}
 	debPaths, closure, err := b.fetchDebs(ctx, chain)
 	if err != nil {
 		return false, fmt.Errorf("demo repo: %w", err)
 	}
-	built, err := b.unlessStamped(".fbs-demo-stamp", stampOf(chain, debPaths), func() error {
+	built, err := b.unlessStamped(".fbs-demo-stamp", stampOf(chain, a.rpm, debPaths), func() error {
 		return b.build(ctx, chain, debPaths, closure)
 	})
 	if err != nil {
@@ -80,27 +81,24 @@ func (b *builder) unlessStamped(name, stamp string, rebuild func() error) (bool,
 type builder struct {
 	r                *runner.Runner
 	dir, cache, work string
+	arch             arch
 }
 
 func (b *builder) run(ctx context.Context, dir string, args ...string) error {
 	return b.r.Run(ctx, runner.Cmd{Args: args, Dir: dir})
 }
 
-// fetchDebs returns the cached .deb files by package name, downloading
-// what is missing from Debian's archive with apt-get, and the names of
-// the packages of the dracut chain's closure.
+// fetchDebs returns the cached .deb files of the builder's arch by
+// package name, downloading what is missing from Debian's archive with
+// apt-get, and the names of the packages of the dracut chain's closure.
 func (b *builder) fetchDebs(ctx context.Context, chain Chain) (map[string]string, []string, error) {
-	dir := filepath.Join(b.cache, "debs")
+	dir := filepath.Join(b.cache, b.arch.debDir())
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, nil, err
 	}
 	out := map[string]string{}
-	kernels, _ := filepath.Glob(filepath.Join(dir, "linux-image-*-amd64_*.deb"))
-	if len(kernels) > 0 {
-		sort.Strings(kernels)
-		out["linux-image"] = kernels[len(kernels)-1]
-	} else {
-		kpkg, err := kernelPackage(ctx)
+	if out["linux-image"] = globOne(dir, b.arch.kernelGlob()); out["linux-image"] == "" {
+		kpkg, err := kernelPackage(ctx, b.arch)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -111,7 +109,7 @@ func (b *builder) fetchDebs(ctx context.Context, chain Chain) (map[string]string
 			return nil, nil, fmt.Errorf("apt-get download %s left no .deb in %s", kpkg, dir)
 		}
 	}
-	for _, name := range chain.debs() {
+	for _, name := range chain.debs(b.arch) {
 		if p := globOne(dir, name+"_*.deb"); p != "" {
 			out[name] = p
 			continue
@@ -126,7 +124,7 @@ func (b *builder) fetchDebs(ctx context.Context, chain Chain) (map[string]string
 	if chain != Dracut {
 		return out, nil, nil
 	}
-	refs, err := aptClosure(ctx, dracutRoots)
+	refs, err := aptClosure(ctx, b.arch, dracutRoots)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -150,25 +148,27 @@ func (b *builder) fetchDebs(ctx context.Context, chain Chain) (map[string]string
 }
 
 func (b *builder) download(ctx context.Context, dir string, pkgs ...string) error {
-	err := b.run(ctx, dir, append([]string{hosttool.Path("apt-get"), "-q", "-o", "APT::Sandbox::User=root", "download"}, pkgs...)...)
-	if err != nil {
-		return fmt.Errorf("download %s from Debian's archive (run apt-get update first if the package lists are empty): %w", strings.Join(pkgs, " "), err)
+	args := append([]string{hosttool.Path("apt-get"), "-q", "-o", "APT::Sandbox::User=root"}, b.arch.aptOptions()...)
+	if err := b.run(ctx, dir, append(append(args, "download"), pkgs...)...); err != nil {
+		return fmt.Errorf("download %s from Debian's archive (run apt-get update first if the package lists are empty%s): %w",
+			strings.Join(pkgs, " "), b.arch.foreignHint(), err)
 	}
 	return nil
 }
 
-// kernelPackage names the kernel that Debian's linux-image-amd64 depends on now.
-func kernelPackage(ctx context.Context) (string, error) {
-	out, err := exec.CommandContext(ctx, "apt-cache", "depends", "linux-image-amd64").Output()
+// kernelPackage names the kernel that Debian's linux-image-<arch> depends on now.
+func kernelPackage(ctx context.Context, a arch) (string, error) {
+	meta := "linux-image-" + a.deb
+	out, err := exec.CommandContext(ctx, hosttool.Path("apt-cache"), append(a.aptOptions(), "depends", meta)...).Output()
 	if err != nil {
-		return "", fmt.Errorf("apt-cache depends linux-image-amd64: %w (run apt-get update)", err)
+		return "", fmt.Errorf("apt-cache depends %s: %w (run apt-get update%s)", meta, err, a.foreignHint())
 	}
 	for _, line := range strings.Split(string(out), "\n") {
 		if f := strings.Fields(line); len(f) == 2 && f[0] == "Depends:" && strings.HasPrefix(f[1], "linux-image-") {
 			return f[1], nil
 		}
 	}
-	return "", fmt.Errorf("apt-cache names no kernel for linux-image-amd64 (run apt-get update)")
+	return "", fmt.Errorf("apt-cache names no kernel for %s (run apt-get update%s)", meta, a.foreignHint())
 }
 
 func globOne(dir, pattern string) string {
@@ -180,11 +180,11 @@ func globOne(dir, pattern string) string {
 	return m[len(m)-1]
 }
 
-// stampOf identifies a repo build by its inputs: the chain, the .deb
-// files and the demo distro's own files.
-func stampOf(chain Chain, debPaths map[string]string) string {
+// stampOf identifies a repo build by its inputs: the chain, the arch, the
+// .deb files and the demo distro's own files.
+func stampOf(chain Chain, arch string, debPaths map[string]string) string {
 	h := sha256.New()
-	fmt.Fprintln(h, formatVersion, chain)
+	fmt.Fprintln(h, formatVersion, chain, arch)
 	var names []string
 	for _, p := range debPaths {
 		names = append(names, filepath.Base(p))
@@ -251,7 +251,7 @@ func (b *builder) build(ctx context.Context, chain Chain, debPaths map[string]st
 		return err
 	}
 	groupFile := filepath.Join(b.work, "comps.xml")
-	if err := copyEmbedded(comps, groupFile, 0o644); err != nil {
+	if err := b.writeComps(comps, groupFile); err != nil {
 		return err
 	}
 	return b.run(ctx, "", hosttool.Path("createrepo_c"), "--quiet", "--groupfile", groupFile, b.dir)
@@ -278,7 +278,7 @@ type RPM struct {
 // BuildRPMs builds the packages with rpmbuild into out, using work as
 // scratch space, and returns the RPM files.
 func BuildRPMs(ctx context.Context, r *runner.Runner, work, out string, rpms []RPM) ([]string, error) {
-	b := &builder{r: r, work: work}
+	b := &builder{r: r, work: work, arch: arches["x86_64"]}
 	var files []string
 	for i, spec := range rpms {
 		p := &pkg{Name: spec.Name, Version: spec.Version, Release: spec.Release, Summary: "fbs test package " + spec.Name,
@@ -323,7 +323,7 @@ func (b *builder) rpmbuild(ctx context.Context, p *pkg, out string) error {
 		"--define", "debug_package %{nil}",
 		"--define", "__os_install_post %{nil}",
 		"--define", "_dbpath "+filepath.Join(top, "rpmdb"),
-		"--target", "x86_64-linux",
+		"--target", b.arch.rpm+"-linux",
 		specPath)
 }
 
@@ -355,6 +355,30 @@ func quoteFile(p string) string {
 		return `"` + p + `"`
 	}
 	return strings.ReplaceAll(p, "%", "%%")
+}
+
+// writeComps writes the chain's comps with the arch's bootloaders in its
+// live-boot group: the same groups on every arch, so one kickstart serves
+// them all, as Fedora's comps list each arch's bootloaders.
+func (b *builder) writeComps(name, dst string) error {
+	data, err := renderEmbedded(name, map[string]any{"Bootloaders": b.arch.bootloaders()})
+	if err != nil {
+		return err
+	}
+	return writeFile(dst, string(data), 0o644)
+}
+
+// renderEmbedded executes an embedded template.
+func renderEmbedded(name string, data any) ([]byte, error) {
+	t, err := template.ParseFS(files, name)
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, data); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return b.Bytes(), nil
 }
 
 func copyEmbedded(name, dst string, mode os.FileMode) error {

@@ -54,10 +54,13 @@ func TestWriteFileList(t *testing.T) {
 }
 
 func TestStampChangesWithInputs(t *testing.T) {
-	a := stampOf(Busybox, map[string]string{"k": "/c/linux-image-6.1.0-56-amd64_6.1.192-2_amd64.deb"})
-	b := stampOf(Busybox, map[string]string{"k": "/c/linux-image-6.1.0-57-amd64_6.1.193-1_amd64.deb"})
-	if a == b || a != stampOf(Busybox, map[string]string{"k": "/other/linux-image-6.1.0-56-amd64_6.1.192-2_amd64.deb"}) {
+	a := stampOf(Busybox, "x86_64", map[string]string{"k": "/c/linux-image-6.1.0-56-amd64_6.1.192-2_amd64.deb"})
+	b := stampOf(Busybox, "x86_64", map[string]string{"k": "/c/linux-image-6.1.0-57-amd64_6.1.193-1_amd64.deb"})
+	if a == b || a != stampOf(Busybox, "x86_64", map[string]string{"k": "/other/linux-image-6.1.0-56-amd64_6.1.192-2_amd64.deb"}) {
 		t.Error("stamp does not follow the .deb files")
+	}
+	if a == stampOf(Busybox, "aarch64", map[string]string{"k": "/c/linux-image-6.1.0-56-amd64_6.1.192-2_amd64.deb"}) {
+		t.Error("stamp does not follow the arch")
 	}
 }
 

@@ -1,11 +1,9 @@
 package demo
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
-	"text/template"
 )
 
 // Expect is the console line that shows a demo live image booted into the
@@ -25,33 +23,39 @@ func WriteRequest(dir, repoDir, typ, compression string) (string, error) {
 	return WriteChainRequest(dir, Busybox, repoDir, typ, compression)
 }
 
-// WriteChainRequest writes the demo's requests into dir, in the seed's
-// format: demo.conf for the live image with its kickstart demo.ks (the
-// chain's), boot.conf for the boot ISO, and dvd.conf with dvd.ks for the
-// DVD, all using the repo in repoDir. It returns the path of the request
-// for typ (live, boot or dvd).
+// WriteChainRequest writes a chain's x86_64 requests (see WriteArchRequest).
 func WriteChainRequest(dir string, chain Chain, repoDir, typ, compression string) (string, error) {
+	return WriteArchRequest(dir, chain, "x86_64", repoDir, typ, compression)
+}
+
+// WriteArchRequest writes the demo's requests for an arch into dir, in the
+// seed's format: demo.conf for the live image with its kickstart demo.ks
+// (the chain's), boot.conf for the boot ISO, and dvd.conf with dvd.ks for
+// the DVD, all using the repo in repoDir, with the kernel's console on the
+// arch's first serial port. It returns the path of the request for typ
+// (live, boot or dvd).
+func WriteArchRequest(dir string, chain Chain, archName, repoDir, typ, compression string) (string, error) {
 	if typ != "live" && typ != "boot" && typ != "dvd" {
 		return "", fmt.Errorf("the demo has live, boot and dvd requests, not %q", typ)
+	}
+	a, err := archNamed(archName)
+	if err != nil {
+		return "", err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	data := map[string]string{"RepoURL": "file://" + repoDir, "Compression": compression}
+	data := map[string]string{"RepoURL": "file://" + repoDir, "Compression": compression, "Arch": a.rpm, "Console": a.console}
 	for _, name := range []string{"demo.ks", "demo.conf", "boot.conf", "dvd.conf", "dvd.ks"} {
 		src := "files/" + name
 		if name == "demo.ks" && chain == Dracut {
 			src = "files/dracut-chain/demo.ks"
 		}
-		t, err := template.ParseFS(files, src)
+		text, err := renderEmbedded(src, data)
 		if err != nil {
 			return "", err
 		}
-		var b bytes.Buffer
-		if err := t.Execute(&b, data); err != nil {
-			return "", err
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), b.Bytes(), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, name), text, 0o644); err != nil {
 			return "", err
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 
+	"fbs/internal/hostarch"
 	"fbs/internal/hosttool"
 )
 
@@ -57,6 +58,11 @@ func (b *builder) trees(ctx context.Context, src, debPaths map[string]string) ([
 	}
 	bb := add(&pkg{Name: "busybox", Version: bbVer, Release: bbRel, Summary: "Statically linked shell and utilities", License: "GPL-2.0-only",
 		From: "busybox-static", Requires: []string{"filesystem"}, Provides: []string{"/bin/sh", "coreutils", "util-linux"}})
+	// busybox lists its applets itself: a foreign arch's runs through
+	// binfmt_misc and qemu-user-static.
+	if err := hostarch.Check(b.arch.rpm); err != nil {
+		return nil, fmt.Errorf("busybox of the demo distro: %w", err)
+	}
 	if err := busyboxTree(ctx, src["busybox-static"], bb.Tree); err != nil {
 		return nil, err
 	}
@@ -82,7 +88,8 @@ func (b *builder) trees(ctx context.Context, src, debPaths map[string]string) ([
 }
 
 // bootPackages adds the kernel, with its modules under modDir, and the
-// bootloaders: the packages both chains take from Debian as they are.
+// arch's bootloaders: the packages both chains take from Debian as they
+// are. An arch whose media are UEFI only has no BIOS GRUB.
 func (b *builder) bootPackages(ctx context.Context, add func(*pkg) *pkg, src, debPaths map[string]string, modDir string) error {
 	kVer, kRel, err := debVersion(ctx, debPaths["linux-image"])
 	if err != nil {
@@ -93,16 +100,19 @@ func (b *builder) bootPackages(ctx context.Context, add func(*pkg) *pkg, src, de
 	if err := b.kernelTree(ctx, src["linux-image"], k.Tree, modDir); err != nil {
 		return err
 	}
-	gVer, gRel, err := debVersion(ctx, debPaths["grub-pc-bin"])
+	efiDeb := b.arch.efi.deb
+	gVer, gRel, err := debVersion(ctx, debPaths[efiDeb])
 	if err != nil {
 		return err
 	}
-	pc := add(&pkg{Name: "grub2-pc-modules", Version: gVer, Release: gRel, Summary: "GRUB modules for BIOS", License: "GPL-3.0-or-later", From: "grub-pc-bin"})
-	if err := copyTree(filepath.Join(src["grub-pc-bin"], "usr/lib/grub/i386-pc"), filepath.Join(pc.Tree, "usr/lib/grub/i386-pc")); err != nil {
-		return err
+	if pcDeb := b.arch.grubPC; pcDeb != "" {
+		pc := add(&pkg{Name: "grub2-pc-modules", Version: gVer, Release: gRel, Summary: "GRUB modules for BIOS", License: "GPL-3.0-or-later", From: pcDeb})
+		if err := copyTree(filepath.Join(src[pcDeb], "usr/lib/grub/i386-pc"), filepath.Join(pc.Tree, "usr/lib/grub/i386-pc")); err != nil {
+			return err
+		}
 	}
-	efi := add(&pkg{Name: "grub2-efi-x64-cdboot", Version: gVer, Release: gRel, Summary: "GRUB UEFI image for CD boot", License: "GPL-3.0-or-later", From: "grub-efi-amd64-bin"})
-	return b.cdbootImage(ctx, src["grub-efi-amd64-bin"], efi.Tree)
+	efi := add(&pkg{Name: b.arch.efi.rpm, Version: gVer, Release: gRel, Summary: "GRUB UEFI image for CD boot", License: "GPL-3.0-or-later", From: efiDeb})
+	return b.cdbootImage(ctx, src[efiDeb], efi.Tree)
 }
 
 // releasePackage adds fbs-demo-release, in the role of fedora-release.
@@ -192,7 +202,7 @@ func (b *builder) kernelTree(ctx context.Context, src, tree, modDir string) erro
 	if err != nil {
 		return err
 	}
-	need, err := closure(deps, modules)
+	need, err := closure(deps, b.arch.modules)
 	if err != nil {
 		return err
 	}
@@ -266,16 +276,15 @@ func closure(deps map[string][]string, names []string) ([]string, error) {
 }
 
 // cdbootImage makes the UEFI GRUB image that Fedora's grub2-efi-x64-cdboot
-// ships as gcdx64.efi: modules built in, configuration from /EFI/BOOT.
+// ships as gcdx64.efi (grub2-efi-aa64-cdboot as gcdaa64.efi): modules
+// built in, configuration from /EFI/BOOT. The host's grub-mkimage makes it
+// for any arch from that arch's modules.
 func (b *builder) cdbootImage(ctx context.Context, src, tree string) error {
-	out := filepath.Join(tree, "boot/efi/EFI/fedora/gcdx64.efi")
+	out := filepath.Join(tree, "boot/efi/EFI/fedora", b.arch.efi.image)
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return err
 	}
-	return b.run(ctx, "", hosttool.Path("grub-mkimage"), "-O", "x86_64-efi",
-		"-d", filepath.Join(src, "usr/lib/grub/x86_64-efi"), "-o", out, "-p", "/EFI/BOOT",
-		"iso9660", "part_gpt", "part_msdos", "fat", "normal", "linux", "search", "search_label", "search_fs_uuid",
-		"configfile", "echo", "serial", "terminal", "gzio", "test", "all_video", "efi_gop", "ls", "cat", "chain", "reboot", "halt")
+	return b.run(ctx, "", b.arch.efi.mkimageArgs(src, out)...)
 }
 
 func writeFile(path, text string, mode os.FileMode) error {
