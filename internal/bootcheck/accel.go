@@ -1,6 +1,7 @@
 package bootcheck
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"fbs/internal/hostarch"
 )
 
 // Modes are the values of --accel: auto probes the host, kvm and tcg force
@@ -39,16 +42,24 @@ type Choice struct {
 // id inside guards against a /run that is not.
 var verdictFile = "/run/fbs/accel.json"
 
-// Choose resolves mode to an accelerator. auto uses KVM only where a probe
-// guest ran faster under it than under TCG: a /dev/kvm that opens can still
-// be far slower than TCG (nested virtualisation without unrestricted-guest
-// support emulates real mode, where firmware and GRUB run, one instruction at
-// a time). The verdict is cached for the machine's uptime.
-func Choose(ctx context.Context, mode string) (Choice, error) {
+// Choose resolves mode to an accelerator for a guest of arch ("" is
+// x86_64). KVM runs only the host's own arch: any other guest runs under
+// TCG. For an x86_64 guest, auto uses KVM only where a probe guest ran
+// faster under it than under TCG: a /dev/kvm that opens can still be far
+// slower than TCG (nested virtualisation without unrestricted-guest
+// support emulates real mode, where firmware and GRUB run, one instruction
+// at a time). The verdict is cached for the machine's uptime. The probe
+// guest is x86 code, so auto keeps an aarch64 guest on an aarch64 host
+// to TCG; --accel kvm uses KVM there.
+func Choose(ctx context.Context, arch, mode string) (Choice, error) {
+	guest, host := cmp.Or(arch, "x86_64"), hostarch.Native()
 	switch mode {
 	case "tcg":
 		return Choice{Accel: "tcg", Why: "tcg: asked for (--accel tcg)"}, nil
 	case "kvm":
+		if guest != host {
+			return Choice{}, fmt.Errorf("--accel kvm: an %s guest cannot run under kvm on an %s host (kvm runs the host's own arch); use --accel tcg", guest, host)
+		}
 		if err := openKVM(); err != nil {
 			return Choice{}, fmt.Errorf("--accel kvm: %w", err)
 		}
@@ -56,6 +67,12 @@ func Choose(ctx context.Context, mode string) (Choice, error) {
 	case "", "auto":
 	default:
 		return Choice{}, CheckMode(mode)
+	}
+	if guest != host {
+		return Choice{Accel: "tcg", Why: fmt.Sprintf("%s guest on an %s host: tcg", guest, host)}, nil
+	}
+	if guest != "x86_64" {
+		return Choice{Accel: "tcg", Why: fmt.Sprintf("%s guest on an %s host: auto has no probe guest for %s (--accel kvm to use kvm); using tcg", guest, host, guest)}, nil
 	}
 	if err := openKVM(); err != nil {
 		return Choice{Accel: "tcg", Why: fmt.Sprintf("kvm: %v; using tcg", err)}, nil

@@ -37,7 +37,10 @@ func quoted(l []string) []string {
 
 // Options is one boot test.
 type Options struct {
-	ISO      string
+	ISO string
+	// Arch is the image's architecture: "" or x86_64 boots a PC (BIOS or
+	// UEFI), aarch64 QEMU's virt machine with UEFI alone (aarch64.go).
+	Arch     string
 	UEFI     bool
 	Expect   []string // console texts; any one passes
 	Timeout  time.Duration
@@ -67,24 +70,45 @@ var OVMF = "/usr/share/ovmf/OVMF.fd"
 
 // Args is the QEMU command line for o.
 func Args(o Options, accel string) []string {
-	mem := o.MemoryMB
-	if mem == 0 {
-		mem = 1536
-	}
-	// One vCPU under TCG: with two, a guest on a busy 2-core host starves
-	// one vCPU while the other spins waiting for it (soft lockups in udev's
-	// workers seen here), and TCG gains little from a second one anyway.
-	smp := "2"
-	if accel == "tcg" {
-		smp = "1"
+	if o.Arch == "aarch64" {
+		return aarch64Args(o, accel)
 	}
 	args := []string{hosttool.Path("qemu-system-x86_64"), "-machine", "pc", "-accel", accel,
-		"-m", strconv.Itoa(mem), "-smp", smp, "-display", "none", "-monitor", "none",
+		"-m", memory(o), "-smp", smp(accel), "-display", "none", "-monitor", "none",
 		"-serial", "stdio", "-net", "none", "-no-reboot", "-boot", "d", "-cdrom", o.ISO}
 	if o.UEFI {
 		args = append(args, "-bios", OVMF)
 	}
 	return args
+}
+
+func memory(o Options) string {
+	return strconv.Itoa(cmp.Or(o.MemoryMB, 1536))
+}
+
+// smp is one vCPU under TCG: with two, a guest on a busy 2-core host
+// starves one vCPU while the other spins waiting for it (soft lockups in
+// udev's workers seen here), and TCG gains little from a second one anyway.
+func smp(accel string) string {
+	if accel == "tcg" {
+		return "1"
+	}
+	return "2"
+}
+
+// checkFirmware says what o's boot lacks: an arch without boot tests, a
+// BIOS boot of UEFI-only media, or firmware that is not installed.
+func checkFirmware(o Options) error {
+	switch o.Arch {
+	case "", "x86_64":
+		if _, err := os.Stat(OVMF); o.UEFI && err != nil {
+			return fmt.Errorf("UEFI firmware %s missing (apt-get install ovmf)", OVMF)
+		}
+		return nil
+	case "aarch64":
+		return checkAArch64(o)
+	}
+	return fmt.Errorf("no boot test for %s media (x86_64, aarch64)", o.Arch)
 }
 
 var (
@@ -109,7 +133,11 @@ func (f *Failure) Error() string {
 
 // retry is the fbs boot-test command that repeats o under accel.
 func retry(o Options, accel string) []string {
-	args := []string{"fbs", "boot-test", o.ISO, "--accel", accel}
+	args := []string{"fbs", "boot-test", o.ISO}
+	if o.Arch != "" && o.Arch != "x86_64" {
+		args = append(args, "--arch", o.Arch)
+	}
+	args = append(args, "--accel", accel)
 	if o.UEFI {
 		args = append(args, "--uefi")
 	}
@@ -139,12 +167,10 @@ func Run(ctx context.Context, r *runner.Runner, o Options) (*Result, error) {
 	if _, err := os.Stat(o.ISO); err != nil {
 		return nil, fmt.Errorf("boot test: %w", err)
 	}
-	if o.UEFI {
-		if _, err := os.Stat(OVMF); err != nil {
-			return nil, fmt.Errorf("boot test: UEFI firmware %s missing (apt-get install ovmf)", OVMF)
-		}
+	if err := checkFirmware(o); err != nil {
+		return nil, fmt.Errorf("boot test: %w", err)
 	}
-	choice, err := Choose(ctx, o.Accel)
+	choice, err := Choose(ctx, o.Arch, o.Accel)
 	if err != nil {
 		return nil, fmt.Errorf("boot test: %w", err)
 	}

@@ -7,12 +7,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"fbs/internal/buildlog"
 	"fbs/internal/fbstest"
+	"fbs/internal/hostarch"
 	"fbs/internal/runner"
 )
 
@@ -21,6 +23,78 @@ func TestQEMUArgs(t *testing.T) {
 	fbstest.Golden(t, "qemu-bios", fbstest.Lines(Args(Options{ISO: "/work/Live.iso"}, "tcg")))
 	fbstest.Golden(t, "qemu-uefi", fbstest.Lines(Args(Options{ISO: "/work/Live.iso", UEFI: true, MemoryMB: 2048}, "kvm")))
 	fbstest.Golden(t, "qemu-probe", fbstest.Lines(probeArgs("kvm", "/tmp/probe.img")))
+	t.Setenv("FBS_QEMU_SYSTEM_AARCH64", "qemu-system-aarch64")
+	fbstest.Golden(t, "qemu-aarch64-tcg", fbstest.Lines(Args(Options{ISO: "/work/Live,1.iso", Arch: "aarch64", UEFI: true}, "tcg")))
+	fbstest.Golden(t, "qemu-aarch64-kvm", fbstest.Lines(Args(Options{ISO: "/work/Live.iso", Arch: "aarch64", UEFI: true, MemoryMB: 2048}, "kvm")))
+	if x86 := Args(Options{ISO: "/work/Live.iso", Arch: "x86_64", UEFI: true}, "tcg"); !slices.Equal(x86, Args(Options{ISO: "/work/Live.iso", UEFI: true}, "tcg")) {
+		t.Errorf("arch x86_64 boots otherwise than no arch: %q", x86)
+	}
+}
+
+// TestCheckFirmware: an aarch64 boot is UEFI's, and an arch without boot
+// tests is named.
+func TestCheckFirmware(t *testing.T) {
+	tests := map[string]struct {
+		o    Options
+		want string // "" when the firmware is installed
+	}{
+		"aarch64 bios": {Options{Arch: "aarch64"}, "aarch64 media boot UEFI only"},
+		"aarch64 uefi": {Options{Arch: "aarch64", UEFI: true}, ""},
+		"x86_64 bios":  {Options{Arch: "x86_64"}, ""},
+		"ppc64le":      {Options{Arch: "ppc64le", UEFI: true}, "no boot test for ppc64le media"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			err := checkFirmware(tc.o)
+			if tc.want == "" {
+				fbstest.Need(t, !errors.Is(err, os.ErrNotExist) && (err == nil || !strings.Contains(err.Error(), "missing")),
+					"AAVMF firmware", "apt-get install qemu-efi-aarch64")
+				if err != nil {
+					t.Errorf("%v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestChooseGuestArch: KVM runs only the host's own arch, and auto says
+// why a guest runs under TCG.
+func TestChooseGuestArch(t *testing.T) {
+	verdictFile = filepath.Join(t.TempDir(), "accel.json")
+	host, other := hostarch.Native(), "aarch64"
+	if host == "aarch64" {
+		other = "x86_64"
+	}
+	tests := map[string]struct {
+		arch, mode string
+		accel, why string // why: a part of Choice.Why, or of the error when accel is ""
+	}{
+		"foreign auto": {other, "auto", "tcg", other + " guest on an " + host + " host: tcg"},
+		"foreign none": {other, "", "tcg", other + " guest on an " + host + " host: tcg"},
+		"foreign tcg":  {other, "tcg", "tcg", "asked for"},
+		"foreign kvm":  {other, "kvm", "", "--accel kvm: an " + other + " guest cannot run under kvm on an " + host + " host"},
+	}
+	if host == "aarch64" {
+		tests["native auto"] = struct{ arch, mode, accel, why string }{"aarch64", "auto", "tcg", "auto has no probe guest for aarch64 (--accel kvm to use kvm); using tcg"}
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			c, err := Choose(context.Background(), tc.arch, tc.mode)
+			if tc.accel == "" {
+				if err == nil || !strings.Contains(err.Error(), tc.why) {
+					t.Errorf("Choose = %+v, %v; want an error with %q", c, err, tc.why)
+				}
+				return
+			}
+			if err != nil || c.Accel != tc.accel || !strings.Contains(c.Why, tc.why) {
+				t.Errorf("Choose = %+v, %v; want %s because %q", c, err, tc.accel, tc.why)
+			}
+		})
+	}
 }
 
 // TestProbeMatchesSource: the probe's bytes are what probe.asm assembles to.
@@ -66,18 +140,18 @@ func TestProbeUnderTCG(t *testing.T) {
 // boot and ignored after a reboot; forced modes never probe.
 func TestChooseKeepsItsVerdict(t *testing.T) {
 	verdictFile = filepath.Join(t.TempDir(), "accel.json")
-	if c, err := Choose(context.Background(), "tcg"); err != nil || c.Accel != "tcg" || !strings.Contains(c.Why, "asked for") {
+	if c, err := Choose(context.Background(), "", "tcg"); err != nil || c.Accel != "tcg" || !strings.Contains(c.Why, "asked for") {
 		t.Errorf("tcg: %+v %v", c, err)
 	}
-	if _, err := Choose(context.Background(), "hvf"); err == nil {
+	if _, err := Choose(context.Background(), "", "hvf"); err == nil {
 		t.Error("hvf chosen")
 	}
 	if openKVM() != nil {
-		c, err := Choose(context.Background(), "auto")
+		c, err := Choose(context.Background(), "", "auto")
 		if err != nil || c.Accel != "tcg" || !strings.HasSuffix(c.Why, "; using tcg") {
 			t.Errorf("auto without /dev/kvm: %+v %v", c, err)
 		}
-		if _, err := Choose(context.Background(), "kvm"); err == nil || !strings.Contains(err.Error(), "--accel kvm: ") {
+		if _, err := Choose(context.Background(), "", "kvm"); err == nil || !strings.Contains(err.Error(), "--accel kvm: ") {
 			t.Errorf("kvm without /dev/kvm: %v", err)
 		}
 		return
@@ -85,13 +159,13 @@ func TestChooseKeepsItsVerdict(t *testing.T) {
 	if err := writeVerdict(Choice{Accel: "kvm", Why: "kept", Boot: bootID()}); err != nil {
 		t.Fatal(err)
 	}
-	if c, err := Choose(context.Background(), "auto"); err != nil || c.Why != "kept" {
+	if c, err := Choose(context.Background(), "", "auto"); err != nil || c.Why != "kept" {
 		t.Errorf("the verdict of this boot was not kept: %+v %v", c, err)
 	}
 	if err := distrustKVM("went silent"); err != nil {
 		t.Fatal(err)
 	}
-	if c, _ := Choose(context.Background(), "auto"); c.Accel != "tcg" || c.Why != "went silent" {
+	if c, _ := Choose(context.Background(), "", "auto"); c.Accel != "tcg" || c.Why != "went silent" {
 		t.Errorf("after a silent boot: %+v", c)
 	}
 	writeVerdict(Choice{Accel: "kvm", Why: "kept", Boot: "another boot"})
@@ -153,5 +227,17 @@ func TestFailureNamesISOAndRetry(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%s", want, err)
 		}
+	}
+}
+
+func TestRetryNamesArch(t *testing.T) {
+	o := Options{ISO: "/work/x.iso", Arch: "aarch64", UEFI: true, Expect: []string{"Welcome to"}, Timeout: defaultTimeout}
+	want := "fbs boot-test /work/x.iso --arch aarch64 --accel tcg --uefi --expect 'Welcome to'"
+	if got := runner.Quote(retry(o, "tcg")); got != want {
+		t.Errorf("retry = %s, want %s", got, want)
+	}
+	o.Arch = "x86_64"
+	if got := runner.Quote(retry(o, "tcg")); strings.Contains(got, "--arch") {
+		t.Errorf("an x86_64 retry names its arch: %s", got)
 	}
 }

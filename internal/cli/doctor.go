@@ -45,7 +45,7 @@ func doctorCmd() *cobra.Command {
 			}
 			fmt.Fprintf(w, "OVMF firmware\t%s\t%s\tovmf\tUEFI boot tests\n", fw, bootcheck.OVMF)
 			accel := "unknown"
-			choice, err := bootcheck.Choose(cmd.Context(), cmp.Or(os.Getenv("FBS_ACCEL"), "auto"))
+			choice, err := bootcheck.Choose(cmd.Context(), "", cmp.Or(os.Getenv("FBS_ACCEL"), "auto"))
 			if err == nil {
 				accel = choice.Accel
 			}
