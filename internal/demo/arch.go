@@ -53,8 +53,10 @@ var arches = map[string]arch{
 
 // ParseArch reads an --arch value.
 func ParseArch(s string) (string, error) {
-	_, err := archNamed(s)
-	return s, err
+	if _, err := archNamed(s); err != nil {
+		return "", err
+	}
+	return s, nil
 }
 
 func archNamed(name string) (arch, error) {
