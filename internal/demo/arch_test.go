@@ -169,9 +169,10 @@ func TestWriteArchRequest(t *testing.T) {
 // checks its kernel and busybox are aarch64 RPMs and its GRUB image an
 // arm64 EFI program.
 func TestRepoAarch64(t *testing.T) {
-	for _, tool := range []string{"rpmbuild", "rpm", "rpm2archive", "createrepo_c", "grub-mkimage", "depmod", "dpkg-deb", "apt-get"} {
+	for tool, pkg := range map[string]string{"rpmbuild": "rpm", "rpm": "rpm", "rpm2archive": "rpm2cpio", "createrepo_c": "createrepo-c",
+		"grub-mkimage": "grub-common", "depmod": "kmod", "dpkg-deb": "dpkg", "apt-get": "apt"} {
 		_, err := exec.LookPath(tool)
-		fbstest.Need(t, err == nil, tool, "make deps")
+		fbstest.Need(t, err == nil, tool, "apt-get install "+pkg)
 	}
 	foreign, _ := exec.Command("dpkg", "--print-foreign-architectures").Output()
 	fbstest.Need(t, hostarch.Native() == "aarch64" || slices.Contains(strings.Fields(string(foreign)), "arm64"),
