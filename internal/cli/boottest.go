@@ -4,18 +4,22 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"fbs/internal/bootcheck"
 	"fbs/internal/buildlog"
+	"fbs/internal/hostarch"
 	"fbs/internal/runner"
 )
 
 func bootTestCmd() *cobra.Command {
 	var (
 		uefi    bool
+		arch    string
 		expect  []string
 		timeout time.Duration
 		logDir  string
@@ -31,11 +35,21 @@ or on timeout, with the last console lines.
 --accel auto (the default) uses KVM only where a probe guest ran faster under it
 than under TCG (a /dev/kvm that opens can be far slower: nested virtualisation);
 the verdict is kept until the machine reboots. A boot under KVM that prints
-nothing for 30 s is restarted once under TCG.`,
+nothing for 30 s is restarted once under TCG.
+
+--arch aarch64 boots QEMU's virt machine with AAVMF (UEFI only, so --uefi is
+implied) under TCG on any other host.`,
 		Example: `  fbs boot-test FBS-Demo-Live.iso --expect "Welcome to the fbs demo"
-  fbs boot-test boot.iso --uefi --accel tcg --timeout 10m`,
+  fbs boot-test boot.iso --uefi --accel tcg --timeout 10m
+  fbs boot-test FBS-Demo-Live-aarch64.iso --arch aarch64 --timeout 15m`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if !slices.Contains(hostarch.Media, arch) {
+				return usageError{fmt.Errorf("--arch %s: fbs boot-tests %s media", arch, strings.Join(hostarch.Media, " and "))}
+			}
+			if arch == "aarch64" {
+				uefi = true
+			}
 			if err := os.MkdirAll(logDir, 0o755); err != nil {
 				return err
 			}
@@ -48,7 +62,7 @@ nothing for 30 s is restarted once under TCG.`,
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "fbs: boot test of %s; log %s\n", args[0], logPath)
 			res, err := bootcheck.Run(cmd.Context(), runner.New(log), bootcheck.Options{
-				ISO: args[0], UEFI: uefi, Expect: expect, Timeout: timeout, Console: out, Accel: string(accel),
+				ISO: args[0], Arch: arch, UEFI: uefi, Expect: expect, Timeout: timeout, Console: out, Accel: string(accel),
 			})
 			if err != nil {
 				return err
@@ -58,6 +72,7 @@ nothing for 30 s is restarted once under TCG.`,
 		},
 	}
 	cmd.Flags().BoolVar(&uefi, "uefi", false, "boot with UEFI firmware (OVMF) instead of BIOS")
+	cmd.Flags().StringVar(&arch, "arch", hostarch.Native(), "the ISO's architecture: "+strings.Join(hostarch.Media, " or "))
 	cmd.Flags().StringArrayVar(&expect, "expect", []string{bootcheck.DefaultExpect}, "console text that makes the test pass (repeat: any of them)")
 	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Minute, "how long the boot may take")
 	cmd.Flags().StringVar(&logDir, "log-dir", defaultWork, "where the boot log goes")

@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"fbs/internal/backend"
 	"fbs/internal/bootcheck"
+	"fbs/internal/hostarch"
 	"fbs/internal/hosttool"
 )
 
@@ -44,6 +47,22 @@ func doctorCmd() *cobra.Command {
 				missing = append(missing, "ovmf")
 			}
 			fmt.Fprintf(w, "OVMF firmware\t%s\t%s\tovmf\tUEFI boot tests\n", fw, bootcheck.OVMF)
+			buildable := hostarch.Buildable()
+			if slices.Contains(buildable, "aarch64") {
+				t := bootcheck.QEMUAArch64
+				v, path := hosttool.Version(cmd.Context(), t), hosttool.Path(t.Name)
+				if v == "missing" {
+					path = "-"
+					missing = append(missing, t.Package)
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", t.Name, v, path, t.Package, t.For)
+				fw := "present"
+				if bootcheck.CheckAArch64Firmware() != nil {
+					fw = "missing"
+					missing = append(missing, "qemu-efi-aarch64")
+				}
+				fmt.Fprintf(w, "AAVMF firmware\t%s\t%s\tqemu-efi-aarch64\taarch64 boot tests\n", fw, filepath.Dir(bootcheck.AAVMFCode))
+			}
 			accel := "unknown"
 			choice, err := bootcheck.Choose(cmd.Context(), "", cmp.Or(os.Getenv("FBS_ACCEL"), "auto"))
 			if err == nil {
@@ -55,6 +74,17 @@ func doctorCmd() *cobra.Command {
 				fmt.Fprintf(cmd.OutOrStdout(), "\nboot tests' accelerator: %v\n", err)
 			} else {
 				fmt.Fprintf(cmd.OutOrStdout(), "\nboot tests' accelerator: %s\n", choice.Why)
+			}
+			if slices.Contains(buildable, "aarch64") {
+				if c, err := bootcheck.Choose(cmd.Context(), "aarch64", cmp.Or(os.Getenv("FBS_ACCEL"), "auto")); err != nil {
+					fmt.Fprintf(cmd.OutOrStdout(), "aarch64 boot tests' accelerator: %v\n", err)
+				} else {
+					fmt.Fprintf(cmd.OutOrStdout(), "aarch64 boot tests' accelerator: %s\n", c.Why)
+				}
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), "\narches (a request's arch, fbs worker --arch):")
+			for _, arch := range hostarch.Media {
+				fmt.Fprintf(cmd.OutOrStdout(), "  %-18s %s\n", arch, archState(arch))
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), "\nbackends (fbs build --backend NAME):")
 			fmt.Fprintln(cmd.OutOrStdout(), "  native             usable (the default)")
@@ -76,6 +106,17 @@ func doctorCmd() *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// archState says whether this host builds arch's media, and how or why not.
+func archState(arch string) string {
+	if arch == hostarch.Native() {
+		return "buildable (this host's own)"
+	}
+	if err := hostarch.Check(arch); err != nil {
+		return "not buildable: " + err.Error()
+	}
+	return fmt.Sprintf("buildable: its programs run through qemu-user-static (binfmt_misc entry qemu-%s)", arch)
 }
 
 func joinUnique(list []string) string {

@@ -17,6 +17,7 @@ import (
 	"fbs/internal/build"
 	"fbs/internal/config"
 	"fbs/internal/farm"
+	"fbs/internal/hostarch"
 	"fbs/internal/runner"
 	"fbs/internal/spec"
 	"fbs/internal/worker"
@@ -80,7 +81,7 @@ func (f *workerFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.tokenFile, "token-file", os.Getenv("FBS_TOKEN_FILE"), "file with this worker's token ($FBS_TOKEN_FILE)")
 	caFlag(cmd, &f.caFile)
 	fl.StringVar(&f.name, "name", "", "worker name, as its token was made for (default: this host's name)")
-	fl.StringSliceVar(&f.arches, "arch", nil, "architectures built here (default: this host's)")
+	fl.StringSliceVar(&f.arches, "arch", nil, "architectures built here (default: this host's); an x86_64 host with qemu-user-static's binfmt_misc entries also builds aarch64: --arch x86_64,aarch64 (fbs doctor lists what this host builds)")
 	fl.StringSliceVar(&f.releases, "release", nil, "releases built here, e.g. 40,rawhide (default: any)")
 	fl.StringSliceVar(&f.types, "types", nil, "image types built here: boot, dvd, live (default: all)")
 	fl.IntVar(&f.slots, "slots", 1, "builds at once")
@@ -104,7 +105,7 @@ func (f *workerFlags) check() error {
 		f.name, _ = os.Hostname()
 	}
 	if len(f.arches) == 0 {
-		f.arches = []string{hostArch()}
+		f.arches = []string{hostarch.Native()}
 	}
 	if len(f.servers) == 0 {
 		return usageError{fmt.Errorf("--server: which fbs server to build for")}
@@ -118,6 +119,14 @@ func (f *workerFlags) check() error {
 	for _, a := range f.arches {
 		if !contains(spec.Arches, a) {
 			return usageError{fmt.Errorf("--arch %s: not one of %s", a, strings.Join(spec.Arches, ", "))}
+		}
+		if !contains(hostarch.Media, a) {
+			return usageError{fmt.Errorf("--arch %s: fbs makes media for %s only", a, strings.Join(hostarch.Media, " and "))}
+		}
+		// A worker announces only what it can build: a claimed build of
+		// an arch whose programs cannot run here would only fail.
+		if err := hostarch.Check(a); err != nil {
+			return fmt.Errorf("--arch %s: this host cannot build it: %w", a, err)
 		}
 	}
 	for _, t := range f.types {

@@ -18,8 +18,15 @@ import (
 // Media are the architectures fbs makes media for.
 var Media = []string{"x86_64", "aarch64"}
 
-// binfmtDir is where binfmt_misc is mounted; tests point it at a fake.
-var binfmtDir = "/proc/sys/fs/binfmt_misc"
+// binfmtDir is where binfmt_misc is mounted: $FBS_BINFMT_MISC if set
+// (tests, here and of the commands, point it at a fake), else the
+// kernel's place.
+func binfmtDir() string {
+	if d := os.Getenv("FBS_BINFMT_MISC"); d != "" {
+		return d
+	}
+	return "/proc/sys/fs/binfmt_misc"
+}
 
 // goArches maps Go's architecture names to RPM's.
 var goArches = map[string]string{
@@ -50,7 +57,7 @@ func Check(arch string) error {
 		return nil
 	}
 	const install = "apt-get install qemu-user-static binfmt-support"
-	entry := "qemu-" + arch
+	entry, binfmtDir := "qemu-"+arch, binfmtDir()
 	status, err := os.ReadFile(filepath.Join(binfmtDir, "status"))
 	if errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("%s programs cannot run on this %s host: binfmt_misc is not mounted at %s (Debian: %s; mount -t binfmt_misc binfmt_misc %s)",

@@ -49,9 +49,7 @@ func TestCheckFakeBinfmt(t *testing.T) {
 					}
 				}
 			}
-			old := binfmtDir
-			binfmtDir = dir
-			t.Cleanup(func() { binfmtDir = old })
+			t.Setenv("FBS_BINFMT_MISC", dir)
 
 			err := Check(arch)
 			switch {

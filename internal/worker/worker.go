@@ -64,8 +64,12 @@ type Worker struct {
 	Build func(context.Context, *spec.Request, build.Options) (*build.Result, error)
 	// Wait is how long one claim waits for a build.
 	Wait time.Duration
+	// CanBuild says whether this host can build arch's images now; nil is
+	// hostarch.Check. Claims leave out the arches it refuses.
+	CanBuild func(arch string) error
 
-	mu sync.Mutex // guards Info and Options against Update
+	mu      sync.Mutex        // guards Info and Options against Update, and leftOut
+	leftOut map[string]string // arches left out of claims, and why
 }
 
 // Update changes what the worker serves and how it builds, from the next
@@ -122,7 +126,12 @@ func (w *Worker) slot(ctx, claims context.Context, n int) {
 	pause := time.Second
 	for claims.Err() == nil {
 		info, _ := w.settings()
-		job, err := w.Queue.Claim(ctx, &info, w.Wait)
+		info, ok := w.claimable(info)
+		var job *farm.Job
+		err := errNoArch
+		if ok {
+			job, err = w.Queue.Claim(ctx, &info, w.Wait)
+		}
 		switch {
 		case err == nil:
 			pause = time.Second
