@@ -1,0 +1,53 @@
+package squashfs
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+)
+
+// content is a file's data decompressed from the image, for tests.
+func (im *Image) content(d Data) ([]byte, error) {
+	var out bytes.Buffer
+	pos := d.Start
+	for _, b := range d.Blocks {
+		size := b &^ blockRaw
+		if size == 0 {
+			out.Write(make([]byte, min(uint64(im.Super.BlockSize), d.Size-uint64(out.Len()))))
+			continue
+		}
+		raw := make([]byte, size)
+		if _, err := im.ReadAt(raw, int64(pos)); err != nil {
+			return nil, err
+		}
+		pos += uint64(size)
+		if b&blockRaw == 0 {
+			var err error
+			if raw, err = im.codec.decode(raw, int(im.Super.BlockSize)); err != nil {
+				return nil, fmt.Errorf("block at %d: %w", pos-uint64(size), err)
+			}
+		}
+		out.Write(raw)
+	}
+	if d.HasFragment() {
+		f, err := im.Fragment(d.Fragment)
+		if err != nil {
+			return nil, err
+		}
+		raw := make([]byte, f.Size&^blockRaw)
+		if _, err := im.ReadAt(raw, int64(f.Start)); err != nil {
+			return nil, err
+		}
+		if f.Size&blockRaw == 0 {
+			if raw, err = im.codec.decode(raw, int(im.Super.BlockSize)); err != nil {
+				return nil, err
+			}
+		}
+		tail := d.Size - uint64(out.Len())
+		if uint64(d.FragOffset)+tail > uint64(len(raw)) {
+			return nil, io.ErrUnexpectedEOF
+		}
+		out.Write(raw[d.FragOffset : uint64(d.FragOffset)+tail])
+	}
+	return out.Bytes(), nil
+}

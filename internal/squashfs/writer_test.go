@@ -1,0 +1,307 @@
+package squashfs
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"fbs/internal/fbstest"
+
+	"golang.org/x/sys/unix"
+)
+
+func needSquashfsTools(t *testing.T) {
+	t.Helper()
+	_, err := exec.LookPath("mksquashfs")
+	_, err2 := exec.LookPath("unsquashfs")
+	fbstest.Need(t, err == nil && err2 == nil, "mksquashfs and unsquashfs", "apt-get install squashfs-tools")
+}
+
+// makeTree writes a tree with every kind of file the writer handles:
+// small files (fragments), files of one and more blocks, a sparse one,
+// an empty one, hard links, symlinks, a fifo, devices and other owners
+// (as root), xattrs, a directory large enough for an index, and times.
+func makeTree(t *testing.T, dir string, seed uint64) {
+	t.Helper()
+	rnd := rand.New(rand.NewPCG(seed, 1))
+	write := func(name string, data []byte) {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	random := func(n int) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(rnd.IntN(16)) // compressible, not trivially
+		}
+		return b
+	}
+	write("empty", nil)
+	write("small", []byte("hello\n"))
+	write("bin/one-block", random(128<<10))
+	write("bin/blocks-and-tail", random(300<<10+17))
+	write("usr/share/doc/readme", random(5000))
+	write("usr/share/doc/same-as-readme", nil)
+	copyFile(t, filepath.Join(dir, "usr/share/doc/readme"), filepath.Join(dir, "usr/share/doc/same-as-readme"))
+	sparse := make([]byte, 400<<10)
+	copy(sparse[300<<10:], random(1000))
+	write("var/sparse", sparse)
+	for i := range 3000 {
+		write(fmt.Sprintf("big/entry-with-a-longish-name-%05d", i), random(rnd.IntN(200)))
+	}
+	for name, target := range map[string]string{"lib": "usr/lib", "bin/dangling": "/nowhere", "usr/share/doc/up": "../../.."} {
+		if err := os.Symlink(target, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Link(filepath.Join(dir, "bin/one-block"), filepath.Join(dir, "bin/hardlink")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(filepath.Join(dir, "small"), filepath.Join(dir, "usr/small-link")); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mkfifo(filepath.Join(dir, "fifo"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(dir, "empty-dir"), 0o700)
+	if err := os.Chmod(filepath.Join(dir, "bin/one-block"), 0o4755); err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range []struct{ name, attr, value string }{
+		{"small", "user.fbs", "one"},
+		{"bin", "user.fbs", "one"},
+		{"lib", "trusted.fbs", "link"},
+		{"usr/share/doc/readme", "security.selinux", "system_u:object_r:usr_t:s0\x00"},
+	} {
+		if err := unix.Lsetxattr(filepath.Join(dir, x.name), x.attr, []byte(x.value), 0); err != nil {
+			t.Fatalf("xattr %s on %s: %v", x.attr, x.name, err)
+		}
+	}
+	if os.Geteuid() == 0 {
+		if err := unix.Mknod(filepath.Join(dir, "null"), unix.S_IFCHR|0o666, int(unix.Mkdev(1, 3))); err != nil {
+			t.Fatal(err)
+		}
+		if err := unix.Mknod(filepath.Join(dir, "loop300"), unix.S_IFBLK|0o660, int(unix.Mkdev(7, 300))); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Lchown(filepath.Join(dir, "usr/share"), 1000, 100); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Lchown(filepath.Join(dir, "lib"), 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+	}
+	when := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		when = when.Add(time.Minute)
+		return unix.Lutimes(p, []unix.Timeval{unix.NsecToTimeval(when.UnixNano()), unix.NsecToTimeval(when.UnixNano())})
+	})
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mksquashfs(t *testing.T, dir, out string, comp ...string) {
+	t.Helper()
+	args := append([]string{dir, out, "-noappend", "-quiet", "-processors", "2"}, comp...)
+	if out, err := exec.Command("mksquashfs", args...).CombinedOutput(); err != nil {
+		t.Fatalf("mksquashfs %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+// listing is unsquashfs -lls: names, modes, owners, sizes, times, link
+// targets and device numbers.
+func listing(t *testing.T, img string) string {
+	t.Helper()
+	out, err := exec.Command("unsquashfs", "-lls", "-n", img).CombinedOutput()
+	if err != nil {
+		t.Fatalf("unsquashfs -lls %s: %v\n%s", img, err, out)
+	}
+	var keep []string
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.Contains(l, "squashfs-root") {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "\n")
+}
+
+// sameTree compares two trees' file contents, symlink targets and xattrs.
+func sameTree(t *testing.T, want, got string) {
+	t.Helper()
+	n := 0
+	err := filepath.Walk(want, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(want, p)
+		q := filepath.Join(got, rel)
+		n++
+		switch {
+		case fi.Mode().IsRegular():
+			a, _ := os.ReadFile(p)
+			b, err := os.ReadFile(q)
+			if err != nil || !bytes.Equal(a, b) {
+				t.Errorf("%s: contents differ (%v)", rel, err)
+			}
+		case fi.Mode()&os.ModeSymlink != 0:
+			a, _ := os.Readlink(p)
+			b, _ := os.Readlink(q)
+			if a != b {
+				t.Errorf("%s: links to %q, want %q", rel, b, a)
+			}
+		}
+		if a, b := xattrs(p), xattrs(q); a != b {
+			t.Errorf("%s: xattrs %q, want %q", rel, b, a)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < 3000 {
+		t.Fatalf("compared only %d files", n)
+	}
+}
+
+func xattrs(p string) string {
+	buf := make([]byte, 4096)
+	n, _ := unix.Llistxattr(p, buf)
+	var out []string
+	for _, name := range strings.Split(string(buf[:n]), "\x00") {
+		if strings.HasPrefix(name, "user.") || strings.HasPrefix(name, "trusted.") || strings.HasPrefix(name, "security.") {
+			v := make([]byte, 4096)
+			m, _ := unix.Lgetxattr(p, name, v)
+			out = append(out, name+"="+string(v[:max(m, 0)]))
+		}
+	}
+	return strings.Join(out, ",")
+}
+
+// fromImages says where each file's data is: in the first of the images
+// that has a file of that path.
+func fromImages(t *testing.T, images ...*Image) func(string) (FileData, error) {
+	t.Helper()
+	var files []map[string]Data
+	for _, im := range images {
+		f, err := im.Files()
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+	}
+	return func(name string) (FileData, error) {
+		for i, f := range files {
+			if d, ok := f[name]; ok {
+				return FileData{images[i], d}, nil
+			}
+		}
+		return FileData{}, fmt.Errorf("%s: in no image", name)
+	}
+}
+
+func TestWriteSameAsMksquashfs(t *testing.T) {
+	needSquashfsTools(t)
+	tests := map[string][]string{
+		"xz with x86 BCJ": {"-comp", "xz", "-Xbcj", "x86"},
+		"zstd level 5":    {"-comp", "zstd", "-Xcompression-level", "5"},
+		"gzip":            {"-comp", "gzip"},
+	}
+	for name, comp := range tests {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			root := filepath.Join(dir, "root")
+			makeTree(t, root, 1)
+			cold := filepath.Join(dir, "cold.img")
+			mksquashfs(t, root, cold, comp...)
+			im, err := Open(cold)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer im.Close()
+			out := filepath.Join(dir, "new.img")
+			st, err := Write(context.Background(), root, out, Options{Like: im, MkfsTime: time.Now(), Data: fromImages(t, im)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := listing(t, out), listing(t, cold); got != want {
+				t.Errorf("unsquashfs -lls differs:\n%s", diffLines(want, got))
+			}
+			t.Logf("%d inodes, %d bytes copied", st.Inodes, st.Copied)
+			extract := filepath.Join(dir, "x")
+			if out, err := exec.Command("unsquashfs", "-d", extract, "-n", out).CombinedOutput(); err != nil {
+				t.Fatalf("unsquashfs: %v\n%s", err, out)
+			}
+			sameTree(t, root, extract)
+			mountAndCompare(t, out, root)
+			// The writer reads its own images.
+			again, err := Open(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer again.Close()
+			if _, err := again.Files(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func diffLines(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	var out []string
+	for i := 0; i < max(len(w), len(g)) && len(out) < 20; i++ {
+		var a, b string
+		if i < len(w) {
+			a = w[i]
+		}
+		if i < len(g) {
+			b = g[i]
+		}
+		if a != b {
+			out = append(out, "- "+a, "+ "+b)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+
+// mountAndCompare mounts an image as the kernel does a live root's, and
+// compares it with the tree it was made of.
+func mountAndCompare(t *testing.T, img, root string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Log("not root: the image is not mounted")
+		return
+	}
+	mnt := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "squashfs", "-o", "loop,ro", img, mnt).CombinedOutput(); err != nil {
+		t.Fatalf("mount %s: %v\n%s", img, err, out)
+	}
+	defer exec.Command("umount", mnt).Run()
+	sameTree(t, root, mnt)
+	// A name past the directory index's first entry is found.
+	if _, err := os.Stat(filepath.Join(mnt, "big/entry-with-a-longish-name-02999")); err != nil {
+		t.Error(err)
+	}
+}
