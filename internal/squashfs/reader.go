@@ -11,7 +11,7 @@ import (
 
 // Image is a squashfs image open for reading.
 type Image struct {
-	Path string
+	Path  string
 	Super Superblock
 	// compOpts is the compressor options' metadata block as stored
 	// (header included), which the writer copies.
@@ -298,4 +298,3 @@ func (im *Image) Files() (map[string]Data, error) {
 	})
 	return files, err
 }
-

@@ -471,4 +471,3 @@ func (w *writer) writeTables(sb *Superblock, s *scanner) error {
 	}
 	return nil
 }
-

@@ -285,7 +285,6 @@ func diffLines(want, got string) string {
 	return strings.Join(out, "\n")
 }
 
-
 // mountAndCompare mounts an image as the kernel does a live root's, and
 // compares it with the tree it was made of.
 func mountAndCompare(t *testing.T, img, root string) {
