@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -37,13 +38,20 @@ than under TCG (a /dev/kvm that opens can be far slower: nested virtualisation);
 the verdict is kept until the machine reboots. A boot under KVM that prints
 nothing for 30 s is restarted once under TCG.
 
---arch aarch64 boots QEMU's virt machine with AAVMF (UEFI only, so --uefi is
-implied) under TCG on any other host.`,
+An aarch64 ISO (EFI/BOOT/BOOTAA64.EFI, or --arch aarch64) boots on QEMU's virt
+machine with AAVMF (UEFI only, so --uefi is implied), under TCG on other hosts.`,
 		Example: `  fbs boot-test FBS-Demo-Live.iso --expect "Welcome to the fbs demo"
   fbs boot-test boot.iso --uefi --accel tcg --timeout 10m
-  fbs boot-test FBS-Demo-Live-aarch64.iso --arch aarch64 --timeout 15m`,
+  fbs boot-test FBS-Demo-Live-aarch64.iso --timeout 15m`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if arch == "" {
+				a, err := bootcheck.ISOArch(args[0])
+				if err != nil {
+					return err
+				}
+				arch = cmp.Or(a, hostarch.Native())
+			}
 			if !slices.Contains(hostarch.Media, arch) {
 				return usageError{fmt.Errorf("--arch %s: fbs boot-tests %s media", arch, strings.Join(hostarch.Media, " and "))}
 			}
@@ -60,7 +68,7 @@ implied) under TCG on any other host.`,
 			}
 			defer log.Close()
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "fbs: boot test of %s; log %s\n", args[0], logPath)
+			fmt.Fprintf(out, "fbs: boot test of %s (%s); log %s\n", args[0], arch, logPath)
 			res, err := bootcheck.Run(cmd.Context(), runner.New(log), bootcheck.Options{
 				ISO: args[0], Arch: arch, UEFI: uefi, Expect: expect, Timeout: timeout, Console: out, Accel: string(accel),
 			})
@@ -72,7 +80,7 @@ implied) under TCG on any other host.`,
 		},
 	}
 	cmd.Flags().BoolVar(&uefi, "uefi", false, "boot with UEFI firmware (OVMF) instead of BIOS")
-	cmd.Flags().StringVar(&arch, "arch", hostarch.Native(), "the ISO's architecture: "+strings.Join(hostarch.Media, " or "))
+	cmd.Flags().StringVar(&arch, "arch", "", "the ISO's architecture: "+strings.Join(hostarch.Media, " or ")+" (default: its UEFI loader's, EFI/BOOT/BOOT*.EFI, else this host's)")
 	cmd.Flags().StringArrayVar(&expect, "expect", []string{bootcheck.DefaultExpect}, "console text that makes the test pass (repeat: any of them)")
 	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Minute, "how long the boot may take")
 	cmd.Flags().StringVar(&logDir, "log-dir", defaultWork, "where the boot log goes")

@@ -2,23 +2,35 @@ package cli
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"fbs/internal/bootcheck"
+	"fbs/internal/fbstest"
 	"fbs/internal/hostarch"
 )
 
-// TestBootTestArch: --arch aarch64 boots with UEFI (implied) under TCG on
-// another arch's host (a fake QEMU prints the banner), refuses KVM there,
-// and an arch without boot tests is refused.
+// TestBootTestArch: an aarch64 ISO (its UEFI loader says so, or --arch)
+// boots with UEFI (implied) under TCG on another arch's host (a fake QEMU
+// prints the banner), KVM is refused there, and so is an arch without
+// boot tests.
 func TestBootTestArch(t *testing.T) {
-	dir := t.TempDir()
-	for _, f := range []string{"x.iso", "CODE.fd", "VARS.fd"} {
+	dir, tree := t.TempDir(), t.TempDir()
+	for _, f := range []string{"CODE.fd", "VARS.fd", "tree/EFI/BOOT/BOOTAA64.EFI"} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(filepath.Join(dir, f), nil, 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+	xorriso, err := exec.LookPath("xorrisofs")
+	fbstest.Need(t, err == nil, "xorrisofs", "apt-get install xorriso")
+	iso := filepath.Join(tree, "x.iso")
+	if out, err := exec.Command(xorriso, "-quiet", "-R", "-J", "-o", iso, filepath.Join(dir, "tree")).CombinedOutput(); err != nil {
+		t.Fatalf("xorrisofs: %v\n%s", err, out)
 	}
 	code, vars := bootcheck.AAVMFCode, bootcheck.AAVMFVars
 	bootcheck.AAVMFCode, bootcheck.AAVMFVars = filepath.Join(dir, "CODE.fd"), filepath.Join(dir, "VARS.fd")
@@ -37,6 +49,7 @@ func TestBootTestArch(t *testing.T) {
 	}{
 		"no boot test for the arch": {[]string{"--arch", "ppc64le"}, 2, "--arch ppc64le: fbs boot-tests x86_64 and aarch64 media", false},
 		"aarch64":                   {[]string{"--arch", "aarch64", "--accel", "auto"}, 0, "boot test passed (uefi, tcg)", true},
+		"aarch64 from the ISO":      {nil, 0, "boot test passed (uefi, tcg)", true},
 		"aarch64 under kvm": {[]string{"--arch", "aarch64", "--accel", "kvm"}, 1,
 			"--accel kvm: an aarch64 guest cannot run under kvm on an " + host + " host", true},
 	}
@@ -45,7 +58,7 @@ func TestBootTestArch(t *testing.T) {
 			if tc.foreign && host == "aarch64" {
 				t.Skip("aarch64 is this host's own arch")
 			}
-			args := append([]string{"boot-test", filepath.Join(dir, "x.iso"), "--log-dir", dir}, tc.args...)
+			args := append([]string{"boot-test", iso, "--log-dir", dir}, tc.args...)
 			code, out := run(t, args...)
 			if code != tc.code || !strings.Contains(out, tc.want) {
 				t.Errorf("exit %d, want %d; output:\n%s\nwant it to hold %q", code, tc.code, out, tc.want)
