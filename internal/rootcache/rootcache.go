@@ -3,6 +3,8 @@
 // command line, the repo definitions and each repo's metadata checksum), and
 // a build that asks for the same again mounts it read-only under an overlay,
 // so its %post, initramfs and squashfs start without a dnf transaction.
+// The same cache files earlier root images with their indexes (see
+// internal/squashfs.Reuse).
 package rootcache
 
 import (
@@ -136,6 +138,34 @@ func (c *Cache) Put(ctx context.Context, key, dir string) (e *Entry, moved bool,
 	}
 	e, err = c.Commit(key, tmp)
 	return e, moved, err
+}
+
+// Keys are the complete entries' keys, the most recently used first.
+func (c *Cache) Keys() []string {
+	entries, err := os.ReadDir(c.Dir)
+	if err != nil {
+		return nil
+	}
+	type entry struct {
+		key  string
+		used time.Time
+	}
+	var found []entry
+	for _, e := range entries {
+		name, ok := strings.CutSuffix(e.Name(), ".complete")
+		if !ok {
+			continue
+		}
+		if info, err := os.Stat(c.path(name)); err == nil && info.IsDir() {
+			found = append(found, entry{name, info.ModTime()})
+		}
+	}
+	sort.Slice(found, func(i, j int) bool { return found[i].used.After(found[j].used) })
+	keys := make([]string, len(found))
+	for i, e := range found {
+		keys[i] = e.key
+	}
+	return keys
 }
 
 func (c *Cache) lockShared(key string) (*os.File, error) {

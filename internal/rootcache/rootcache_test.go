@@ -144,3 +144,21 @@ func TestPut(t *testing.T) {
 		})
 	}
 }
+
+func TestKeysMostRecentFirst(t *testing.T) {
+	c := &Cache{Dir: t.TempDir(), Keep: 3}
+	old := time.Now().Add(-time.Hour)
+	for i, key := range []string{"a", "b", "c"} {
+		fill(t, c, key).Release()
+		when := old.Add(time.Duration(i) * time.Minute)
+		os.Chtimes(filepath.Join(c.Dir, key), when, when)
+	}
+	if _, err := c.Fill("d"); err != nil { // half-filled: not listed
+		t.Fatal(err)
+	}
+	e, _ := c.Get("a") // used now
+	e.Release()
+	if got := c.Keys(); len(got) != 3 || got[0] != "a" || got[1] != "c" || got[2] != "b" {
+		t.Errorf("keys %v, want [a c b]", got)
+	}
+}
