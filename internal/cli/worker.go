@@ -81,7 +81,7 @@ func (f *workerFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.tokenFile, "token-file", os.Getenv("FBS_TOKEN_FILE"), "file with this worker's token ($FBS_TOKEN_FILE)")
 	caFlag(cmd, &f.caFile)
 	fl.StringVar(&f.name, "name", "", "worker name, as its token was made for (default: this host's name)")
-	fl.StringSliceVar(&f.arches, "arch", nil, "architectures built here (default: this host's); an x86_64 host with qemu-user-static's binfmt_misc entries also builds aarch64: --arch x86_64,aarch64 (fbs doctor lists what this host builds)")
+	fl.StringSliceVar(&f.arches, "arch", nil, "architectures built here (default: this host's); an x86_64 host whose binfmt_misc runs aarch64 programs (qemu-user-static) can add aarch64 (fbs doctor lists the arches this host builds)")
 	fl.StringSliceVar(&f.releases, "release", nil, "releases built here, e.g. 40,rawhide (default: any)")
 	fl.StringSliceVar(&f.types, "types", nil, "image types built here: boot, dvd, live (default: all)")
 	fl.IntVar(&f.slots, "slots", 1, "builds at once")
