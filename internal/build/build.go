@@ -361,6 +361,9 @@ func requestedBoots(opts Options, req *spec.Request) []bootcheck.Options {
 	}
 	bios := biosMedia(req)
 	out = slices.DeleteFunc(out, func(o bootcheck.Options) bool { return !o.UEFI && !bios })
+	for i := range out {
+		out[i].Arch = req.Arch
+	}
 	return out
 }
 

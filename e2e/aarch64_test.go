@@ -1,0 +1,212 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"debug/elf"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fbs/internal/demo"
+	"fbs/internal/hostarch"
+)
+
+// The aarch64 demo repo (busybox chain) is made once, by the first test
+// that needs it: everything in its roots runs through qemu-user-static.
+var (
+	armOnce sync.Once
+	armDir  string
+	armErr  error
+)
+
+// armRepo returns the aarch64 demo repo, skipping (failing in CI) where
+// this host cannot run aarch64 programs or boot them.
+func armRepo(t *testing.T) string {
+	t.Helper()
+	missing := ""
+	if err := hostarch.Check("aarch64"); err != nil {
+		missing = err.Error()
+	} else if _, err := exec.LookPath("qemu-system-aarch64"); err != nil {
+		missing = "no qemu-system-aarch64 (apt-get install qemu-system-arm qemu-efi-aarch64)"
+	}
+	if missing != "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal(missing)
+		}
+		t.Skip(missing)
+	}
+	armOnce.Do(func() {
+		armDir = filepath.Join(cache, demo.Busybox.ArchRepoDir("aarch64"))
+		start := time.Now()
+		out, err := exec.Command(fbsBin, "demo", "repo", armDir, "--chain", "busybox", "--arch", "aarch64", "--cache", cache).CombinedOutput()
+		if err != nil {
+			armErr = fmt.Errorf("fbs demo repo --arch aarch64: %v\n%s", err, out)
+			return
+		}
+		fmt.Fprintf(os.Stderr, "e2e: aarch64 busybox demo repo ready in %s\n", time.Since(start).Round(time.Millisecond))
+	})
+	if armErr != nil {
+		t.Fatal(armErr)
+	}
+	return armDir
+}
+
+// armRequest writes the aarch64 demo's request of a type with the given
+// lines in place of its "staging=" line.
+func armRequest(t *testing.T, typ, lines string) string {
+	t.Helper()
+	conf, err := demo.WriteArchRequest(t.TempDir(), demo.Busybox, "aarch64", armRepo(t), typ, "zstd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, _ := os.ReadFile(conf)
+	write(t, conf, strings.Replace(string(text), "staging=\n", lines+"\n", 1))
+	return conf
+}
+
+// isoFiles lists an ISO's files and its El Torito boot catalogue.
+func isoFiles(t *testing.T, iso string) string {
+	t.Helper()
+	out, err := exec.Command("xorriso", "-indev", iso, "-pvd_info", "-report_el_torito", "plain", "-find", "/", "-type", "f").CombinedOutput()
+	if err != nil {
+		t.Fatalf("xorriso: %v\n%s", err, out)
+	}
+	return string(out)
+}
+
+// checkArmLayout checks lorax's aarch64 layout: UEFI alone, from
+// images/efiboot.img, with nothing of BIOS GRUB.
+func checkArmLayout(t *testing.T, listing, volid string) {
+	t.Helper()
+	mustContain(t, "ISO", listing, "Volume Id    : "+volid, "'/EFI/BOOT/BOOTAA64.EFI'", "'/EFI/BOOT/grub.cfg'",
+		"'/images/efiboot.img'", "'/images/pxeboot/vmlinuz'", "'/images/pxeboot/initrd.img'")
+	for _, bios := range []string{"eltorito.img", "i386-pc", "BOOTX64.EFI", "El Torito boot img :   1  BIOS"} {
+		if strings.Contains(listing, bios) {
+			t.Errorf("an aarch64 ISO has %s", bios)
+		}
+	}
+	mustContain(t, "El Torito catalogue", listing, "El Torito boot img :   1  UEFI")
+}
+
+// elfMachine reads the machine of an ELF file extracted from a squashfs.
+func elfMachine(t *testing.T, img, path string) elf.Machine {
+	t.Helper()
+	dir := t.TempDir()
+	if out, err := exec.Command("unsquashfs", "-no-xattrs", "-d", dir+"/x", img, path).CombinedOutput(); err != nil {
+		t.Fatalf("unsquashfs %s: %v\n%s", path, err, out)
+	}
+	f, err := elf.Open(filepath.Join(dir, "x", path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	return f.Machine
+}
+
+// TestAarch64LiveISO_QEMU builds the aarch64 demo's live ISO on this host
+// (its root's scriptlets and the initramfs script run through binfmt_misc)
+// and boots it with AAVMF on qemu-system-aarch64 -M virt. The server's
+// BIOS test is left out: aarch64 media boot UEFI alone.
+func TestAarch64LiveISO_QEMU(t *testing.T) {
+	staging := t.TempDir()
+	conf := armRequest(t, "live", "staging=file://"+staging)
+	start := time.Now()
+	res := fbs(t, "build", conf, "--cache", cache, "--work", t.TempDir(), "--boot-test", "--expect", demo.Expect)
+	if res.code != 0 {
+		t.Fatalf("exit %d", res.code)
+	}
+	t.Logf("aarch64 live ISO built and booted in %s", time.Since(start).Round(time.Second))
+	isos, _ := filepath.Glob(filepath.Join(staging, "FBS-Demo-Live-*.iso"))
+	if len(isos) != 1 {
+		t.Fatalf("staged ISOs %v", isos)
+	}
+	listing := isoFiles(t, isos[0])
+	checkArmLayout(t, listing, "FBS-Demo-Live")
+	mustContain(t, "ISO", listing, "'/LiveOS/squashfs.img'")
+	mustContain(t, "output", res.out, "boot-uefi", `"`+demo.Expect)
+	if strings.Contains(res.out, "boot-bios") {
+		t.Error("an aarch64 build ran a BIOS boot test")
+	}
+	dir := t.TempDir()
+	if out, err := exec.Command("xorriso", "-osirrox", "on", "-indev", isos[0], "-extract", "/LiveOS/squashfs.img", dir+"/root.img").CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if m := elfMachine(t, dir+"/root.img", "bin/busybox"); m != elf.EM_AARCH64 {
+		t.Errorf("the root's busybox is for %s", m)
+	}
+}
+
+// TestAarch64BootISO_QEMU builds the aarch64 demo's boot ISO and boots it
+// to its stage2's init.
+func TestAarch64BootISO_QEMU(t *testing.T) {
+	staging := t.TempDir()
+	conf := armRequest(t, "boot", "staging=file://"+staging+"\nboottest=uefi")
+	res := fbs(t, "build", conf, "--cache", cache, "--work", t.TempDir(), "--expect", demo.ExpectInstaller)
+	if res.code != 0 {
+		t.Fatalf("exit %d", res.code)
+	}
+	isos, _ := filepath.Glob(filepath.Join(staging, "fbs-demo-1-aarch64-*.iso"))
+	if len(isos) != 1 {
+		t.Fatalf("staged ISOs %v", isos)
+	}
+	listing := isoFiles(t, isos[0])
+	checkArmLayout(t, listing, "fbs-demo-1-aarch64")
+	mustContain(t, "ISO", listing, "'/images/install.img'", "'/.treeinfo'")
+	dir := t.TempDir()
+	exec.Command("xorriso", "-osirrox", "on", "-indev", isos[0], "-extract", "/.treeinfo", dir+"/treeinfo").Run()
+	ti, _ := os.ReadFile(dir + "/treeinfo")
+	mustContain(t, ".treeinfo", string(ti), "arch = aarch64", "[images-aarch64]", "efiboot.img = images/efiboot.img")
+	mustContain(t, "output", res.out, "boot-uefi", `"`+demo.ExpectInstaller)
+}
+
+// TestAarch64DVD builds the aarch64 demo's DVD and checks its layout:
+// aarch64 packages, productmd's [images-aarch64] with the EFI image's
+// checksum. (Its installer boots as the boot ISO's does.)
+func TestAarch64DVD(t *testing.T) {
+	staging := t.TempDir()
+	conf := armRequest(t, "dvd", "staging=file://"+staging)
+	res := fbs(t, "build", conf, "--cache", cache, "--work", t.TempDir())
+	if res.code != 0 {
+		t.Fatalf("exit %d", res.code)
+	}
+	isos, _ := filepath.Glob(filepath.Join(staging, "fbs-demo-Everything-dvd-aarch64-1-*.iso"))
+	if len(isos) != 1 {
+		t.Fatalf("staged ISOs %v", isos)
+	}
+	listing := isoFiles(t, isos[0])
+	checkArmLayout(t, listing, "fbs-demo-Everything-dvd-aarch64-1")
+	mustContain(t, "DVD", listing, "'/repodata/repomd.xml'", "'/media.repo'", "'/images/install.img'", ".aarch64.rpm'")
+	if strings.Contains(listing, ".x86_64.rpm") {
+		t.Error("the aarch64 DVD holds x86_64 packages")
+	}
+	dir := t.TempDir()
+	exec.Command("xorriso", "-osirrox", "on", "-indev", isos[0], "-extract", "/.treeinfo", dir+"/treeinfo",
+		"-extract", "/images/efiboot.img", dir+"/efiboot.img").Run()
+	ti, _ := os.ReadFile(dir + "/treeinfo")
+	mustContain(t, ".treeinfo", string(ti), "[images-aarch64]", "efiboot.img = images/efiboot.img",
+		"images/efiboot.img = sha256:"+sha256File(t, dir+"/efiboot.img"), "arch = aarch64")
+}
+
+// TestForeignArchRefused: arches fbs makes no media for are refused
+// before any work, naming what such media need.
+func TestForeignArchRefused(t *testing.T) {
+	for arch, want := range map[string]string{
+		"ppc64le": "ppc64le media need GRUB for Open Firmware",
+		"s390x":   "s390x media need an s390 boot image",
+	} {
+		conf := demoRequest(t, "live", "zstd", "")
+		text, _ := os.ReadFile(conf)
+		write(t, conf, strings.Replace(string(text), "arch=x86_64", "arch="+arch, 1))
+		res := fbs(t, "build", conf, "--cache", cache, "--work", t.TempDir())
+		if res.code == 0 {
+			t.Fatalf("%s: built", arch)
+		}
+		mustContain(t, "output", res.out, "fbs makes x86_64 and aarch64 media, not "+arch, want)
+	}
+}
