@@ -3,6 +3,7 @@ package bootcheck
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 
 	"fbs/internal/hosttool"
@@ -61,6 +62,9 @@ func qemuValue(s string) string {
 func checkAArch64(o Options) error {
 	if !o.UEFI {
 		return fmt.Errorf("aarch64 media boot UEFI only: there is no BIOS boot test for aarch64 (use --uefi)")
+	}
+	if _, err := exec.LookPath(hosttool.Path(QEMUAArch64.Name)); err != nil {
+		return fmt.Errorf("%s missing (apt-get install %s)", QEMUAArch64.Name, QEMUAArch64.Package)
 	}
 	return CheckAArch64Firmware()
 }
