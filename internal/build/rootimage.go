@@ -2,19 +2,24 @@ package build
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
 
+	"fbs/internal/beneath"
 	"fbs/internal/hosttool"
 	"fbs/internal/image"
+	"fbs/internal/rootcache"
 	"fbs/internal/runner"
 	"fbs/internal/spec"
+	"fbs/internal/squashfs"
 )
 
 var squashProgress = regexp.MustCompile(`\]\s+(\d+)/(\d+)\s+\d+%\s*$`)
@@ -45,12 +50,27 @@ func (b *build) compressRoot(ctx context.Context) (string, error) {
 	args := image.RootImageArgs(fs, root, out, comp, b.req.Arch, b.opts.Procs)
 	args[0] = hosttool.Path(rootImageTool[fs])
 	b.log.Printf("%s: %s compression on %d processors", fs, how, procs)
+	if fs == "squashfs" && b.opts.RootCache > 0 && squashfs.Supported(args[slices.Index(args, "-comp")+1]) {
+		note, err := b.reuseImages(ctx, args)
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("%s, %s, %s", how, note, sizeOf(out)), nil
+	}
+	if err := b.runImageTool(ctx, fs, args); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s, %s", how, sizeOf(out)), nil
+}
+
+// runImageTool runs mksquashfs or mkfs.erofs (args) on the tree args[1].
+func (b *build) runImageTool(ctx context.Context, fs string, args []string) error {
 	// mksquashfs's own progress bar reaches a pipe only at its end (stdio
 	// buffering), and mkfs.erofs is quiet, so progress is what the tool
-	// has read of the root so far.
+	// has read of the tree so far.
 	total := make(chan int64, 1)
-	go func() { total <- treeSize(root) }()
-	err := b.run.Run(ctx, runner.Cmd{Args: args,
+	go func() { total <- treeSize(args[1]) }()
+	return b.run.Run(ctx, runner.Cmd{Args: args,
 		OnLine: func(line string) bool { return squashProgress.MatchString(line) },
 		Watch: func(pid int, done <-chan struct{}) {
 			var size int64
@@ -68,11 +88,136 @@ func (b *build) compressRoot(ctx context.Context) (string, error) {
 				}
 			}
 		}})
-	if err != nil {
-		return "", err
-	}
-	return fmt.Sprintf("%s, %s", how, sizeOf(out)), nil
 }
+
+// reuseImages makes the squashfs image mksquashfs's args ask for from the
+// compressed blocks of earlier images of the same compressor settings,
+// where a file's content is in one, and mksquashfs's image of the rest
+// (see squashfs.Reuse); with no earlier image, mksquashfs makes it whole.
+// Either way the image and its index are filed for the next build. It
+// returns what it reused and compressed.
+func (b *build) reuseImages(ctx context.Context, args []string) (string, error) {
+	root, out := args[1], args[2]
+	cache := &rootcache.Cache{Dir: filepath.Join(b.opts.CacheDir, "images", imageSettings(args)), Keep: 2}
+	var cached []squashfs.Cached
+	for _, key := range cache.Keys() {
+		e, err := cache.Get(key)
+		if err != nil || e == nil {
+			continue
+		}
+		defer e.Release()
+		im, err := squashfs.Open(filepath.Join(e.Path, "root.img"))
+		if err != nil {
+			b.log.Printf("squashfs: earlier image %s: %v", key, err)
+			continue
+		}
+		defer im.Close()
+		x, err := squashfs.ReadIndex(filepath.Join(e.Path, "index.json"))
+		if err != nil {
+			b.log.Printf("squashfs: earlier image %s: %v", key, err)
+			continue
+		}
+		cached = append(cached, squashfs.Cached{Image: im, Index: x})
+	}
+	size := treeSize(root)
+	hashes, err := squashfs.HashTree(ctx, root, runtime.NumCPU(), func(done int64) {
+		b.opts.Reporter.StageProgress("squashfs", "MiB hashed", int(min(done, size)>>20), int(size>>20))
+	})
+	if err != nil {
+		return "", fmt.Errorf("squashfs: hash the root: %w", err)
+	}
+	var note string
+	var x squashfs.Index
+	if len(cached) > 0 {
+		staging := filepath.Join(b.work, "squashfs-staging")
+		if err := beneath.MkdirAll(b.work, filepath.Base(staging), 0o700); err != nil {
+			return "", err
+		}
+		r := squashfs.Reuse{Root: root, Hashes: hashes, Cached: cached, Staging: staging, MkfsTime: time.Now(),
+			Compress: func(ctx context.Context, dir, img string) error {
+				a := slices.Clone(args)
+				a[1], a[2] = dir, img
+				return b.runImageTool(ctx, "squashfs", a)
+			}}
+		var st squashfs.ReuseStats
+		st, x, err = r.Write(ctx, out)
+		os.RemoveAll(staging)
+		switch {
+		case errors.Is(err, squashfs.ErrSettings):
+			b.log.Printf("squashfs: %v; compressing the whole root", err)
+			cached = nil
+		case err != nil:
+			return "", err
+		default:
+			b.log.Printf("squashfs: %d of %d distinct files (%s) reused from %d earlier images, %d (%s) compressed anew; %s of compressed data copied",
+				st.ReusedN, st.Files, mib(st.Reused), len(cached), st.CompressedN, mib(st.Compressed), mib(st.Copied))
+			note = fmt.Sprintf("%s reused, %s compressed", mib(st.Reused), mib(st.Compressed))
+		}
+	}
+	if len(cached) == 0 {
+		if err := b.runImageTool(ctx, "squashfs", args); err != nil {
+			return "", err
+		}
+		im, err := squashfs.Open(out)
+		if err != nil {
+			return "", err
+		}
+		x, err = squashfs.IndexOf(im, hashes)
+		im.Close()
+		if err != nil {
+			return "", err
+		}
+		note = "no earlier image to reuse"
+	}
+	if err := b.fileImage(ctx, cache, out, x); err != nil {
+		// The next build compresses more; this one is made.
+		b.log.Printf("squashfs: the image is not kept for later builds: %v", err)
+	}
+	return note, nil
+}
+
+// fileImage keeps a root image and its index in the cache, hard-linked
+// where the cache is on the work dir's filesystem.
+func (b *build) fileImage(ctx context.Context, cache *rootcache.Cache, img string, x squashfs.Index) error {
+	dir := filepath.Join(b.work, "image-entry")
+	if err := beneath.MkdirAll(b.work, filepath.Base(dir), 0o700); err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	if err := os.Link(img, filepath.Join(dir, "root.img")); err != nil {
+		if out, err := exec.CommandContext(ctx, "cp", "--reflink=auto", img, filepath.Join(dir, "root.img")).CombinedOutput(); err != nil {
+			return fmt.Errorf("cp: %v: %s", err, out)
+		}
+	}
+	if err := squashfs.WriteIndex(filepath.Join(dir, "index.json"), x); err != nil {
+		return err
+	}
+	e, _, err := cache.Put(ctx, b.id, dir)
+	if err != nil {
+		return err
+	}
+	e.Release()
+	for _, gone := range cache.Prune() {
+		b.log.Printf("squashfs: removed earlier image %s", gone)
+	}
+	return nil
+}
+
+// imageSettings keys earlier images by the compressor settings of
+// mksquashfs's args: blocks made with other settings are not reused.
+func imageSettings(args []string) string {
+	var parts []string
+	for i := 3; i < len(args); i++ {
+		if args[i] == "-processors" {
+			i++
+			continue
+		}
+		parts = append(parts, args[i])
+	}
+	return rootcache.Key(parts...)
+}
+
+func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
 
 // checkErofs refuses, before compressing, a compressor the host's
 // mkfs.erofs lacks: Debian 12's erofs-utils 1.5 has lz4 and lz4hc only.

@@ -104,7 +104,7 @@ func HashTree(ctx context.Context, root string, procs int, progress func(int64))
 func hashFile(p string, buf []byte) (string, int64, error) {
 	// Not followed: the walk saw a regular file, and a symlink put in
 	// its place since is not read through.
-	f, err := os.OpenFile(p, os.O_RDONLY|unix.O_NOFOLLOW, 0)
+	f, err := os.OpenFile(p, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
 	if err != nil {
 		return "", 0, err
 	}
