@@ -210,3 +210,19 @@ func TestForeignArchRefused(t *testing.T) {
 		mustContain(t, "output", res.out, "fbs makes x86_64 and aarch64 media, not "+arch, want)
 	}
 }
+
+// TestFarmAarch64: a worker told --arch x86_64,aarch64 on this x86_64 host
+// advertises both and builds an aarch64 live ISO for the server.
+func TestFarmAarch64(t *testing.T) {
+	conf := armRequest(t, "live", "")
+	f := newFarm(t)
+	s := f.server()
+	f.worker("both", []*server{s}, "--release", "1", "--arch", "x86_64,aarch64")
+	res := fbs(t, "submit", conf, "--server", s.url, "--wait", "--raw")
+	if res.code != 0 {
+		t.Fatalf("submit --wait: exit %d\n%s", res.code, f.workerLog("both"))
+	}
+	mustContain(t, "submit output", res.out, "attempt 1: worker both took the build", "=== stage squashfs", "succeeded")
+	res = fbs(t, "workers", "--server", s.url)
+	mustContain(t, "fbs workers", res.out, "both", "x86_64,aarch64")
+}
