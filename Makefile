@@ -3,16 +3,21 @@
 # Debian packages fbs runs (fbs doctor lists them with what each is for),
 # those aarch64 media need on an x86_64 host (qemu-user-static's binfmt_misc
 # entries run the image root's programs; AAVMF boots them), then those only
-# the tests use (the web UI's browser test: chromium, a font; nasm checks the
-# accelerator probe against its source).
+# the tests use (the web UI's browser test: chromium, a font; rpm2cpio's
+# rpm2archive reads the aarch64 demo's RPMs; nasm checks the accelerator
+# probe against its source).
 PKGS := dnf rpm createrepo-c squashfs-tools erofs-utils xorriso grub-common mtools dosfstools postgresql \
 	qemu-system-x86 ovmf kmod busybox-static isomd5sum apt dpkg procps ca-certificates bc curl python3 \
 	e2fsprogs mount systemd python3-pyftpdlib \
-	qemu-user-static binfmt-support qemu-system-arm qemu-efi-aarch64 \
+	qemu-user-static binfmt-support qemu-system-arm qemu-efi-aarch64 rpm2cpio \
 	chromium fonts-dejavu-core nasm
 
 GO ?= go
 BIN := bin/fbs
+
+# The tests' cache of Debian packages and demo repos, shared across runs
+# (the unit tests' aarch64 demo repo, the end-to-end tests' repos).
+export FBS_TEST_CACHE ?= /var/cache/fbs-test
 
 .PHONY: all deps build demo test unit lint-api fuzz e2e bench clean
 
