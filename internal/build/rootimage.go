@@ -169,6 +169,11 @@ func (b *build) reuseImages(ctx context.Context, args []string) (string, error) 
 		}
 		note = "no earlier image to reuse"
 	}
+	if err := hashes.Unchanged(root); err != nil {
+		// What the index says of the image may not be so.
+		b.log.Printf("squashfs: the image is not kept for later builds: %v", err)
+		return note, nil
+	}
 	if err := b.fileImage(ctx, cache, out, x); err != nil {
 		// The next build compresses more; this one is made.
 		b.log.Printf("squashfs: the image is not kept for later builds: %v", err)

@@ -41,8 +41,39 @@ func ReadIndex(name string) (Index, error) {
 }
 
 // Hashes are a tree's regular files' contents: path (no leading slash)
-// -> sha256, hex.
-type Hashes map[string]string
+// -> sha256, hex; and what each file's inode said when it was read, to
+// tell whether it has changed since.
+type Hashes struct {
+	Sums   map[string]string
+	stamps map[string]stamp
+}
+
+// stamp changes whenever a file's contents do: a write moves its ctime,
+// which no one can set back.
+type stamp struct {
+	ino, size    uint64
+	mtime, ctime unix.Timespec
+}
+
+func stampOf(st *unix.Stat_t) stamp {
+	return stamp{st.Ino, uint64(st.Size), st.Mtim, st.Ctim}
+}
+
+// Unchanged says which file, if any, is not as it was when hashed: an
+// index made of a tree that changed while it was compressed might name
+// blocks of other contents than it says.
+func (h Hashes) Unchanged(root string) error {
+	for rel, was := range h.stamps {
+		var st unix.Stat_t
+		if err := unix.Lstat(filepath.Join(root, rel), &st); err != nil {
+			return err
+		}
+		if stampOf(&st) != was {
+			return fmt.Errorf("%s changed while the image was made", rel)
+		}
+	}
+	return nil
+}
 
 // HashTree reads every regular file in the tree at root with procs
 // readers; progress hears the bytes read so far.
@@ -50,7 +81,7 @@ func HashTree(ctx context.Context, root string, procs int, progress func(int64))
 	jobs := make(chan string, 256)
 	var mu sync.Mutex
 	var done atomic.Int64
-	h := Hashes{}
+	h := Hashes{Sums: map[string]string{}, stamps: map[string]stamp{}}
 	var firstErr error
 	fail := func(err error) {
 		mu.Lock()
@@ -66,16 +97,16 @@ func HashTree(ctx context.Context, root string, procs int, progress func(int64))
 			defer wg.Done()
 			buf := make([]byte, 1<<20)
 			for rel := range jobs {
-				sum, n, err := hashFile(filepath.Join(root, rel), buf)
+				sum, st, err := hashFile(filepath.Join(root, rel), buf)
 				if err != nil {
 					fail(err)
 					continue
 				}
 				if progress != nil {
-					progress(done.Add(n))
+					progress(done.Add(int64(st.size)))
 				}
 				mu.Lock()
-				h[rel] = sum
+				h.Sums[rel], h.stamps[rel] = sum, st
 				mu.Unlock()
 			}
 		}()
@@ -101,27 +132,39 @@ func HashTree(ctx context.Context, root string, procs int, progress func(int64))
 	return h, err
 }
 
-func hashFile(p string, buf []byte) (string, int64, error) {
+func hashFile(p string, buf []byte) (string, stamp, error) {
 	// Not followed: the walk saw a regular file, and a symlink put in
-	// its place since is not read through.
+	// its place since is not read through (nor a fifo waited on).
 	f, err := os.OpenFile(p, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
 	if err != nil {
-		return "", 0, err
+		return "", stamp{}, err
 	}
 	defer f.Close()
-	s := sha256.New()
-	n, err := io.CopyBuffer(s, f, buf)
-	if err != nil {
-		return "", 0, fmt.Errorf("read %s: %w", p, err)
+	var before, after unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &before); err != nil {
+		return "", stamp{}, err
 	}
-	return hex.EncodeToString(s.Sum(nil)), n, nil
+	if before.Mode&unix.S_IFMT != unix.S_IFREG {
+		return "", stamp{}, fmt.Errorf("%s is no longer a regular file", p)
+	}
+	s := sha256.New()
+	if _, err := io.CopyBuffer(s, f, buf); err != nil {
+		return "", stamp{}, fmt.Errorf("read %s: %w", p, err)
+	}
+	if err := unix.Fstat(int(f.Fd()), &after); err != nil {
+		return "", stamp{}, err
+	}
+	if stampOf(&before) != stampOf(&after) {
+		return "", stamp{}, fmt.Errorf("%s changed while it was read", p)
+	}
+	return hex.EncodeToString(s.Sum(nil)), stampOf(&before), nil
 }
 
 // IndexOf makes the index of an image of a tree whose files' hashes are h.
 func IndexOf(im *Image, h Hashes) (Index, error) {
 	x := Index{}
 	err := im.Walk(func(name string, d Data) error {
-		sum, ok := h[name]
+		sum, ok := h.Sums[name]
 		if !ok {
 			return fmt.Errorf("%s: in the image, not in the tree", name)
 		}
@@ -144,8 +187,8 @@ type Reuse struct {
 	Root   string
 	Hashes Hashes // Root's files
 	Cached []Cached
-	// Staging is an empty directory on Root's filesystem, for the files
-	// no cached image holds, and their image.
+	// Staging is an empty directory for copies of the files no cached
+	// image holds, and their image.
 	Staging string
 	// Compress makes an image of a directory with the compressor
 	// settings of the cached images (mksquashfs).
@@ -167,7 +210,7 @@ var ErrSettings = errors.New("the cached images' compressor settings differ from
 
 // Write makes the image at out: each file's data copied from a cached
 // image that holds the same content, the rest compressed anew by
-// Compress from hard links (copies across filesystems) in Staging.
+// Compress from copies in Staging.
 func (r Reuse) Write(ctx context.Context, out string) (ReuseStats, Index, error) {
 	var st ReuseStats
 	have := map[string]FileData{}
@@ -180,18 +223,15 @@ func (r Reuse) Write(ctx context.Context, out string) (ReuseStats, Index, error)
 	}
 	missing := map[string]string{} // sum -> a path with it
 	distinct := map[string]bool{}
-	for rel, sum := range r.Hashes {
+	for rel, sum := range r.Hashes.Sums {
 		distinct[sum] = true
-		fi, err := os.Lstat(filepath.Join(r.Root, rel))
-		if err != nil {
-			return st, nil, err
-		}
+		size := int64(r.Hashes.stamps[rel].size)
 		if _, ok := have[sum]; ok {
-			st.Reused += fi.Size()
+			st.Reused += size
 			st.ReusedN++
 		} else if _, ok := missing[sum]; !ok {
 			missing[sum] = rel
-			st.Compressed += fi.Size()
+			st.Compressed += size
 			st.CompressedN++
 		}
 	}
@@ -201,7 +241,7 @@ func (r Reuse) Write(ctx context.Context, out string) (ReuseStats, Index, error)
 		return st, nil, err
 	}
 	for sum, rel := range missing {
-		if err := linkOrCopy(filepath.Join(r.Root, rel), filepath.Join(files, sum)); err != nil {
+		if err := copyChecked(filepath.Join(r.Root, rel), filepath.Join(files, sum), sum); err != nil {
 			return st, nil, err
 		}
 	}
@@ -226,7 +266,7 @@ func (r Reuse) Write(ctx context.Context, out string) (ReuseStats, Index, error)
 		return st, nil, err
 	}
 	st.Stats, err = Write(ctx, r.Root, out, Options{Like: im, MkfsTime: r.MkfsTime, Data: func(name string) (FileData, error) {
-		fd, ok := have[r.Hashes[name]]
+		fd, ok := have[r.Hashes.Sums[name]]
 		if !ok {
 			return fd, fmt.Errorf("%s: changed while the image was made", name)
 		}
@@ -249,13 +289,12 @@ func sameSettings(a, b *Image) bool {
 		a.Super.Flags&(1<<1|1<<3|flagCompOpts) == b.Super.Flags&(1<<1|1<<3|flagCompOpts) && string(a.compOpts) == string(b.compOpts)
 }
 
-// linkOrCopy hard-links from to to, or copies it where the two are on
-// different filesystems (a root under an overlay).
-func linkOrCopy(from, to string) error {
-	if os.Link(from, to) == nil {
-		return nil
-	}
-	in, err := os.OpenFile(from, os.O_RDONLY|unix.O_NOFOLLOW, 0)
+// copyChecked copies a file to the staging dir and checks on the way
+// that its contents are still those hashed. A copy, not a hard link:
+// link(2) moves the file's ctime, which says the file changed, and the
+// root could write the file through its own name after the check.
+func copyChecked(from, to, sum string) error {
+	in, err := os.OpenFile(from, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
 	if err != nil {
 		return err
 	}
@@ -264,9 +303,14 @@ func linkOrCopy(from, to string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(out, in); err != nil {
+	h := sha256.New()
+	if _, err := io.Copy(io.MultiWriter(out, h), in); err != nil {
 		out.Close()
 		return fmt.Errorf("copy %s: %w", from, err)
+	}
+	if hex.EncodeToString(h.Sum(nil)) != sum {
+		out.Close()
+		return fmt.Errorf("%s changed while the image was made", from)
 	}
 	return out.Close()
 }

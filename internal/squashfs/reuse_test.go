@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -81,6 +82,9 @@ func TestReuse(t *testing.T) {
 			if st.CompressedN != 2 || st.Compressed != int64(len("a new version\nsecond\n")) {
 				t.Errorf("compressed %d files, %d bytes; want the 2 changed ones", st.CompressedN, st.Compressed)
 			}
+			if err := h.Unchanged(root); err != nil {
+				t.Error(err)
+			}
 			if len(x2) != st.Files {
 				t.Errorf("the new index has %d contents, the tree %d", len(x2), st.Files)
 			}
@@ -95,6 +99,12 @@ func TestReuse(t *testing.T) {
 			}
 			sameTree(t, root, extract)
 			mountAndCompare(t, out, root)
+			if err := os.WriteFile(filepath.Join(root, "etc/issue"), []byte("third\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := h.Unchanged(root); err == nil || !strings.Contains(err.Error(), "etc/issue") {
+				t.Errorf("a file written after hashing: %v", err)
+			}
 		})
 	}
 }
