@@ -50,7 +50,9 @@ func (b *build) compressRoot(ctx context.Context) (string, error) {
 	args := image.RootImageArgs(fs, root, out, comp, b.req.Arch, b.opts.Procs)
 	args[0] = hosttool.Path(rootImageTool[fs])
 	b.log.Printf("%s: %s compression on %d processors", fs, how, procs)
-	if fs == "squashfs" && b.opts.RootCache > 0 && squashfs.Supported(args[slices.Index(args, "-comp")+1]) {
+	if why := noReuse(fs, args, b.opts.RootCache); why != "" {
+		b.log.Printf("%s: the whole root is compressed: %s", fs, why)
+	} else {
 		note, err := b.reuseImages(ctx, args)
 		if err != nil {
 			return "", err
@@ -88,6 +90,21 @@ func (b *build) runImageTool(ctx context.Context, fs string, args []string) erro
 				}
 			}
 		}})
+}
+
+// noReuse says why a root image cannot be made from earlier images'
+// blocks, or "" when it can.
+func noReuse(fs string, args []string, rootCache int) string {
+	switch {
+	case fs != "squashfs":
+		return "only squashfs images are made from earlier images' blocks"
+	case rootCache <= 0:
+		return "the root cache, which keeps earlier images too, is off"
+	}
+	if comp := args[slices.Index(args, "-comp")+1]; !squashfs.Supported(comp) {
+		return fmt.Sprintf("earlier images' blocks are reused with gzip, xz and zstd, not %s", comp)
+	}
+	return ""
 }
 
 // reuseImages makes the squashfs image mksquashfs's args ask for from the

@@ -27,3 +27,25 @@ func TestImageSettings(t *testing.T) {
 		})
 	}
 }
+
+func TestNoReuse(t *testing.T) {
+	tests := map[string]struct {
+		fs, comp  string
+		rootCache int
+		reuse     bool
+	}{
+		"xz":             {"squashfs", "xz", 3, true},
+		"zstd":           {"squashfs", "zstd,5", 3, true},
+		"lz4":            {"squashfs", "lz4", 3, false},
+		"root cache off": {"squashfs", "xz", 0, false},
+		"erofs":          {"erofs", "lz4hc,12", 3, false},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			args := image.RootImageArgs(tt.fs, "/root", "/root.img", tt.comp, "x86_64", 2)
+			if why := noReuse(tt.fs, args, tt.rootCache); (why == "") != tt.reuse {
+				t.Errorf("noReuse %q, want reuse %v", why, tt.reuse)
+			}
+		})
+	}
+}
