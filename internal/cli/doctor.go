@@ -2,8 +2,10 @@ package cli
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -47,21 +49,9 @@ func doctorCmd() *cobra.Command {
 				missing = append(missing, "ovmf")
 			}
 			fmt.Fprintf(w, "OVMF firmware\t%s\t%s\tovmf\tUEFI boot tests\n", fw, bootcheck.OVMF)
-			buildable := hostarch.Buildable()
-			if slices.Contains(buildable, "aarch64") {
-				t := bootcheck.QEMUAArch64
-				v, path := hosttool.Version(cmd.Context(), t), hosttool.Path(t.Name)
-				if v == "missing" {
-					path = "-"
-					missing = append(missing, t.Package)
-				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", t.Name, v, path, t.Package, t.For)
-				fw := "present"
-				if bootcheck.CheckAArch64Firmware() != nil {
-					fw = "missing"
-					missing = append(missing, "qemu-efi-aarch64")
-				}
-				fmt.Fprintf(w, "AAVMF firmware\t%s\t%s\tqemu-efi-aarch64\taarch64 boot tests\n", fw, filepath.Dir(bootcheck.AAVMFCode))
+			aarch64 := slices.Contains(hostarch.Buildable(), "aarch64")
+			if aarch64 {
+				missing = append(missing, aarch64Tools(cmd.Context(), w)...)
 			}
 			accel := "unknown"
 			choice, err := bootcheck.Choose(cmd.Context(), "", cmp.Or(os.Getenv("FBS_ACCEL"), "auto"))
@@ -75,7 +65,7 @@ func doctorCmd() *cobra.Command {
 			} else {
 				fmt.Fprintf(cmd.OutOrStdout(), "\nboot tests' accelerator: %s\n", choice.Why)
 			}
-			if slices.Contains(buildable, "aarch64") {
+			if aarch64 {
 				if c, err := bootcheck.Choose(cmd.Context(), "aarch64", cmp.Or(os.Getenv("FBS_ACCEL"), "auto")); err != nil {
 					fmt.Fprintf(cmd.OutOrStdout(), "aarch64 boot tests' accelerator: %v\n", err)
 				} else {
@@ -106,6 +96,25 @@ func doctorCmd() *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// aarch64Tools lists what aarch64 boot tests need, as rows of doctor's
+// table, and returns the packages of those missing.
+func aarch64Tools(ctx context.Context, w io.Writer) (missing []string) {
+	t := bootcheck.QEMUAArch64
+	v, path := hosttool.Version(ctx, t), hosttool.Path(t.Name)
+	if v == "missing" {
+		path = "-"
+		missing = append(missing, t.Package)
+	}
+	fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", t.Name, v, path, t.Package, t.For)
+	fw := "present"
+	if bootcheck.CheckAArch64Firmware() != nil {
+		fw = "missing"
+		missing = append(missing, "qemu-efi-aarch64")
+	}
+	fmt.Fprintf(w, "AAVMF firmware\t%s\t%s\tqemu-efi-aarch64\taarch64 boot tests\n", fw, filepath.Dir(bootcheck.AAVMFCode))
+	return missing
 }
 
 // archState says whether this host builds arch's media, and how or why not.
