@@ -17,17 +17,16 @@ import (
 	"fbs/internal/hostarch"
 )
 
-// The aarch64 demo repo (busybox chain) is made once, by the first test
-// that needs it: everything in its roots runs through qemu-user-static.
+// The aarch64 demo repos are made once each, by the first test that needs
+// one: everything in their roots runs through qemu-user-static.
 var (
-	armOnce sync.Once
-	armDir  string
-	armErr  error
+	armMu    sync.Mutex
+	armRepos = map[demo.Chain]string{}
 )
 
-// armRepo returns the aarch64 demo repo, skipping (failing in CI) where
-// this host cannot run aarch64 programs or boot them.
-func armRepo(t *testing.T) string {
+// armRepo returns a chain's aarch64 demo repo, skipping (failing in CI)
+// where this host cannot run aarch64 programs or boot them.
+func armRepo(t *testing.T, chain demo.Chain) string {
 	t.Helper()
 	missing := ""
 	if err := hostarch.Check("aarch64"); err != nil {
@@ -41,27 +40,27 @@ func armRepo(t *testing.T) string {
 		}
 		t.Skip(missing)
 	}
-	armOnce.Do(func() {
-		armDir = filepath.Join(cache, demo.Busybox.ArchRepoDir("aarch64"))
-		start := time.Now()
-		out, err := exec.Command(fbsBin, "demo", "repo", armDir, "--chain", "busybox", "--arch", "aarch64", "--cache", cache).CombinedOutput()
-		if err != nil {
-			armErr = fmt.Errorf("fbs demo repo --arch aarch64: %v\n%s", err, out)
-			return
-		}
-		fmt.Fprintf(os.Stderr, "e2e: aarch64 busybox demo repo ready in %s\n", time.Since(start).Round(time.Millisecond))
-	})
-	if armErr != nil {
-		t.Fatal(armErr)
+	armMu.Lock()
+	defer armMu.Unlock()
+	if dir, ok := armRepos[chain]; ok {
+		return dir
 	}
-	return armDir
+	dir := filepath.Join(cache, chain.ArchRepoDir("aarch64"))
+	start := time.Now()
+	out, err := exec.Command(fbsBin, "demo", "repo", dir, "--chain", string(chain), "--arch", "aarch64", "--cache", cache).CombinedOutput()
+	if err != nil {
+		t.Fatalf("fbs demo repo --chain %s --arch aarch64: %v\n%s", chain, err, out)
+	}
+	fmt.Fprintf(os.Stderr, "e2e: aarch64 %s demo repo ready in %s\n", chain, time.Since(start).Round(time.Millisecond))
+	armRepos[chain] = dir
+	return dir
 }
 
 // armRequest writes the aarch64 demo's request of a type with the given
 // lines in place of its "staging=" line.
 func armRequest(t *testing.T, typ, lines string) string {
 	t.Helper()
-	conf, err := demo.WriteArchRequest(t.TempDir(), demo.Busybox, "aarch64", armRepo(t), typ, "zstd")
+	conf, err := demo.WriteArchRequest(t.TempDir(), demo.Busybox, "aarch64", armRepo(t, demo.Busybox), typ, "zstd")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,6 +139,34 @@ func TestAarch64LiveISO_QEMU(t *testing.T) {
 	if m := elfMachine(t, dir+"/root.img", "bin/busybox"); m != elf.EM_AARCH64 {
 		t.Errorf("the root's busybox is for %s", m)
 	}
+}
+
+// TestAarch64DracutLiveISO_QEMU builds the dracut chain's aarch64 live ISO:
+// rpm's scriptlets (ldconfig, systemd-sysusers, systemctl preset-all),
+// the system stage's tools and Debian's dracut all run as aarch64
+// programs through binfmt_misc, and the ISO boots with AAVMF into systemd,
+// whose unit reports from inside the booted system.
+func TestAarch64DracutLiveISO_QEMU(t *testing.T) {
+	repo := armRepo(t, demo.Dracut)
+	conf, err := demo.WriteArchRequest(t.TempDir(), demo.Dracut, "aarch64", repo, "live", "zstd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	work := t.TempDir()
+	start := time.Now()
+	res := fbs(t, "build", conf, "--cache", cache, "--work", work, "--boot-test", "--expect", demo.ExpectFacts)
+	if res.code != 0 {
+		t.Fatalf("exit %d", res.code)
+	}
+	t.Logf("aarch64 dracut live ISO built and booted in %s", time.Since(start).Round(time.Second))
+	log := workLog(t, work)
+	mustContain(t, "build log", log, "$ dracut --nomdadmconf --nolvmconf --xz --add 'livenet dmsquash-live",
+		"Including module: dmsquash-live", "Including module: systemd", "system: lang: wrote /etc/locale.conf",
+		"root=live:CDLABEL=FBS-Demo-Live console=ttyAMA0,115200 rd.live.image",
+		"fbs-facts: rootfsbase squashfs /dev/loop",
+		"fbs-facts: pid 1 /usr/lib/systemd/systemd, multi-user.target active",
+		"console: "+demo.ExpectFacts)
+	mustNotContain(t, "build log", log, "Ordering cycle", "boot-bios")
 }
 
 // TestAarch64BootISO_QEMU builds the aarch64 demo's boot ISO and boots it
