@@ -44,11 +44,19 @@ func (b *build) dvdTreeInfo(context.Context) (string, error) {
 		images[image.EFIImage] = filepath.Join(b.parts(), "efiboot.img")
 	}
 	for name, path := range images {
-		a := Artifact{Path: path}
-		if err := hashFile(&a); err != nil {
+		// Not OpenSole: fbs itself links root.img into the cache of
+		// earlier images, and parts/ is reachable from no build's code
+		// but through dracut's bind mount, where a link can only name
+		// another file of parts/.
+		f, err := beneath.Open(b.parts(), filepath.Base(path))
+		if err != nil {
 			return "", err
 		}
-		sums[name] = a.SHA256
+		_, sums[name], err = publish.Sum(f)
+		f.Close()
+		if err != nil {
+			return "", err
+		}
 	}
 	// The kernel is the root's, where /lib may be a symlink to usr/lib.
 	rel, _ := filepath.Rel(b.root, b.boot.Kernel)
