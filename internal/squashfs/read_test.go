@@ -2,6 +2,7 @@ package squashfs
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"io"
 )
@@ -50,4 +51,19 @@ func (im *Image) content(d Data) ([]byte, error) {
 		out.Write(raw[d.FragOffset : uint64(d.FragOffset)+tail])
 	}
 	return out.Bytes(), nil
+}
+
+// inodes is each path's inode type (basic or extended) and number, one a
+// line, for tests.
+func (im *Image) inodeList() (string, error) {
+	var b bytes.Buffer
+	err := im.walkDir(im.Super.RootInode, "", func(name string, ref uint64, _ uint16) error {
+		in, err := im.inodes.slice(ref)
+		if err != nil || len(in) < 16 {
+			return fmt.Errorf("%s: inode: %v", name, err)
+		}
+		fmt.Fprintf(&b, "%s type %d number %d\n", name, binary.LittleEndian.Uint16(in), binary.LittleEndian.Uint32(in[12:]))
+		return nil
+	})
+	return b.String(), err
 }

@@ -200,10 +200,21 @@ func (im *Image) ReadAt(p []byte, off int64) (int, error) { return im.f.ReadAt(p
 // Walk calls fn for each regular file in the image with its path (no
 // leading slash) and where its data lies; a hard-linked file once per name.
 func (im *Image) Walk(fn func(name string, d Data) error) error {
-	return im.walkDir(im.Super.RootInode, "", fn)
+	return im.walkDir(im.Super.RootInode, "", func(name string, ref uint64, typ uint16) error {
+		if typ != typeFile {
+			return nil
+		}
+		d, err := im.fileData(ref)
+		if err != nil {
+			return err
+		}
+		return fn(name, d)
+	})
 }
 
-func (im *Image) walkDir(ref uint64, dir string, fn func(string, Data) error) error {
+// walkDir calls visit for each entry beneath a directory, with its inode
+// reference and its type as the directory says it (a basic one).
+func (im *Image) walkDir(ref uint64, dir string, visit func(name string, ref uint64, typ uint16) error) error {
 	b, err := im.inodes.slice(ref)
 	if err != nil {
 		return err
@@ -239,17 +250,13 @@ func (im *Image) walkDir(ref uint64, dir string, fn func(string, Data) error) er
 			name := path.Join(dir, string(l[8:n]))
 			child, typ := block<<16|uint64(le.Uint16(l)), le.Uint16(l[4:])
 			l = l[n:]
-			switch typ {
-			case typeDir:
-				err = im.walkDir(child, name, fn)
-			case typeFile:
-				var d Data
-				if d, err = im.fileData(child); err == nil {
-					err = fn(name, d)
-				}
-			}
-			if err != nil {
+			if err := visit(name, child, typ); err != nil {
 				return err
+			}
+			if typ == typeDir {
+				if err := im.walkDir(child, name, visit); err != nil {
+					return err
+				}
 			}
 		}
 	}

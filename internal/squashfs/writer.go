@@ -90,7 +90,9 @@ func Write(ctx context.Context, root, out string, opts Options) (Stats, error) {
 	if err := w.writeData(ctx, tree); err != nil {
 		return Stats{}, err
 	}
-	number(tree, new(uint32))
+	var last uint32
+	number(tree, &last)
+	tree.num = last + 1
 	if err := w.writeDir(tree, tree.num+1); err != nil {
 		return Stats{}, err
 	}
@@ -188,19 +190,21 @@ func (w *writer) writeData(ctx context.Context, n *node) error {
 	return nil
 }
 
-// number gives inodes their numbers in the order writeDir writes them:
-// a directory's after its entries'.
+// number gives inodes their numbers as mksquashfs's dir_scan6 does: each
+// entry of a directory in order, a subdirectory's entries right after
+// it; the root's comes last. (A directory's listing starts a new header
+// where its entries' numbers spread too far, so the numbers decide the
+// listings' sizes that unsquashfs -lls shows.)
 func number(n *node, next *uint32) {
 	for _, k := range n.kids {
-		if k.kind() == unix.S_IFDIR {
-			number(k, next)
-		} else if k.inode.num == 0 {
+		if k.inode.num == 0 {
 			*next++
 			k.inode.num = *next
 		}
+		if k.kind() == unix.S_IFDIR {
+			number(k, next)
+		}
 	}
-	*next++
-	n.num = *next
 }
 
 func (w *writer) id(v uint32) uint16 {
@@ -312,7 +316,13 @@ func (w *writer) writeDir(n *node, parent uint32) error {
 	size := uint32(len(listing) + 3)
 	hasX := n.xattr != noXattr
 	var b []byte
-	if len(index) > 0 || hasX || size >= 1<<16 {
+	// mksquashfs's dir_scan6 makes a directory of 257 entries or more, or
+	// of 8 KiB of names and entries, an extended one, index or none.
+	names := 0
+	for _, k := range n.kids {
+		names += len(k.base()) + 8
+	}
+	if len(n.kids) >= 257 || names >= metaSize || len(index) > 0 || hasX || size >= 1<<16 {
 		b = w.header(n, typeDir+extended)
 		b = le32(le32(le32(le32(b, uint32(subdirs+2)), size), block), parent)
 		b = le16(le16(b, uint16(len(index))), offset)

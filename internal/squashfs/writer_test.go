@@ -58,6 +58,9 @@ func makeTree(t *testing.T, dir string, seed uint64) {
 	sparse := make([]byte, 400<<10)
 	copy(sparse[300<<10:], random(1000))
 	write("var/sparse", sparse)
+	for i := range 300 { // an extended directory without an index
+		write(fmt.Sprintf("many/f%03d", i), []byte{byte(i)})
+	}
 	for i := range 3000 {
 		write(fmt.Sprintf("big/entry-with-a-longish-name-%05d", i), random(rnd.IntN(200)))
 	}
@@ -248,6 +251,7 @@ func TestWriteSameAsMksquashfs(t *testing.T) {
 				t.Errorf("unsquashfs -lls differs:\n%s", diffLines(want, got))
 			}
 			t.Logf("%d inodes, %d bytes copied", st.Inodes, st.Copied)
+			sameInodes(t, im, out)
 			extract := filepath.Join(dir, "x")
 			if out, err := exec.Command("unsquashfs", "-d", extract, "-n", out).CombinedOutput(); err != nil {
 				t.Fatalf("unsquashfs: %v\n%s", err, out)
@@ -302,5 +306,28 @@ func mountAndCompare(t *testing.T, img, root string) {
 	// A name past the directory index's first entry is found.
 	if _, err := os.Stat(filepath.Join(mnt, "big/entry-with-a-longish-name-02999")); err != nil {
 		t.Error(err)
+	}
+}
+
+// sameInodes compares each path's inode type and number in an image with
+// mksquashfs's: the inode table's layout, and so where a directory's
+// listing needs a new header, follows from them.
+func sameInodes(t *testing.T, cold *Image, img string) {
+	t.Helper()
+	im, err := Open(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer im.Close()
+	want, err := cold.inodeList()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := im.inodeList()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != want {
+		t.Errorf("inode types or numbers differ from mksquashfs's:\n%s", diffLines(want, got))
 	}
 }
