@@ -21,11 +21,11 @@ var (
 var QEMUAArch64 = hosttool.Tool{Name: "qemu-system-aarch64", Package: "qemu-system-arm", For: "aarch64 boot tests", Version: []string{"--version"}}
 
 // tcgCPU is the CPU aarch64 guests get under TCG: an ARMv8.0 core, the
-// baseline Fedora builds for. On QEMU 7.2 the demo's aarch64 live ISO
-// reached its banner in 9-12 s with it (11 boots) and in 11-16 s with
-// "max,pauth-impdef=on" (whose extra features TCG emulates at a cost,
-// pointer authentication even with the cheap algorithm), where one boot
-// of five stalled for good in the firmware.
+// baseline Fedora builds for. On QEMU 7.2 on a busy 2-core host, the
+// demo's busybox live ISO reached its banner in 9-12 s with it (11
+// boots) and in 11-16 s with "max,pauth-impdef=on" (whose extra features
+// TCG emulates at a cost), where one boot of five stalled for good in the
+// firmware; its dracut and systemd ISO took 59-87 s with either (7 boots).
 const tcgCPU = "cortex-a57"
 
 // aarch64Args boots o.ISO on QEMU's virt machine as Fedora's aarch64
