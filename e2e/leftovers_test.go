@@ -12,9 +12,11 @@ import (
 )
 
 // plantSetuid is a %post --nochroot that leaves a setuid-root shell in
-// the work dir, beside the image root, as a hostile build did.
+// the image root, in the work dir, as a hostile build did beside it
+// before --nochroot scripts could write into the root alone.
 const plantSetuid = `%post --nochroot --erroronfail
-cp /bin/bash $INSTALL_ROOT/../.hidden-suid && chmod 4755 $INSTALL_ROOT/../.hidden-suid && echo planted
+if cp /bin/bash $INSTALL_ROOT/../.beside 2>/dev/null; then echo "wrote beside the root"; exit 1; fi
+cp /bin/bash $INSTALL_ROOT/.hidden-suid && chmod 4755 $INSTALL_ROOT/.hidden-suid && echo planted
 `
 
 // TestHostileLeftovers: a setuid shell a build leaves in its work dir

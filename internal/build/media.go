@@ -87,20 +87,38 @@ func (b *build) findBoot(ctx context.Context) (string, error) {
 // initramfs runs dracut in the root. It writes only into a bind mount
 // outside the root and keeps its scratch files there too (a systemd
 // initramfs's tree outgrows the root's small private /run), so
-// mksquashfs may read the root meanwhile.
+// mksquashfs may read the root meanwhile. That dir is its own, not
+// parts/: the root image written alongside is filed in the cache of
+// earlier images, for other builds, and the root's code must have no way
+// to it. Once dracut is gone (with every process it left), its initrd.img
+// is moved into parts/ if it is a regular file of its own.
 func (b *build) initramfs(ctx context.Context) (string, error) {
 	const out = "/run/fbs-out"
-	parts := b.parts()
+	const dir = "initramfs"
+	if err := beneath.MkdirAll(b.work, dir, 0o700); err != nil {
+		return "", err
+	}
+	scratch := filepath.Join(b.work, dir)
+	defer os.RemoveAll(scratch)
 	err := b.run.Run(ctx, runner.Cmd{
 		Args:  b.dracutArgs(out+"/initrd.img", b.boot.KernelVersion),
 		Root:  b.root,
-		Binds: []string{parts + ":" + out},
+		Binds: []string{scratch + ":" + out},
 		Env:   []string{"TMPDIR=" + out},
 	})
 	if err != nil {
 		return "", err
 	}
-	return sizeOf(filepath.Join(parts, "initrd.img")), nil
+	f, err := beneath.OpenSole(scratch, "initrd.img")
+	if err != nil {
+		return "", fmt.Errorf("dracut's output: %w", err)
+	}
+	defer f.Close()
+	initrd := filepath.Join(b.parts(), "initrd.img")
+	if err := os.Rename(filepath.Join(scratch, "initrd.img"), initrd); err != nil {
+		return "", err
+	}
+	return sizeOf(initrd), nil
 }
 
 func (b *build) bootloader(ctx context.Context) (string, error) {

@@ -18,7 +18,11 @@ func (b *build) post(ctx context.Context) (string, error) {
 	for i, s := range ks.Posts {
 		name := "ks-script-" + strconv.Itoa(i+1)
 		dir, rel := b.work, name
-		cmd := runner.Cmd{Args: []string{s.Interpreter, filepath.Join(b.work, name)}, Sandbox: true, Dir: b.work, Env: []string{"INSTALL_ROOT=" + root}}
+		// A --nochroot script writes into the image root alone, as
+		// livemedia-creator's do: the rest of the work dir is where fbs
+		// writes the images other builds may reuse.
+		cmd := runner.Cmd{Args: []string{s.Interpreter, filepath.Join(b.work, name)}, Sandbox: true, Dir: b.work,
+			Env: []string{"INSTALL_ROOT=" + root}, Writable: []string{root}}
 		if !s.NoChroot {
 			dir, rel = root, "tmp/"+name
 			cmd = runner.Cmd{Args: []string{s.Interpreter, "/" + rel}, Root: root}

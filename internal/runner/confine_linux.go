@@ -15,19 +15,35 @@ import (
 // writable paths (which are nodev and nosuid too), masks the hidden ones,
 // and gives the command a /tmp, a /var/tmp and a /run of its own, each a
 // tmpfs of at most tmpSize bytes.
-func confineHost(writable, hidden []string, tmpSize int64) error {
+func confineHost(writable, readOnly, hidden []string, tmpSize int64) error {
 	// The writable trees are cloned as they are (writable) before the
 	// host turns read-only, and put back on top afterwards: above the
-	// private /tmp too, when they lie in it.
-	clones := make([]int, len(writable))
-	for i, p := range writable {
-		fd, err := unix.OpenTree(unix.AT_FDCWD, p, unix.OPEN_TREE_CLONE|unix.AT_RECURSIVE|unix.OPEN_TREE_CLOEXEC)
-		if err != nil {
-			return fmt.Errorf("clone %s: %w", p, err)
+	// private /tmp too, when they lie in it. The read-only ones are put
+	// back first, so that a writable tree within one stays writable.
+	clone := func(paths []string) ([]int, error) {
+		fds := make([]int, len(paths))
+		for i, p := range paths {
+			fd, err := unix.OpenTree(unix.AT_FDCWD, p, unix.OPEN_TREE_CLONE|unix.AT_RECURSIVE|unix.OPEN_TREE_CLOEXEC)
+			if err != nil {
+				return nil, fmt.Errorf("clone %s: %w", p, err)
+			}
+			fds[i] = fd
 		}
-		defer unix.Close(fd)
-		clones[i] = fd
+		return fds, nil
 	}
+	clones, err := clone(writable)
+	if err != nil {
+		return err
+	}
+	roClones, err := clone(readOnly)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		for _, fd := range append(clones, roClones...) {
+			unix.Close(fd)
+		}
+	}()
 	if err := setattr("/", unix.AT_RECURSIVE, unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NODEV); err != nil {
 		return fmt.Errorf("make the host read-only: %w", err)
 	}
@@ -55,6 +71,15 @@ func confineHost(writable, hidden []string, tmpSize int64) error {
 		}
 		if err != nil {
 			return fmt.Errorf("hide %s: %w", p, err)
+		}
+	}
+	for i, p := range readOnly {
+		os.MkdirAll(p, 0o755)
+		if err := unix.MoveMount(roClones[i], "", unix.AT_FDCWD, p, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
+			return fmt.Errorf("show %s: %w", p, err)
+		}
+		if err := setattr(p, unix.AT_RECURSIVE, unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOSUID); err != nil {
+			return fmt.Errorf("make %s read-only: %w", p, err)
 		}
 	}
 	for i, p := range writable {

@@ -408,3 +408,31 @@ func TestInheritedFDsChild(t *testing.T) {
 		})
 	}
 }
+
+// TestConfinedNarrowed: a command whose Writable narrows the confinement's
+// writes there alone and reads the rest of the work dir (a --nochroot
+// %post: the image root, not the files beside it).
+func TestConfinedNarrowed(t *testing.T) {
+	r, work, _ := confinedModes(t)
+	root := filepath.Join(work, "root")
+	if err := os.WriteFile(filepath.Join(work, "beside"), []byte("fbs's own"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sh := filepath.Join(root, "bin/sh")
+	run := func(script string) error {
+		_, err := output(r, Cmd{Sandbox: true, Writable: []string{root}, Args: []string{sh, "-c", script}})
+		return err
+	}
+	if err := run("echo ok > " + root + "/in-root && cat " + work + "/beside"); err != nil {
+		t.Errorf("writing the root, reading beside it: %v", err)
+	}
+	bb := filepath.Join(root, "bin/busybox")
+	for _, attack := range []string{"echo x > " + work + "/beside", bb + " ln -s /etc/shadow " + work + "/parts", bb + " rm " + work + "/beside"} {
+		if err := run(attack); err == nil {
+			t.Errorf("the attack succeeded: %s", attack)
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(work, "beside")); string(b) != "fbs's own" {
+		t.Errorf("beside the root: %q", b)
+	}
+}

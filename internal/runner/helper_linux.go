@@ -24,6 +24,7 @@ type helperSpec struct {
 	binds   []string // SRC:DST host dirs mounted into the root
 	confine bool     // host read-only but for writable, hidden paths masked, capabilities dropped
 	rw      []string
+	ro      []string // trees shown as they are but read-only (a private /tmp would hide them)
 	hide    []string
 	cgroups []string // cgroup dirs to join first
 	tmpSize int64    // bytes each of /tmp, /var/tmp and /dev/shm may hold
@@ -44,6 +45,7 @@ func (s *helperSpec) args() []string {
 		add("-confine", "1")
 	}
 	add("-rw", s.rw...)
+	add("-ro", s.ro...)
 	add("-hide", s.hide...)
 	add("-cgroup", s.cgroups...)
 	add("-tmpsize", strconv.FormatInt(s.tmpSize, 10))
@@ -63,6 +65,8 @@ func parseHelper(args []string) (*helperSpec, []string, error) {
 			s.confine = true
 		case "-rw":
 			s.rw = append(s.rw, v)
+		case "-ro":
+			s.ro = append(s.ro, v)
 		case "-hide":
 			s.hide = append(s.hide, v)
 		case "-cgroup":
@@ -130,7 +134,7 @@ func (s *helperSpec) run(args []string) error {
 		return fmt.Errorf("make mounts private: %w", err)
 	}
 	if s.confine {
-		if err := confineHost(s.rw, s.hide, s.tmpSize); err != nil {
+		if err := confineHost(s.rw, s.ro, s.hide, s.tmpSize); err != nil {
 			return err
 		}
 		// The working dir (a --nochroot %post's: the work dir) was entered

@@ -38,6 +38,10 @@ type Cmd struct {
 	Binds []string
 	// Sandbox runs Args in new namespaces on the host filesystem (e.g. %post --nochroot).
 	Sandbox bool
+	// Writable, when the runner confines, narrows the host dirs the
+	// command may write to these (nil: the confinement's Writable); it
+	// sees the confinement's others read-only.
+	Writable []string
 	// OnLine receives each output line, for progress; it returns true for
 	// a line that should not go into the log.
 	OnLine func(string) bool
@@ -114,6 +118,9 @@ func (r *Runner) command(ctx context.Context, c Cmd) *exec.Cmd {
 		spec := helperSpec{root: c.Root, binds: c.Binds, tmpSize: DefaultTmpSize}
 		if cf := r.Confine; cf != nil {
 			spec.confine, spec.rw, spec.hide, spec.cgroups = true, cf.Writable, cf.Hidden, cf.Cgroups
+			if c.Writable != nil {
+				spec.rw, spec.ro = c.Writable, cf.Writable
+			}
 			if cf.TmpSize > 0 {
 				spec.tmpSize = cf.TmpSize
 			}
