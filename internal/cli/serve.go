@@ -16,6 +16,7 @@ import (
 	"fbs/internal/api"
 	"fbs/internal/build"
 	"fbs/internal/farm"
+	"fbs/internal/hostarch"
 	"fbs/internal/metrics"
 	"fbs/internal/queue"
 	"fbs/internal/runner"
@@ -293,13 +294,15 @@ func ownWorker(f *serveFlags, q *queue.Service, log *slog.Logger) *worker.Worker
 }
 
 // slotSettings are what the server's own slots take from its flags, and
-// again on SIGHUP.
+// again on SIGHUP. They build every arch this host can (fbs doctor's
+// list): local mode needs no worker for aarch64 where qemu-user-static
+// runs its programs.
 func (f *serveFlags) slotSettings() (farm.Worker, build.Options) {
 	host, _ := os.Hostname()
 	opts := f.builderFlags.options()
 	opts.WorkDir, opts.Hidden = filepath.Join(f.store.data, "work"), append(opts.Hidden, f.store.data)
 	opts.Loader = f.allowNet.loader()
-	return farm.Worker{Name: host + "-serve", Arches: []string{hostArch()}, Slots: f.workers, Version: versionString()}, opts
+	return farm.Worker{Name: host + "-serve", Arches: hostarch.Buildable(), Slots: f.workers, Version: versionString()}, opts
 }
 
 func loopback(a net.Addr) bool {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"runtime"
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
@@ -32,17 +31,4 @@ func versionString() string {
 		}
 	}
 	return v
-}
-
-// hostArch is the machine's architecture as Fedora names it.
-func hostArch() string {
-	switch runtime.GOARCH {
-	case "amd64":
-		return "x86_64"
-	case "arm64":
-		return "aarch64"
-	case "386":
-		return "i686"
-	}
-	return runtime.GOARCH // ppc64le, s390x, riscv64 are the same
 }
