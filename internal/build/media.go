@@ -105,6 +105,11 @@ func (b *build) initramfs(ctx context.Context) (string, error) {
 		Root:  b.root,
 		Binds: []string{scratch + ":" + out},
 		Env:   []string{"TMPDIR=" + out},
+		// mksquashfs reads the root meanwhile, and fbs files what it
+		// reads for other builds by its content's hash: the root's code
+		// must not change it under them (through a writable mapping, a
+		// file's ctime moves only at its first write).
+		ReadOnlyRoot: true,
 	})
 	if err != nil {
 		return "", err

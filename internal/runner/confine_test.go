@@ -436,3 +436,30 @@ func TestConfinedNarrowed(t *testing.T) {
 		t.Errorf("beside the root: %q", b)
 	}
 }
+
+// TestConfinedReadOnlyRoot: a chrooted command with ReadOnlyRoot cannot
+// change the root (dracut, while mksquashfs reads it), and still writes
+// its binds, /run and /tmp.
+func TestConfinedReadOnlyRoot(t *testing.T) {
+	r, work, _ := confinedModes(t)
+	root, out := filepath.Join(work, "root"), filepath.Join(work, "out")
+	for _, d := range []string{out, filepath.Join(root, "tmp"), filepath.Join(root, "var/tmp")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := func(script string) error {
+		_, err := output(r, Cmd{Root: root, ReadOnlyRoot: true, Binds: []string{out + ":/run/out"}, Args: []string{"/bin/sh", "-c", script}})
+		return err
+	}
+	for _, w := range []string{"/run/out/initrd.img", "/run/x", "/tmp/x", "/var/tmp/x"} {
+		if err := run("echo ok > " + w); err != nil {
+			t.Errorf("writing %s: %v", w, err)
+		}
+	}
+	for _, attack := range []string{"echo x > /bin/sh", "echo x > /new", "/bin/busybox rm /bin/cat"} {
+		if err := run(attack); err == nil {
+			t.Errorf("the attack succeeded: %s", attack)
+		}
+	}
+}

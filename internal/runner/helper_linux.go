@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // helperArg is the hidden first argument with which fbs re-executes itself
@@ -21,6 +23,7 @@ const helperArg = "__fbs_ns"
 // helperSpec is what the helper sets up before it execs the command.
 type helperSpec struct {
 	root    string   // chroot (pivot_root when confined) into this image root
+	rootRO  bool     // the root read-only (confined): its binds and kernel filesystems as they are
 	binds   []string // SRC:DST host dirs mounted into the root
 	confine bool     // host read-only but for writable, hidden paths masked, capabilities dropped
 	rw      []string
@@ -39,6 +42,9 @@ func (s *helperSpec) args() []string {
 	}
 	if s.root != "" {
 		add("-root", s.root)
+	}
+	if s.rootRO {
+		add("-rootro", "1")
 	}
 	add("-bind", s.binds...)
 	if s.confine {
@@ -59,6 +65,8 @@ func parseHelper(args []string) (*helperSpec, []string, error) {
 		switch args[0] {
 		case "-root":
 			s.root = v
+		case "-rootro":
+			s.rootRO = true
 		case "-bind":
 			s.binds = append(s.binds, v)
 		case "-confine":
@@ -156,7 +164,18 @@ func (s *helperSpec) run(args []string) error {
 		if err := mountInto(s.root, s.binds); err != nil {
 			return err
 		}
-		if err := enterRoot(s.root, s.confine); err != nil {
+		if s.rootRO {
+			// A read-only root keeps somewhere to write scratch files.
+			for _, d := range []string{"tmp", "var/tmp"} {
+				p := filepath.Join(s.root, d)
+				if st, err := os.Lstat(p); err == nil && st.IsDir() {
+					if err := privateTmp(p, s.tmpSize); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		if err := enterRoot(s.root, s.confine, s.rootRO); err != nil {
 			return err
 		}
 	}
@@ -215,8 +234,9 @@ func initFor(path string, args []string) error {
 }
 
 // enterRoot makes root the command's /. Confined, it pivots into it and
-// lets go of the host's tree, so no chroot escape leads back to the host.
-func enterRoot(root string, pivot bool) error {
+// lets go of the host's tree, so no chroot escape leads back to the host;
+// readOnly makes the root's own mount read-only, not what is mounted in it.
+func enterRoot(root string, pivot, readOnly bool) error {
 	if !pivot {
 		if err := syscall.Chroot(root); err != nil {
 			return fmt.Errorf("chroot %s: %w", root, err)
@@ -225,6 +245,11 @@ func enterRoot(root string, pivot bool) error {
 	}
 	if err := syscall.Mount(root, root, "", syscall.MS_BIND|syscall.MS_REC, ""); err != nil {
 		return fmt.Errorf("bind %s on itself: %w", root, err)
+	}
+	if readOnly {
+		if err := setattr(root, 0, unix.MOUNT_ATTR_RDONLY); err != nil {
+			return fmt.Errorf("make %s read-only: %w", root, err)
+		}
 	}
 	if err := os.Chdir(root); err != nil {
 		return err

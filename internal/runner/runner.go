@@ -36,6 +36,10 @@ type Cmd struct {
 	// Binds are host directories mounted into Root: "SRC:DST", DST inside the root.
 	// Only the command sees them.
 	Binds []string
+	// ReadOnlyRoot, when the runner confines, mounts Root read-only (its
+	// /run, /tmp, /dev and Binds stay writable): for a command that only
+	// reads the root while fbs does too.
+	ReadOnlyRoot bool
 	// Sandbox runs Args in new namespaces on the host filesystem (e.g. %post --nochroot).
 	Sandbox bool
 	// Writable, when the runner confines, narrows the host dirs the
@@ -115,7 +119,7 @@ func (r *Runner) command(ctx context.Context, c Cmd) *exec.Cmd {
 	}
 	helped := c.Root != "" || c.Sandbox || r.Confine != nil
 	if helped {
-		spec := helperSpec{root: c.Root, binds: c.Binds, tmpSize: DefaultTmpSize}
+		spec := helperSpec{root: c.Root, binds: c.Binds, tmpSize: DefaultTmpSize, rootRO: c.ReadOnlyRoot && r.Confine != nil}
 		if cf := r.Confine; cf != nil {
 			spec.confine, spec.rw, spec.hide, spec.cgroups = true, cf.Writable, cf.Hidden, cf.Cgroups
 			if c.Writable != nil {
