@@ -253,3 +253,19 @@ func TestFarmAarch64(t *testing.T) {
 	res = fbs(t, "workers", "--server", s.url)
 	mustContain(t, "fbs workers", res.out, "both", "x86_64,aarch64")
 }
+
+// TestAarch64WithoutBinfmt: on a host that cannot run aarch64 programs an
+// aarch64 build is refused before any work, with the fix.
+func TestAarch64WithoutBinfmt(t *testing.T) {
+	conf := armRequest(t, "live", "")
+	t.Setenv("FBS_BINFMT_MISC", t.TempDir()) // binfmt_misc not mounted there
+	work := t.TempDir()
+	res := fbs(t, "build", conf, "--cache", cache, "--work", work)
+	if res.code != 2 {
+		t.Fatalf("exit %d, want 2", res.code)
+	}
+	mustContain(t, "output", res.out, "this host cannot build aarch64 media", "apt-get install qemu-user-static binfmt-support")
+	if entries, _ := os.ReadDir(work); len(entries) != 0 {
+		t.Errorf("the refused build left %d entries in its work dir", len(entries))
+	}
+}
