@@ -6,14 +6,20 @@
 # steps with the bare tools by hand (dnf, mksquashfs, xorrisofs), where a
 # person would reuse the installroot (dnf upgrade, the new %post run in it).
 # Each for xz and for compression=fast. Prints figures; asserts nothing.
+# fbs's rebuilds make the root image from the earlier builds' images'
+# blocks (internal/squashfs.Reuse); bench/reuse-check.sh checks that such
+# an image is a cold build's.
 #
 #   bench/large.sh                 # 1GiB of bulk
 #   SIZE=2GiB bench/large.sh
+#   COMPS=xz BARE=0 bench/large.sh # fbs with xz only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FBS=${FBS:-bin/fbs}
 SIZE=${SIZE:-1GiB}
 BUMP=${BUMP:-gcc-12}
+COMPS=${COMPS:-xz fast}
+BARE=${BARE:-1}
 CACHE=${BENCH_CACHE:-/var/cache/fbs-bench}
 OUT=$(mktemp -d /var/tmp/fbs-large.XXXXXX)
 trap 'rm -rf "$OUT"' EXIT
@@ -116,7 +122,7 @@ bare() { # name bulk-repo post first|again comp-args…
 }
 
 echo "live ISO of a large root: demo + $SIZE of bulk (bump: $BUMP); $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-for comp in xz fast; do
+for comp in $COMPS; do
 	write_request "$OUT/$comp-1" "$CACHE/bulk" "echo first > /etc/issue" "$comp"
 	write_request "$OUT/$comp-2" "$CACHE/bulk-bumped" "echo first > /etc/issue" "$comp"
 	write_request "$OUT/$comp-3" "$CACHE/bulk-bumped" "echo second > /etc/issue" "$comp"
@@ -124,6 +130,7 @@ for comp in xz fast; do
 	fbs_build "fbs-$comp-cold" "$OUT/$comp-1/bench.conf" "$OUT/cache-$comp"
 	fbs_build "fbs-$comp-package" "$OUT/$comp-2/bench.conf" "$OUT/cache-$comp"
 	fbs_build "fbs-$comp-post" "$OUT/$comp-3/bench.conf" "$OUT/cache-$comp"
+	[ "$BARE" = 1 ] || continue
 
 	B=$OUT/bare-$comp; R=$B/root; mkdir -p "$B/repos"
 	args=(-comp xz -Xbcj x86)
@@ -136,12 +143,12 @@ done
 
 echo
 ratio() { printf '%-34s %5.2f\n' "$1" "$(echo "${T[$2]} / ${T[$3]}" | bc -l)"; }
-for comp in xz fast; do
-	for s in cold package post; do
+for comp in $COMPS; do
+	[ "$BARE" = 1 ] && for s in cold package post; do
 		ratio "fbs / bare, $comp, $s" "fbs-$comp-$s" "bare-$comp-$s"
 	done
 	ratio "fbs $comp: cold / after a package" "fbs-$comp-cold" "fbs-$comp-package"
 	ratio "fbs $comp: cold / after %post" "fbs-$comp-cold" "fbs-$comp-post"
 done
-ratio "fbs cold: xz / fast" fbs-xz-cold fbs-fast-cold
+[ "$COMPS" = "xz fast" ] && ratio "fbs cold: xz / fast" fbs-xz-cold fbs-fast-cold
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
