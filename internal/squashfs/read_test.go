@@ -67,3 +67,13 @@ func (im *Image) inodeList() (string, error) {
 	})
 	return b.String(), err
 }
+
+// Files is every regular file's data by path, for tests.
+func (im *Image) Files() (map[string]Data, error) {
+	files := map[string]Data{}
+	err := im.Walk(func(name string, d Data) error {
+		files[name] = d
+		return nil
+	})
+	return files, err
+}

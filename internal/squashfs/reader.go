@@ -47,9 +47,6 @@ func Open(name string) (*Image, error) {
 // Close closes the image's file.
 func (im *Image) Close() error { return im.f.Close() }
 
-// Compressor is the image's compressor, as mksquashfs names it.
-func (im *Image) Compressor() string { return compNames[im.Super.Compression] }
-
 func (im *Image) load() error {
 	b := make([]byte, superSize)
 	if _, err := im.f.ReadAt(b, 0); err != nil {
@@ -294,14 +291,4 @@ func (im *Image) fileData(ref uint64) (Data, error) {
 		d.Blocks[i] = le.Uint32(list[4*i:])
 	}
 	return d, nil
-}
-
-// Files is every regular file's data by path.
-func (im *Image) Files() (map[string]Data, error) {
-	files := map[string]Data{}
-	err := im.Walk(func(name string, d Data) error {
-		files[name] = d
-		return nil
-	})
-	return files, err
 }
