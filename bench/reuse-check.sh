@@ -21,34 +21,15 @@ trap 'rm -rf "$OUT"' EXIT
 "$FBS" demo bulk "$CACHE/bulk" --cache "$CACHE" --size "$SIZE" >/dev/null
 "$FBS" demo bulk "$CACHE/bulk-bumped" --cache "$CACHE" --size "$SIZE" --bump "$BUMP" >/dev/null
 
-request() { # dir bulk-repo post
-	mkdir -p "$1"
-	cat > "$1/check.ks" <<KS
-repo --name=demo --baseurl=file://$CACHE/demo-repo-busybox
-repo --name=bulk --baseurl=file://$2
-bootloader --append="console=ttyS0,115200" --timeout=1
-%packages
-@core
-kernel
-dracut
-grub2-pc-modules
-grub2-efi-x64-cdboot
-fbs-bulk-*
-%end
-%post
-$3
-%end
-KS
-	printf '[DEFAULT]\ntype=live\narch=x86_64\nrelease=1\n[live]\nlabel=FBS-Large\nreleasever=1\ncompression=xz\nconfig=check.ks\n' > "$1/check.conf"
-}
+. bench/large-request.sh
 
 # sums DIR: each regular file's path and sha256, sorted.
 sums() { (cd "$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum); }
 
 status=0
 step() { # name bulk-repo post
-	request "$OUT/$1" "$2" "$3"
-	"$FBS" build "$OUT/$1/check.conf" --cache "$OUT/cache" --work "$OUT/$1/work" --keep > "$OUT/$1.out" 2>&1 || { echo "$1: build failed"; tail -5 "$OUT/$1.out"; exit 1; }
+	write_request "$OUT/$1" "$2" "$3" xz
+	"$FBS" build "$OUT/$1/bench.conf" --cache "$OUT/cache" --work "$OUT/$1/work" --keep > "$OUT/$1.out" 2>&1 || { echo "$1: build failed"; tail -5 "$OUT/$1.out"; exit 1; }
 	local w; w=$(echo "$OUT/$1"/work/*/)
 	printf '%-8s %s\n' "$1" "$(grep -E '^  squashfs +[0-9.]+s ' "$OUT/$1.out" | tail -1 | sed 's/^ *//')"
 	[ "$1" = cold ] && return
