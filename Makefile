@@ -27,7 +27,8 @@ all: build
 # The aarch64 demo distro is made of Debian's arm64 packages: apt must know that
 # architecture. binfmt_misc is mounted where the machine has not (a container),
 # and qemu-user-static's entries registered (binfmt-support's postinst cannot
-# when it is not mounted).
+# when it is not mounted), their interpreters made unchangeable by builds
+# (deploy/harden-binfmt.sh says why).
 deps:
 	@dpkg --print-foreign-architectures | grep -qx arm64 || { dpkg --add-architecture arm64 && apt-get update -qq; }
 	@missing=$$(for p in $(PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
@@ -37,6 +38,7 @@ deps:
 	fi
 	@[ -e /proc/sys/fs/binfmt_misc/status ] || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc || true
 	@[ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] || update-binfmts --enable qemu-aarch64 || true
+	@deploy/harden-binfmt.sh
 
 build:
 	$(GO) build -o $(BIN) ./cmd/fbs

@@ -269,3 +269,44 @@ func TestAarch64WithoutBinfmt(t *testing.T) {
 		t.Errorf("the refused build left %d entries in its work dir", len(entries))
 	}
 }
+
+// TestHostileInterpreter: /proc/PID/exe of an aarch64 program leads to the
+// host's qemu-aarch64-static (binfmt_misc opened it at registration, flag
+// F), past the confinement's read-only view. A build's code, root, tries
+// to make it setuid through that link: the file is immutable (make deps),
+// and a build on a host where it is not is refused (hostarch.Exposed).
+func TestHostileInterpreter(t *testing.T) {
+	conf := armRequest(t, "live", "")
+	ks := filepath.Join(filepath.Dir(conf), "demo.ks")
+	text, _ := os.ReadFile(ks)
+	write(t, ks, string(text)+`%post --nochroot
+mkdir -p "$INSTALL_ROOT/x86" && cp /bin/busybox "$INSTALL_ROOT/x86/busybox" && ln -s busybox "$INSTALL_ROOT/x86/sh"
+%end
+%post --interpreter=/x86/sh
+B=/x86/busybox
+/bin/sleep 5 & P=$!
+$B sleep 1
+echo "the emulated program's exe: $($B readlink /proc/$P/exe)"
+exec 3< /proc/$P/exe
+kill $P
+$B chmod 4755 /proc/self/fd/3 && echo HOST-INTERPRETER-SETUID || echo chmod-refused
+$B touch -c /proc/self/fd/3 && echo HOST-INTERPRETER-TOUCHED || echo touch-refused
+%end
+`)
+	interp, _ := filepath.EvalSymlinks("/usr/bin/qemu-aarch64-static")
+	before, err := os.Stat(interp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	work := t.TempDir()
+	res := fbs(t, "build", conf, "--cache", cache, "--work", work)
+	if res.code != 0 {
+		t.Fatalf("exit %d", res.code)
+	}
+	log := workLog(t, work)
+	mustContain(t, "build log", log, "the emulated program's exe: "+interp, "chmod-refused", "touch-refused")
+	mustNotContain(t, "build log", log, "HOST-INTERPRETER")
+	if after, _ := os.Stat(interp); after.Mode() != before.Mode() || !after.ModTime().Equal(before.ModTime()) {
+		t.Errorf("%s changed: %v %v, was %v %v", interp, after.Mode(), after.ModTime(), before.Mode(), before.ModTime())
+	}
+}

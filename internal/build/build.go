@@ -20,6 +20,7 @@ import (
 	"fbs/internal/bootcheck"
 	"fbs/internal/buildlog"
 	"fbs/internal/hosttool"
+	"fbs/internal/hostarch"
 	"fbs/internal/image"
 	"fbs/internal/kickstart"
 	"fbs/internal/koji"
@@ -173,6 +174,9 @@ func Run(ctx context.Context, req *spec.Request, opts Options) (*Result, error) 
 	if native {
 		if platform, err = nativePlatform(req.Arch); err != nil {
 			return nil, err
+		}
+		if exposed := hostarch.Exposed(); len(exposed) > 0 && !opts.Unconfined {
+			return nil, hostarch.ExposedError(exposed)
 		}
 		if err := hosttool.Missing(nativeTools...); err != nil {
 			return nil, err

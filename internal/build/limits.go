@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -74,7 +75,13 @@ func (b *build) limit(ctx context.Context) (context.Context, error) {
 	// alone writes the package cache, while it downloads (see dnf).
 	// Each tmpfs is bounded by the memory limit, which counts what the
 	// tmpfs hold too, or by the runner's default.
-	conf := &runner.Confinement{Writable: []string{b.work}, Hidden: append(HiddenPaths, b.opts.Hidden...), TmpSize: l.Memory}
+	hidden := append(slices.Clip(HiddenPaths), b.opts.Hidden...)
+	if b.opts.CacheDir != "" {
+		// Earlier builds' roots and root images: what their kickstarts
+		// put there is theirs (the build's own root is mounted already).
+		hidden = append(hidden, filepath.Join(b.opts.CacheDir, "roots"), filepath.Join(b.opts.CacheDir, "images"))
+	}
+	conf := &runner.Confinement{Writable: []string{b.work}, Hidden: hidden, TmpSize: l.Memory}
 	// A cgroup of its own holds all the build's processes (and what is
 	// left of them is killed at its end), limited or not.
 	cg, err := runner.NewCgroup(b.id, l.Memory, l.Procs)

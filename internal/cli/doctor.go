@@ -76,6 +76,10 @@ func doctorCmd() *cobra.Command {
 			for _, arch := range hostarch.Media {
 				fmt.Fprintf(cmd.OutOrStdout(), "  %-18s %s\n", arch, archState(arch))
 			}
+			exposed := hostarch.Exposed()
+			if len(exposed) > 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), "\nconfined builds are refused here: %v\n", hostarch.ExposedError(exposed))
+			}
 			fmt.Fprintln(cmd.OutOrStdout(), "\nbackends (fbs build --backend NAME):")
 			fmt.Fprintln(cmd.OutOrStdout(), "  native             usable (the default)")
 			for _, name := range backend.Names[1:] {
@@ -92,6 +96,9 @@ func doctorCmd() *cobra.Command {
 			if len(missing) > 0 {
 				fmt.Fprintf(cmd.OutOrStdout(), "\nto install what is missing: apt-get install %s\n", joinUnique(missing))
 				return errors.New("host tools missing")
+			}
+			if len(exposed) > 0 {
+				return errors.New("binfmt_misc interpreters exposed to builds")
 			}
 			return nil
 		},
