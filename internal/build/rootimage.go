@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dustin/go-humanize"
+
 	"fbs/internal/beneath"
 	"fbs/internal/hosttool"
 	"fbs/internal/image"
@@ -167,8 +169,8 @@ func (b *build) reuseImages(ctx context.Context, args []string) (string, error) 
 			return "", err
 		default:
 			b.log.Printf("squashfs: %d of %d distinct files (%s) reused from %d earlier images, %d (%s) compressed anew; %s of compressed data copied",
-				st.ReusedN, st.Files, mib(st.Reused), len(cached), st.CompressedN, mib(st.Compressed), mib(st.Copied))
-			note = fmt.Sprintf("%s reused, %s compressed", mib(st.Reused), mib(st.Compressed))
+				st.ReusedN, st.Files, humanBytes(st.Reused), len(cached), st.CompressedN, humanBytes(st.Compressed), humanBytes(st.Copied))
+			note = fmt.Sprintf("%s reused, %s compressed", humanBytes(st.Reused), humanBytes(st.Compressed))
 		}
 	}
 	if len(cached) == 0 {
@@ -239,7 +241,8 @@ func imageSettings(args []string) string {
 	return rootcache.Key(parts...)
 }
 
-func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+// humanBytes says a size as people read it: 7 B, 3.9 MiB, 1.1 GiB.
+func humanBytes(n int64) string { return humanize.IBytes(uint64(n)) }
 
 // checkErofs refuses, before compressing, a compressor the host's
 // mkfs.erofs lacks: Debian 12's erofs-utils 1.5 has lz4 and lz4hc only.

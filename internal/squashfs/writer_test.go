@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"fbs/internal/fbstest"
-
 	"golang.org/x/sys/unix"
+
+	"fbs/internal/fbstest"
 )
 
 func needSquashfsTools(t *testing.T) {
