@@ -19,8 +19,8 @@ import (
 
 	"fbs/internal/bootcheck"
 	"fbs/internal/buildlog"
-	"fbs/internal/hosttool"
 	"fbs/internal/hostarch"
+	"fbs/internal/hosttool"
 	"fbs/internal/image"
 	"fbs/internal/kickstart"
 	"fbs/internal/koji"
