@@ -45,9 +45,8 @@ func (b *build) dvdTreeInfo(context.Context) (string, error) {
 	}
 	for name, path := range images {
 		// Not OpenSole: fbs itself links root.img into the cache of
-		// earlier images, and parts/ is reachable from no build's code
-		// but through dracut's bind mount, where a link can only name
-		// another file of parts/.
+		// earlier images, and no build's code reaches parts/ (see
+		// initramfs and post).
 		f, err := beneath.Open(b.parts(), filepath.Base(path))
 		if err != nil {
 			return "", err
