@@ -56,7 +56,8 @@ func newCodec(id uint16, opts []byte) (codec, error) {
 		if err != nil {
 			return nil, err
 		}
-		dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1))
+		// A block is at most 1 MiB; a damaged frame's window is not allocated.
+		dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(1<<26))
 		if err != nil {
 			return nil, err
 		}

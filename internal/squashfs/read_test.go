@@ -57,7 +57,7 @@ func (im *Image) content(d Data) ([]byte, error) {
 // line, for tests.
 func (im *Image) inodeList() (string, error) {
 	var b bytes.Buffer
-	err := im.walkDir(im.Super.RootInode, "", func(name string, ref uint64, _ uint16) error {
+	err := im.walkDir(im.Super.RootInode, "", map[uint64]bool{}, func(name string, ref uint64, _ uint16) error {
 		in, err := im.inodes.slice(ref)
 		if err != nil || len(in) < 16 {
 			return fmt.Errorf("%s: inode: %v", name, err)

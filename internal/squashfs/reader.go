@@ -167,6 +167,9 @@ func (im *Image) loadFragments() error {
 	if n == 0 {
 		return nil
 	}
+	if blocks := (n*fragEntrySize + metaSize - 1) / metaSize; im.Super.FragmentTable+uint64(8*blocks) > im.Super.BytesUsed {
+		return fmt.Errorf("%d fragments' index does not fit in the image", n)
+	}
 	for i := 0; len(im.frags) < n; i++ {
 		pos, err := im.u64(im.Super.FragmentTable + uint64(8*i))
 		if err != nil {
@@ -197,7 +200,7 @@ func (im *Image) ReadAt(p []byte, off int64) (int, error) { return im.f.ReadAt(p
 // Walk calls fn for each regular file in the image with its path (no
 // leading slash) and where its data lies; a hard-linked file once per name.
 func (im *Image) Walk(fn func(name string, d Data) error) error {
-	return im.walkDir(im.Super.RootInode, "", func(name string, ref uint64, typ uint16) error {
+	return im.walkDir(im.Super.RootInode, "", map[uint64]bool{}, func(name string, ref uint64, typ uint16) error {
 		if typ != typeFile {
 			return nil
 		}
@@ -211,7 +214,13 @@ func (im *Image) Walk(fn func(name string, d Data) error) error {
 
 // walkDir calls visit for each entry beneath a directory, with its inode
 // reference and its type as the directory says it (a basic one).
-func (im *Image) walkDir(ref uint64, dir string, visit func(name string, ref uint64, typ uint16) error) error {
+// seen are the directories walked so far: a damaged image may list one
+// within itself.
+func (im *Image) walkDir(ref uint64, dir string, seen map[uint64]bool, visit func(name string, ref uint64, typ uint16) error) error {
+	if seen[ref] {
+		return fmt.Errorf("%s: a directory within itself", dir)
+	}
+	seen[ref] = true
 	b, err := im.inodes.slice(ref)
 	if err != nil {
 		return err
@@ -251,7 +260,7 @@ func (im *Image) walkDir(ref uint64, dir string, visit func(name string, ref uin
 				return err
 			}
 			if typ == typeDir {
-				if err := im.walkDir(child, name, visit); err != nil {
+				if err := im.walkDir(child, name, seen, visit); err != nil {
 					return err
 				}
 			}

@@ -65,7 +65,9 @@ func xzDecode(src []byte, limit int) ([]byte, error) {
 	if dict == 0 {
 		return nil, errors.New("xz: no LZMA2 filter")
 	}
-	r, err := lzma.Reader2Config{DictCap: max(dict, lzma.MinDictCap)}.NewReader2(bytes.NewReader(h[size:]))
+	// No match reaches further back than the bytes decoded, at most
+	// limit: a damaged header's 4 GiB dictionary is not allocated.
+	r, err := lzma.Reader2Config{DictCap: max(min(dict, limit), lzma.MinDictCap)}.NewReader2(bytes.NewReader(h[size:]))
 	if err != nil {
 		return nil, err
 	}
