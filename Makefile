@@ -75,6 +75,7 @@ fuzz:
 	$(GO) test ./internal/rpmrepo -run '^$$' -fuzz '^FuzzPrimarySums$$' -fuzztime $(FUZZX)00x
 	$(GO) test ./internal/rpmrepo -run '^$$' -fuzz '^FuzzMetalink$$' -fuzztime $(FUZZX)000x
 	$(GO) test ./internal/web -run '^$$' -fuzz '^FuzzForm$$' -fuzztime $(FUZZX)00x
+	$(GO) test ./internal/squashfs -run '^$$' -fuzz '^FuzzOpen$$' -fuzztime $(FUZZX)000x
 
 e2e: deps
 	$(GO) test -tags e2e -count=1 -timeout 60m ./e2e

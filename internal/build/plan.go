@@ -99,7 +99,7 @@ func Plan(req *spec.Request, opts Options) []Stage {
 			do: (*build).findBoot},
 		Stage{Name: "initramfs", Reads: []string{"root/", "kernel"}, Runs: "dracut, chrooted in the root", Produces: []string{"parts/initrd.img"},
 			do: (*build).initramfs},
-		Stage{Name: req.RootFS(), Reads: []string{"root/"}, Runs: rootImageTool[req.RootFS()], Produces: []string{"parts/root.img"}, Along: true,
+		Stage{Name: req.RootFS(), Reads: []string{"root/"}, Runs: rootImageRuns(req), Produces: []string{"parts/root.img"}, Along: true,
 			do: (*build).compressRoot},
 		bootloaderStage(req))
 	if req.Type == "dvd" {
@@ -122,6 +122,15 @@ func runtimePackages(reads []string) Stage {
 func installerSetup() Stage {
 	return Stage{Name: "installer-setup", Reads: []string{"root/"}, Runs: "start anaconda where it is installed; write /.buildstamp", Produces: []string{"root/"}, Quiet: true,
 		do: (*build).installerSetup}
+}
+
+// rootImageRuns is what writes the root image: squashfs reuses the
+// compressed blocks of earlier images where it can (see compressRoot).
+func rootImageRuns(req *spec.Request) string {
+	if req.RootFS() == "squashfs" {
+		return "mksquashfs, of only the files no earlier image holds"
+	}
+	return rootImageTool[req.RootFS()]
 }
 
 // menuReads is what the boot menu comes from: the kickstart's bootloader

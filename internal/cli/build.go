@@ -87,7 +87,7 @@ func (f *builderFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.cache, "cache", defaultCache, "package cache shared by builds")
 	fl.StringVar(&f.kojiHub, "koji-hub", cmp.Or(os.Getenv("FBS_KOJI_HUB"), koji.DefaultHub), "Koji hub for nvr= and bid= ($FBS_KOJI_HUB)")
 	fl.StringVar(&f.kojiTopURL, "koji-topurl", cmp.Or(os.Getenv("FBS_KOJI_TOPURL"), koji.DefaultTopURL), "where Koji's packages are downloaded from ($FBS_KOJI_TOPURL)")
-	fl.IntVar(&f.rootCache, "root-cache", 3, "installed roots kept for rebuilds of the same package set (0: none)")
+	fl.IntVar(&f.rootCache, "root-cache", 3, "installed roots kept for rebuilds of the same package set, which also turns on the reuse of earlier root images' compressed blocks (0: neither)")
 	fl.DurationVar(&f.limits.Timeout, "timeout", 0, "wall-clock limit of a build (0: by image type: boot 1h, live 2h, dvd 3h)")
 	fl.Var(&memorySize{dst: &f.limits.Memory}, "memory", "memory limit of a build's processes together, e.g. 4G, or a share of this host's RAM, e.g. 50% (0: none; needs cgroups); it bounds each of a build's tmpfs too")
 	fl.IntVar(&f.limits.Procs, "max-procs", 0, "processes a build may run at once (0: none; needs cgroups)")
