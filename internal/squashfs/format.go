@@ -83,6 +83,24 @@ func (s *Superblock) unmarshal(b []byte) error {
 	return nil
 }
 
+// check refuses a superblock no mksquashfs writes, in an image of size
+// bytes: the reader divides by the block size, and allocates by the
+// counts.
+func (s *Superblock) check(size uint64) error {
+	switch {
+	case s.BlockSize < 4<<10 || s.BlockSize > 1<<20 || s.BlockSize&(s.BlockSize-1) != 0 || 1<<s.BlockLog != s.BlockSize:
+		return fmt.Errorf("block size %d, log %d", s.BlockSize, s.BlockLog)
+	case s.BytesUsed > size:
+		return fmt.Errorf("%d bytes used of %d", s.BytesUsed, size)
+	case s.InodeTable < superSize || s.InodeTable > s.DirTable || s.DirTable > s.BytesUsed:
+		return fmt.Errorf("inode table at %d, directory table at %d", s.InodeTable, s.DirTable)
+	// Each fragment block takes a byte of the data area at least.
+	case uint64(s.Fragments) > s.InodeTable:
+		return fmt.Errorf("%d fragments in %d bytes of data", s.Fragments, s.InodeTable)
+	}
+	return nil
+}
+
 func (s *Superblock) marshal() []byte {
 	b := make([]byte, superSize)
 	le := binary.LittleEndian
@@ -125,6 +143,11 @@ func (d Data) stored() uint64 {
 		n += uint64(b &^ blockRaw)
 	}
 	return n
+}
+
+// key is the whole of where the data lies, to find a file's index entry.
+func (d Data) key() string {
+	return fmt.Sprint(d.Size, d.Start, d.Sparse, d.Fragment, d.FragOffset, d.Blocks)
 }
 
 // Fragment is a fragment block's place in its image.

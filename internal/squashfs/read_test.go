@@ -57,7 +57,7 @@ func (im *Image) content(d Data) ([]byte, error) {
 // line, for tests.
 func (im *Image) inodeList() (string, error) {
 	var b bytes.Buffer
-	err := im.walkDir(im.Super.RootInode, "", map[uint64]bool{}, func(name string, ref uint64, _ uint16) error {
+	err := im.walkDir(im.Super.RootInode, "", 0, map[uint64]bool{}, func(name string, ref uint64, _ uint16) error {
 		in, err := im.inodes.slice(ref)
 		if err != nil || len(in) < 16 {
 			return fmt.Errorf("%s: inode: %v", name, err)
@@ -76,4 +76,20 @@ func (im *Image) Files() (map[string]Data, error) {
 		return nil
 	})
 	return files, err
+}
+
+// fragmentBlock is fragment block i decompressed, for tests.
+func (im *Image) fragmentBlock(i uint32) ([]byte, error) {
+	f, err := im.Fragment(i)
+	if err != nil {
+		return nil, err
+	}
+	raw := make([]byte, f.Size&^blockRaw)
+	if _, err := im.ReadAt(raw, int64(f.Start)); err != nil {
+		return nil, err
+	}
+	if f.Size&blockRaw != 0 {
+		return raw, nil
+	}
+	return im.codec.decode(raw, int(im.Super.BlockSize))
 }

@@ -55,6 +55,13 @@ func (im *Image) load() error {
 	if err := im.Super.unmarshal(b); err != nil {
 		return err
 	}
+	fi, err := im.f.Stat()
+	if err != nil {
+		return err
+	}
+	if err := im.Super.check(uint64(fi.Size())); err != nil {
+		return fmt.Errorf("superblock: %w", err)
+	}
 	sb := &im.Super
 	var opts []byte
 	if sb.Flags&flagCompOpts != 0 {
@@ -139,9 +146,17 @@ func (im *Image) readBlockRaw(pos uint64) (raw, data []byte, next uint64, err er
 	return raw, data, pos + uint64(len(raw)), nil
 }
 
+// maxMetaRatio bounds a metadata table's size by its stored size:
+// mksquashfs's compress a few times, a damaged image's as much as the
+// compressor can.
+const maxMetaRatio = 256
+
 func (im *Image) readTable(start, end uint64) (table, error) {
 	t := table{at: map[uint32]int{}}
 	for pos := start; pos < end; {
+		if uint64(len(t.data)) > maxMetaRatio*(end-start)+metaSize {
+			return t, fmt.Errorf("%d bytes stored hold over %d bytes", end-start, len(t.data))
+		}
 		_, data, next, err := im.readBlockRaw(pos)
 		if err != nil {
 			return t, err
@@ -200,7 +215,7 @@ func (im *Image) ReadAt(p []byte, off int64) (int, error) { return im.f.ReadAt(p
 // Walk calls fn for each regular file in the image with its path (no
 // leading slash) and where its data lies; a hard-linked file once per name.
 func (im *Image) Walk(fn func(name string, d Data) error) error {
-	return im.walkDir(im.Super.RootInode, "", map[uint64]bool{}, func(name string, ref uint64, typ uint16) error {
+	return im.walkDir(im.Super.RootInode, "", 0, map[uint64]bool{}, func(name string, ref uint64, typ uint16) error {
 		if typ != typeFile {
 			return nil
 		}
@@ -212,11 +227,17 @@ func (im *Image) Walk(fn func(name string, d Data) error) error {
 	})
 }
 
+// maxDepth is the deepest a path of PATH_MAX (4096) bytes nests.
+const maxDepth = 2048
+
 // walkDir calls visit for each entry beneath a directory, with its inode
 // reference and its type as the directory says it (a basic one).
 // seen are the directories walked so far: a damaged image may list one
 // within itself.
-func (im *Image) walkDir(ref uint64, dir string, seen map[uint64]bool, visit func(name string, ref uint64, typ uint16) error) error {
+func (im *Image) walkDir(ref uint64, dir string, depth int, seen map[uint64]bool, visit func(name string, ref uint64, typ uint16) error) error {
+	if depth > maxDepth {
+		return fmt.Errorf("%s: directories nested over %d deep", dir, maxDepth)
+	}
 	if seen[ref] {
 		return fmt.Errorf("%s: a directory within itself", dir)
 	}
@@ -260,11 +281,42 @@ func (im *Image) walkDir(ref uint64, dir string, seen map[uint64]bool, visit fun
 				return err
 			}
 			if typ == typeDir {
-				if err := im.walkDir(child, name, seen, visit); err != nil {
+				if err := im.walkDir(child, name, depth+1, seen, visit); err != nil {
 					return err
 				}
 			}
 		}
+	}
+	return nil
+}
+
+// inDataArea checks that a file's blocks and its fragment block lie
+// between the superblock and the inode table, where mksquashfs writes
+// data: the writer copies the bytes Data names.
+func (im *Image) inDataArea(d Data) error {
+	lo, hi, bs := superSize+uint64(len(im.compOpts)), im.Super.InodeTable, uint64(im.Super.BlockSize)
+	inside := func(start, size uint64) bool { return size == 0 || start >= lo && start <= hi && size <= hi-start }
+	for _, b := range d.Blocks {
+		if uint64(b&^blockRaw) > bs {
+			return fmt.Errorf("a block of %d bytes", b&^blockRaw)
+		}
+	}
+	if !inside(d.Start, d.stored()) {
+		return fmt.Errorf("blocks at %d, %d bytes, outside the data area %d-%d", d.Start, d.stored(), lo, hi)
+	}
+	if !d.HasFragment() {
+		return nil
+	}
+	f, err := im.Fragment(d.Fragment)
+	if err != nil {
+		return err
+	}
+	size := uint64(f.Size &^ blockRaw)
+	if size > bs || !inside(f.Start, size) {
+		return fmt.Errorf("fragment block %d at %d, %d bytes, outside the data area %d-%d", d.Fragment, f.Start, size, lo, hi)
+	}
+	if uint64(d.FragOffset)+d.Size%bs > bs {
+		return fmt.Errorf("a tail at %d of fragment block %d", d.FragOffset, d.Fragment)
 	}
 	return nil
 }

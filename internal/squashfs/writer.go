@@ -28,6 +28,14 @@ type Options struct {
 	Data func(name string) (FileData, error)
 }
 
+// maxIDs is how many distinct uids and gids an image holds: the
+// superblock counts them in 16 bits (mksquashfs: "Out of uids!").
+const maxIDs = 1<<16 - 1
+
+// ErrTooManyIDs says a tree has more distinct uids and gids than an image
+// holds.
+var ErrTooManyIDs = fmt.Errorf("more than %d distinct uids and gids", maxIDs)
+
 // Stats are what Write did.
 type Stats struct {
 	Inodes int
@@ -47,18 +55,19 @@ type dataKey struct {
 
 // writer is one image being written.
 type writer struct {
-	opts   Options
-	out    *bufio.Writer
-	pos    uint64
-	frags  map[fragKey]uint32
-	fragv  []Fragment
-	copied map[dataKey]Data
-	ids    map[uint32]uint16
-	idv    []uint32
-	inodes metaWriter
-	dirs   metaWriter
-	count  uint32
-	stats  Stats
+	opts    Options
+	out     *bufio.Writer
+	pos     uint64
+	frags   map[fragKey]uint32
+	fragv   []Fragment
+	copied  map[dataKey]Data
+	ids     map[uint32]uint16
+	idv     []uint32
+	tooMany bool // more ids than maxIDs
+	inodes  metaWriter
+	dirs    metaWriter
+	count   uint32
+	stats   Stats
 }
 
 // Write makes a squashfs image at out of the tree at root: its names,
@@ -96,6 +105,9 @@ func Write(ctx context.Context, root, out string, opts Options) (Stats, error) {
 	if err := w.writeDir(tree, tree.num+1); err != nil {
 		return Stats{}, err
 	}
+	if w.tooMany {
+		return Stats{}, fmt.Errorf("%s: %w", root, ErrTooManyIDs)
+	}
 	sb := Superblock{Inodes: w.count, MkfsTime: uint32(opts.MkfsTime.Unix()), BlockSize: like.Super.BlockSize, Fragments: uint32(len(w.fragv)),
 		Compression: like.Super.Compression, BlockLog: like.Super.BlockLog, IDs: uint16(len(w.idv)), RootInode: tree.ref, ExportTable: invalidTable}
 	// The data and fragments are the sources' as they were stored; the
@@ -121,8 +133,8 @@ func (w *writer) emit(b []byte) error {
 }
 
 // copyFrom copies n bytes at off in an image to the output.
-func (w *writer) copyFrom(im *Image, off, n uint64) error {
-	got, err := io.Copy(w.out, io.NewSectionReader(im, int64(off), int64(n)))
+func (w *writer) copyFrom(ctx context.Context, im *Image, off, n uint64) error {
+	got, err := io.Copy(w.out, ctxReader{ctx, io.NewSectionReader(im, int64(off), int64(n))})
 	w.pos += uint64(got)
 	w.stats.Copied += got
 	if err == nil && uint64(got) != n {
@@ -166,7 +178,7 @@ func (w *writer) writeData(ctx context.Context, n *node) error {
 	}
 	n.data = d
 	n.data.Start = w.pos
-	if err := w.copyFrom(src.From, d.Start, d.stored()); err != nil {
+	if err := w.copyFrom(ctx, src.From, d.Start, d.stored()); err != nil {
 		return fmt.Errorf("%s: %w", n.name, err)
 	}
 	if d.HasFragment() {
@@ -180,7 +192,7 @@ func (w *writer) writeData(ctx context.Context, n *node) error {
 			i = uint32(len(w.fragv))
 			w.frags[fk] = i
 			w.fragv = append(w.fragv, Fragment{Start: w.pos, Size: frag.Size})
-			if err := w.copyFrom(src.From, frag.Start, uint64(frag.Size&^blockRaw)); err != nil {
+			if err := w.copyFrom(ctx, src.From, frag.Start, uint64(frag.Size&^blockRaw)); err != nil {
 				return fmt.Errorf("%s: fragment: %w", n.name, err)
 			}
 		}
@@ -210,6 +222,11 @@ func number(n *node, next *uint32) {
 func (w *writer) id(v uint32) uint16 {
 	i, ok := w.ids[v]
 	if !ok {
+		if len(w.idv) >= maxIDs {
+			// Write fails; the index would wrap round meanwhile.
+			w.tooMany = true
+			return 0
+		}
 		i = uint16(len(w.idv))
 		w.ids[v] = i
 		w.idv = append(w.idv, v)

@@ -3,6 +3,7 @@ package squashfs
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -329,5 +330,62 @@ func sameInodes(t *testing.T, cold *Image, img string) {
 	}
 	if got != want {
 		t.Errorf("inode types or numbers differ from mksquashfs's:\n%s", diffLines(want, got))
+	}
+}
+
+// An image holds 65535 distinct uids and gids; a tree of more is an
+// error, not an image whose id count wrapped round (mksquashfs: "Out of
+// uids!").
+func TestWriteTooManyIDs(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("chown needs root")
+	}
+	like, err := Open(filepath.Join("testdata", "small-zstd.img"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer like.Close()
+	empty := func(string) (FileData, error) { return FileData{like, Data{Fragment: noFragment}}, nil }
+	tests := map[string]struct {
+		ids  int // the root dir's 0 and the files' uids and gids
+		fail bool
+	}{
+		"65535": {65535, false},
+		"65537": {65537, true},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			root := filepath.Join(dir, "root")
+			os.Mkdir(root, 0o755)
+			for i := 1; i < tt.ids; i += 2 {
+				p := filepath.Join(root, fmt.Sprint(i))
+				if err := os.WriteFile(p, nil, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Lchown(p, i, min(i+1, tt.ids-1)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			out := filepath.Join(dir, "out.img")
+			_, err := Write(context.Background(), root, out, Options{Like: like, MkfsTime: time.Now(), Data: empty})
+			if tt.fail {
+				if !errors.Is(err, ErrTooManyIDs) {
+					t.Fatalf("Write: %v, want ErrTooManyIDs", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			im, err := Open(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer im.Close()
+			if im.Super.IDs != uint16(tt.ids) {
+				t.Errorf("%d ids, want %d", im.Super.IDs, tt.ids)
+			}
+		})
 	}
 }
