@@ -113,31 +113,14 @@ func noReuse(fs string, args []string, rootCache int) string {
 // compressed blocks of earlier images of the same compressor settings,
 // where a file's content is in one, and mksquashfs's image of the rest
 // (see squashfs.Reuse); with no earlier image, mksquashfs makes it whole.
-// Either way the image and its index are filed for the next build. It
-// returns what it reused and compressed.
+// Either way the image and its index are filed for the next build, but
+// for an unconfined build's (see notFiled). It returns what it reused and
+// compressed.
 func (b *build) reuseImages(ctx context.Context, args []string) (string, error) {
 	root, out := args[1], args[2]
-	cache := &rootcache.Cache{Dir: filepath.Join(b.opts.CacheDir, "images", imageSettings(args)), Keep: 2}
-	var cached []squashfs.Cached
-	for _, key := range cache.Keys() {
-		e, err := cache.Get(key)
-		if err != nil || e == nil {
-			continue
-		}
-		defer e.Release()
-		im, err := squashfs.Open(filepath.Join(e.Path, "root.img"))
-		if err != nil {
-			b.log.Printf("squashfs: earlier image %s: %v", key, err)
-			continue
-		}
-		defer im.Close()
-		x, err := squashfs.ReadIndex(filepath.Join(e.Path, "index.json"))
-		if err != nil {
-			b.log.Printf("squashfs: earlier image %s: %v", key, err)
-			continue
-		}
-		cached = append(cached, squashfs.Cached{Image: im, Index: x})
-	}
+	cache := &rootcache.Cache{Dir: filepath.Join(b.opts.CacheDir, "images", imageSettings(args)), Keep: imagesKept}
+	cached, closeImages := openImages(cache, b.log.Printf)
+	defer closeImages()
 	size := treeSize(root)
 	hashes, err := squashfs.HashTree(ctx, root, runtime.NumCPU(), func(done int64) {
 		b.opts.Reporter.StageProgress("squashfs", "MiB hashed", int(min(done, size)>>20), int(size>>20))
@@ -161,14 +144,18 @@ func (b *build) reuseImages(ctx context.Context, args []string) (string, error) 
 		var st squashfs.ReuseStats
 		st, x, err = r.Write(ctx, out)
 		os.RemoveAll(staging)
+		for _, why := range st.Skipped {
+			b.log.Printf("squashfs: earlier image not reused: %s", why)
+		}
 		switch {
-		case errors.Is(err, squashfs.ErrSettings):
+		case errors.Is(err, squashfs.ErrSettings), errors.Is(err, squashfs.ErrTooManyIDs):
+			// mksquashfs's own error names a tree it cannot hold either.
 			b.log.Printf("squashfs: %v; compressing the whole root", err)
 			cached = nil
 		case err != nil:
 			return "", err
 		default:
-			b.log.Printf("squashfs: %d of %d distinct files (%s) reused from %d earlier images, %d (%s) compressed anew; %s of compressed data copied",
+			b.log.Printf("squashfs: %d of %d distinct file contents (%s) reused from %d earlier images, %d (%s) compressed anew; %s of compressed data copied",
 				st.ReusedN, st.Files, humanBytes(st.Reused), len(cached), st.CompressedN, humanBytes(st.Compressed), humanBytes(st.Copied))
 			note = fmt.Sprintf("%s reused, %s compressed", humanBytes(st.Reused), humanBytes(st.Compressed))
 		}
@@ -188,6 +175,10 @@ func (b *build) reuseImages(ctx context.Context, args []string) (string, error) 
 		}
 		note = "no earlier image to reuse"
 	}
+	if why := notFiled(b.opts); why != "" {
+		b.log.Printf("squashfs: the image is not kept for later builds: %s", why)
+		return note, nil
+	}
 	if err := hashes.Unchanged(root); err != nil {
 		// What the index says of the image may not be so.
 		b.log.Printf("squashfs: the image is not kept for later builds: %v", err)
@@ -198,6 +189,59 @@ func (b *build) reuseImages(ctx context.Context, args []string) (string, error) 
 		b.log.Printf("squashfs: the image is not kept for later builds: %v", err)
 	}
 	return note, nil
+}
+
+// imagesKept is how many earlier images of one compressor setting the
+// cache keeps, and a build reads.
+const imagesKept = 2
+
+// openImages opens the cache's most recently used images, Keep at most,
+// and their indexes; close closes them. The entries are released at
+// once (the open images stay readable if pruned), so that this build's
+// fileImage can prune the cache.
+func openImages(cache *rootcache.Cache, logf func(string, ...any)) (cached []squashfs.Cached, close func()) {
+	var ims []*squashfs.Image
+	close = func() {
+		for _, im := range ims {
+			im.Close()
+		}
+	}
+	for _, key := range cache.Keys() {
+		if len(cached) == cache.Keep {
+			break
+		}
+		e, err := cache.Get(key)
+		if err != nil || e == nil {
+			continue
+		}
+		im, err := squashfs.Open(filepath.Join(e.Path, "root.img"))
+		if err != nil {
+			e.Release()
+			logf("squashfs: earlier image %s: %v", key, err)
+			continue
+		}
+		x, err := squashfs.ReadIndex(filepath.Join(e.Path, "index.json"))
+		e.Release()
+		if err != nil {
+			im.Close()
+			logf("squashfs: earlier image %s: %v", key, err)
+			continue
+		}
+		ims = append(ims, im)
+		cached = append(cached, squashfs.Cached{Image: im, Index: x})
+	}
+	return cached, close
+}
+
+// notFiled says why a build's root image is not filed for other builds,
+// or "" when it is. An unconfined build's dracut sees the root writable,
+// and could change a file while mksquashfs or the writer read it: the
+// index would name blocks of other contents than it says.
+func notFiled(o Options) string {
+	if o.Unconfined {
+		return "the build is unconfined, and its root was writable while the image was made"
+	}
+	return ""
 }
 
 // fileImage keeps a root image and its index in the cache, hard-linked
