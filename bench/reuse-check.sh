@@ -33,6 +33,8 @@ step() { # name bulk-repo post
 	local w; w=$(echo "$OUT/$1"/work/*/)
 	printf '%-8s %s\n' "$1" "$(grep -E '^  squashfs +[0-9.]+s ' "$OUT/$1.out" | tail -1 | sed 's/^ *//')"
 	[ "$1" = cold ] && return
+	# What came from the earlier images: distinct contents and bytes.
+	grep -o 'squashfs: [0-9]* of [0-9]* distinct file contents.*' "$w/build.log" | sed "s/^/$1: /" || true
 	mksquashfs "$w/root" "$OUT/ref.img" -noappend -comp zstd -Xcompression-level 1 -quiet >/dev/null
 	if ! diff <(unsquashfs -lls -n "$w/parts/root.img" | grep squashfs-root) <(unsquashfs -lls -n "$OUT/ref.img" | grep squashfs-root) > "$OUT/$1.lls.diff"; then
 		echo "$1: unsquashfs -lls differs from a cold image's:"; head -20 "$OUT/$1.lls.diff"; status=1

@@ -3,14 +3,19 @@
 package e2e
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/klauspost/compress/zstd"
 
 	"fbs/internal/demo"
 )
@@ -95,4 +100,87 @@ func sum(r io.Reader) string {
 	h := sha256.New()
 	io.Copy(h, r)
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// TestReuseTakesNoOtherBuildsData: a build whose %post wrote a secret
+// files its root image; a later build of the same packages, without the
+// secret, reuses that image's blocks but none holding the secret (a
+// fragment block holds many files' tails). Builds read and keep two
+// earlier images, and an unconfined build files none.
+func TestReuseTakesNoOtherBuildsData(t *testing.T) {
+	cacheDir := t.TempDir()
+	const secret = "TOKEN-OF-USER-A-e2e-5b1d77"
+	build := func(post string, extra ...string) (log string, img string) {
+		t.Helper()
+		work := t.TempDir()
+		res := fbs(t, append([]string{"build", request(t, "file://"+demoDir, post, ""), "--cache", cacheDir, "--work", work, "--keep"}, extra...)...)
+		if res.code != 0 {
+			t.Fatalf("exit %d", res.code)
+		}
+		imgs, _ := filepath.Glob(filepath.Join(work, "*", "parts", "root.img"))
+		if len(imgs) != 1 {
+			t.Fatalf("images %v", imgs)
+		}
+		return workLog(t, work), imgs[0]
+	}
+	filed := func() []string {
+		t.Helper()
+		entries, _ := filepath.Glob(filepath.Join(cacheDir, "images", "*", "*.complete"))
+		return entries
+	}
+	_, a := build("echo " + secret + " > /etc/api-token\necho first > /etc/issue")
+	if !bytes.Contains(zstdText(t, a), []byte(secret)) {
+		t.Fatal("the scan finds no secret in the image of the build that wrote it")
+	}
+	log, b := build("echo second > /etc/issue")
+	mustContain(t, "the second build's log", log, "reused from 1 earlier images")
+	if bytes.Contains(zstdText(t, b), []byte(secret)) {
+		t.Error("the second build's image holds the first build's secret")
+	}
+	if m := regexp.MustCompile(`(\d+) of (\d+) distinct file contents`).FindStringSubmatch(log); m == nil {
+		t.Error("the log lacks the count of distinct contents reused")
+	} else if n, _ := strconv.Atoi(m[1]); n == 0 || len(m[2]) < len(m[1]) || len(m[2]) == len(m[1]) && m[2] < m[1] {
+		t.Errorf("%s of %s distinct contents reused", m[1], m[2])
+	}
+	build("echo third > /etc/issue")
+	if got := filed(); len(got) != 2 {
+		t.Errorf("after 3 builds the cache holds %d images, want 2: %v", len(got), got)
+	}
+	before := filed()
+	log, _ = build("echo fourth > /etc/issue", "--confine=false")
+	mustContain(t, "the unconfined build's log", log, "reused from 2 earlier images", "not kept for later builds: the build is unconfined")
+	if got := filed(); strings.Join(got, " ") != strings.Join(before, " ") {
+		t.Errorf("an unconfined build changed the cached images: %v, were %v", got, before)
+	}
+}
+
+// zstdText is an image's bytes as stored and every zstd frame in it
+// (data and fragment blocks, metadata) decompressed.
+func zstdText(t *testing.T, img string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dec.Close()
+	all := bytes.Clone(b)
+	magic := []byte{0x28, 0xb5, 0x2f, 0xfd}
+	for i := 0; ; i += 4 {
+		j := bytes.Index(b[i:], magic)
+		if j < 0 {
+			break
+		}
+		i += j
+		if err := dec.Reset(bytes.NewReader(b[i:])); err != nil {
+			continue
+		}
+		// A frame ends where the next block's bytes begin: its error.
+		out, _ := io.ReadAll(io.LimitReader(dec, 2<<20))
+		all = append(all, out...)
+	}
+	return all
 }

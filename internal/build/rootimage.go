@@ -155,8 +155,8 @@ func (b *build) reuseImages(ctx context.Context, args []string) (string, error) 
 		case err != nil:
 			return "", err
 		default:
-			b.log.Printf("squashfs: %d of %d distinct file contents (%s) reused from %d earlier images, %d (%s) compressed anew; %s of compressed data copied",
-				st.ReusedN, st.Files, humanBytes(st.Reused), len(cached), st.CompressedN, humanBytes(st.Compressed), humanBytes(st.Copied))
+			b.log.Printf("squashfs: %d of %d distinct file contents (%s) reused from %d earlier images, %d (%s) compressed anew (%d, %s, held in fragment blocks beside contents this root lacks); %s of compressed data copied",
+				st.ReusedN, st.Files, humanBytes(st.Reused), len(cached), st.CompressedN, humanBytes(st.Compressed), st.BesideN, humanBytes(st.Beside), humanBytes(st.Copied))
 			note = fmt.Sprintf("%s reused, %s compressed", humanBytes(st.Reused), humanBytes(st.Compressed))
 		}
 	}

@@ -112,7 +112,7 @@ func TestReusableChecksIndex(t *testing.T) {
 			if tt.other {
 				want["other"] = int64(b.Size)
 			}
-			got, err := reusable(Cached{im, Index{"sum": tt.d, "other": b}}, want)
+			got, _, err := reusable(Cached{im, Index{"sum": tt.d, "other": b}}, want)
 			if err != nil {
 				t.Fatal(err)
 			}

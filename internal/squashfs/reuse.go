@@ -225,6 +225,11 @@ type ReuseStats struct {
 	// copied from the cached images and compressed anew.
 	ReusedN, CompressedN int
 	Reused, Compressed   int64
+	// Beside are the contents compressed anew though a cached image
+	// holds them, their tails being in fragment blocks beside tails of
+	// contents the tree lacks: the cost of copying nothing else.
+	BesideN int
+	Beside  int64
 	// Skipped says why cached images were not read.
 	Skipped []string
 }
@@ -247,11 +252,15 @@ func (r Reuse) Write(ctx context.Context, out string) (ReuseStats, Index, error)
 		sizes[sum] = int64(r.Hashes.stamps[rel].size)
 	}
 	have := map[string]FileData{}
+	beside := map[string]bool{}
 	for _, c := range r.Cached {
-		found, err := reusable(c, sizes)
+		found, left, err := reusable(c, sizes)
 		if err != nil {
 			st.Skipped = append(st.Skipped, err.Error())
 			continue
+		}
+		for _, sum := range left {
+			beside[sum] = true
 		}
 		for sum, d := range found {
 			if _, ok := have[sum]; !ok {
@@ -270,6 +279,10 @@ func (r Reuse) Write(ctx context.Context, out string) (ReuseStats, Index, error)
 		if _, ok := missing[sum]; ok {
 			st.CompressedN++
 			st.Compressed += size
+			if beside[sum] {
+				st.BesideN++
+				st.Beside += size
+			}
 		} else {
 			st.ReusedN++
 			st.Reused += size
@@ -332,16 +345,17 @@ func (r Reuse) Write(ctx context.Context, out string) (ReuseStats, Index, error)
 // no file of the image has is not taken. A content whose tail is in a
 // fragment block that also holds the tail of a content not wanted, or of
 // a file the index does not know, is not taken either. An image whose
-// files' data lies outside its data area is not read at all.
-func reusable(c Cached, want map[string]int64) (map[string]Data, error) {
+// files' data lies outside its data area is not read at all. left are
+// the contents not taken for a tail beside another.
+func reusable(c Cached, want map[string]int64) (found map[string]Data, left []string, err error) {
 	im := c.Image
 	sums := make(map[string]string, len(c.Index)) // dataKey -> sum
 	for sum, d := range c.Index {
 		sums[d.key()] = sum
 	}
-	found := map[string]Data{}
+	found = map[string]Data{}
 	foreign := map[uint32]bool{} // fragment blocks holding tails not wanted
-	err := im.Walk(func(name string, d Data) error {
+	err = im.Walk(func(name string, d Data) error {
 		if err := im.inDataArea(d); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
@@ -354,14 +368,15 @@ func reusable(c Cached, want map[string]int64) (map[string]Data, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("squashfs %s: %w", im.Path, err)
+		return nil, nil, fmt.Errorf("squashfs %s: %w", im.Path, err)
 	}
 	for sum, d := range found {
 		if d.HasFragment() && foreign[d.Fragment] {
 			delete(found, sum)
+			left = append(left, sum)
 		}
 	}
-	return found, nil
+	return found, left, nil
 }
 
 func sameSettings(a, b *Image) bool {

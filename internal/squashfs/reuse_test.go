@@ -107,6 +107,9 @@ func TestReuse(t *testing.T) {
 			for _, n := range want {
 				wantBytes += n
 			}
+			if st.BesideN != len(want)-2 {
+				t.Errorf("%d contents compressed for their tails' neighbours, want %d", st.BesideN, len(want)-2)
+			}
 			if st.CompressedN != len(want) || st.Compressed != wantBytes || st.ReusedN != st.Files-len(want) {
 				t.Errorf("compressed %d contents, %d bytes, reused %d; want %d, %d bytes, %d", st.CompressedN, st.Compressed, st.ReusedN, len(want), wantBytes, st.Files-len(want))
 			}
