@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"fbs/internal/hostarch"
 )
 
 // deployConf is the seed's conf/deploy.conf: sections of key=value.
@@ -104,8 +106,6 @@ func Import(name string, data []byte) (map[string]string, error) {
 			out[SecretPrefix+"smtp-password"] = m["password"] + "\n"
 		}
 	}
-	out["server.toml"] = s.String()
-
 	for _, release := range releases {
 		sec := "workers-" + release
 		keys := make([]string, 0, len(d.sections[sec]))
@@ -116,6 +116,12 @@ func Import(name string, data []byte) (map[string]string, error) {
 		}
 		sort.Strings(keys)
 		for _, arch := range keys {
+			if !slices.Contains(hostarch.Media, arch) {
+				// Its worker would refuse to start (fbs worker --arch).
+				fmt.Fprintf(&s, "# [%s] %s=%s: no worker file: fbs makes %s media, not %s.\n",
+					sec, arch, d.sections[sec][arch], strings.Join(hostarch.Media, " and "), arch)
+				continue
+			}
 			var hosts []string
 			for _, h := range strings.Split(d.sections[sec][arch], ";") {
 				if h = strings.TrimSpace(h); h != "" {
@@ -142,6 +148,7 @@ func Import(name string, data []byte) (map[string]string, error) {
 			out[fmt.Sprintf("worker-%s-%s.toml", arch, release)] = w.String()
 		}
 	}
+	out["server.toml"] = s.String()
 	return out, nil
 }
 
