@@ -20,6 +20,7 @@ for entry in "$dir"/*; do
 	interp=$(sed -n 's/^interpreter //p' "$entry")
 	file=$(readlink -f "$interp") || continue
 	case $(lsattr "$file" 2>/dev/null | cut -d' ' -f1) in *i*) continue ;; esac
+	case ,$(findmnt -n -o OPTIONS --target "$file" 2>/dev/null), in *,ro,*) continue ;; esac
 	chattr +i "$file" 2>/dev/null && continue
 	if mount --bind "$file" "$file" && mount -o remount,bind,ro "$file" &&
 		update-binfmts --disable "$name" && update-binfmts --enable "$name"; then
