@@ -231,7 +231,9 @@ func TestCgroupLimits(t *testing.T) {
 			r, _ := newRunner()
 			r.Confine = &Confinement{Writable: []string{t.TempDir()}, Cgroups: cg.Dirs}
 			r.Limits = func(bool) error { return cg.Hit() }
-			err = r.Run(context.Background(), Cmd{Args: tc.args})
+			// From /: the checkout may lie in /tmp, which the command's
+			// own /tmp hides (and pyenv's python3 wants its working dir).
+			err = r.Run(context.Background(), Cmd{Args: tc.args, Dir: "/"})
 			var le *LimitError
 			if !errors.As(err, &le) || le.Limit != tc.limit || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %v, want the %s limit", err, tc.limit)
