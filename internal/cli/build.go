@@ -15,6 +15,7 @@ import (
 	"fbs/internal/backend"
 	"fbs/internal/bootcheck"
 	"fbs/internal/build"
+	"fbs/internal/hostarch"
 	"fbs/internal/koji"
 	"fbs/internal/notify"
 	"fbs/internal/publish"
@@ -100,6 +101,16 @@ func (f *builderFlags) register(cmd *cobra.Command) {
 	fl.StringArrayVar(&f.boot.expect, "expect", []string{bootcheck.DefaultExpect}, "console text that makes a boot test pass (repeat: any of them)")
 	fl.DurationVar(&f.boot.timeout, "boot-timeout", 5*time.Minute, "how long a boot test may take")
 	f.boot.accel.register(cmd)
+}
+
+// checkBinfmt refuses to take builds (a server's slots, a worker) on a
+// host where every confined build would be refused: binfmt_misc holds an
+// interpreter a build could change (hostarch.Exposed).
+func (f *builderFlags) checkBinfmt() error {
+	if exposed := hostarch.Exposed(); f.confine && len(exposed) > 0 {
+		return fmt.Errorf("this host's confined builds would all be refused: %w", hostarch.ExposedError(exposed))
+	}
+	return nil
 }
 
 func (f *builderFlags) options() build.Options {

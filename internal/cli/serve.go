@@ -121,6 +121,9 @@ takes tokens on every address; each user then sees and cancels their own builds,
 			}
 			f.secrets = secretFiles(cmd.Flags())
 			if f.workers > 0 {
+				if err := f.checkBinfmt(); err != nil {
+					return err
+				}
 				if done, err := privateMounts(cmd); done {
 					return err
 				}

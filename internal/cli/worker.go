@@ -129,6 +129,9 @@ func (f *workerFlags) check() error {
 			return fmt.Errorf("--arch %s: this host cannot build it: %w", a, err)
 		}
 	}
+	if err := f.checkBinfmt(); err != nil {
+		return err
+	}
 	for _, t := range f.types {
 		if !contains([]string{"boot", "dvd", "live"}, t) {
 			return usageError{fmt.Errorf("--types %s: not one of boot, dvd, live", t)}

@@ -70,3 +70,22 @@ func TestWorkerArchesDefault(t *testing.T) {
 		t.Errorf("--arch %v: %v", f.arches, err)
 	}
 }
+
+// TestWorkerRefusesExposedBinfmt: a worker whose confined builds would all
+// be refused (an interpreter a build could change) does not start.
+func TestWorkerRefusesExposedBinfmt(t *testing.T) {
+	interp := filepath.Join(t.TempDir(), "qemu-static")
+	if err := os.WriteFile(interp, nil, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	fakeBinfmt(t, map[string]string{"status": "enabled\n", "qemu-" + foreignArch(): "enabled\ninterpreter " + interp + "\nflags: PF\n"})
+	f := workerFlags{servers: []string{"http://127.0.0.1:1"}, tokenFile: "t", slots: 1}
+	f.confine = true
+	if err := f.check(); err == nil || !strings.Contains(err.Error(), "chattr +i") || !strings.Contains(err.Error(), interp) {
+		t.Errorf("confined: %v", err)
+	}
+	f.confine = false
+	if err := f.check(); err != nil {
+		t.Errorf("--confine=false: %v", err)
+	}
+}
