@@ -10,10 +10,10 @@ import (
 	"fbs/internal/hosttool"
 )
 
-// Arches are the architectures the demo distro is made for, in RPM's
-// names: x86_64 (BIOS and UEFI) and aarch64 (UEFI only, as Fedora's
-// aarch64 media are).
-var Arches = []string{"x86_64", "aarch64"}
+// Arches are the architectures the demo distro is made for: every one fbs
+// makes media for (x86_64, BIOS and UEFI; aarch64, UEFI only, as Fedora's
+// aarch64 media are), each with its entry in arches.
+var Arches = hostarch.Media
 
 // arch is what differs between the demo distro's architectures: Debian's
 // name for it, its GRUB, its serial console and the modules a live boot

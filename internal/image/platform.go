@@ -3,6 +3,8 @@ package image
 import (
 	"fmt"
 	"strings"
+
+	"fbs/internal/hostarch"
 )
 
 // Platform is how one architecture's media boot, after lorax's x86.tmpl
@@ -30,7 +32,7 @@ var platforms = map[string]Platform{
 func PlatformOf(arch string) (Platform, error) {
 	p, ok := platforms[arch]
 	if !ok {
-		return Platform{}, fmt.Errorf("fbs makes x86_64 and aarch64 media, not %s", arch)
+		return Platform{}, fmt.Errorf("fbs makes %s media, not %s", strings.Join(hostarch.Media, " and "), arch)
 	}
 	return p, nil
 }
