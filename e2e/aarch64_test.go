@@ -4,7 +4,6 @@ package e2e
 
 import (
 	"debug/elf"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -46,12 +45,9 @@ func armRepo(t *testing.T, chain demo.Chain) string {
 		return dir
 	}
 	dir := filepath.Join(cache, chain.ArchRepoDir("aarch64"))
-	start := time.Now()
-	out, err := exec.Command(fbsBin, "demo", "repo", dir, "--chain", string(chain), "--arch", "aarch64", "--cache", cache).CombinedOutput()
-	if err != nil {
-		t.Fatalf("fbs demo repo --chain %s --arch aarch64: %v\n%s", chain, err, out)
+	if err := makeDemoRepo(dir, chain, "aarch64"); err != nil {
+		t.Fatal(err)
 	}
-	fmt.Fprintf(os.Stderr, "e2e: aarch64 %s demo repo ready in %s\n", chain, time.Since(start).Round(time.Millisecond))
 	armRepos[chain] = dir
 	return dir
 }
@@ -67,6 +63,31 @@ func armRequest(t *testing.T, typ, lines string) string {
 	text, _ := os.ReadFile(conf)
 	write(t, conf, strings.Replace(string(text), "staging=\n", lines+"\n", 1))
 	return conf
+}
+
+// stagedISO is the one ISO of a name pattern a build staged into dir.
+func stagedISO(t *testing.T, dir, pattern string) string {
+	t.Helper()
+	isos, _ := filepath.Glob(filepath.Join(dir, pattern))
+	if len(isos) != 1 {
+		t.Fatalf("staged ISOs %v", isos)
+	}
+	return isos[0]
+}
+
+// extract copies files out of an ISO into a new dir, each under its base
+// name, and returns the dir.
+func extract(t *testing.T, iso string, paths ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	args := []string{"-osirrox", "on", "-indev", iso}
+	for _, p := range paths {
+		args = append(args, "-extract", p, filepath.Join(dir, filepath.Base(p)))
+	}
+	if out, err := exec.Command("xorriso", args...).CombinedOutput(); err != nil {
+		t.Fatalf("xorriso: %v\n%s", err, out)
+	}
+	return dir
 }
 
 // isoFiles lists an ISO's files and its El Torito boot catalogue.
@@ -121,22 +142,16 @@ func TestAarch64LiveISO_QEMU(t *testing.T) {
 		t.Fatalf("exit %d", res.code)
 	}
 	t.Logf("aarch64 live ISO built and booted in %s", time.Since(start).Round(time.Second))
-	isos, _ := filepath.Glob(filepath.Join(staging, "FBS-Demo-Live-*.iso"))
-	if len(isos) != 1 {
-		t.Fatalf("staged ISOs %v", isos)
-	}
-	listing := isoFiles(t, isos[0])
+	iso := stagedISO(t, staging, "FBS-Demo-Live-*.iso")
+	listing := isoFiles(t, iso)
 	checkArmLayout(t, listing, "FBS-Demo-Live")
 	mustContain(t, "ISO", listing, "'/LiveOS/squashfs.img'")
 	mustContain(t, "output", res.out, "boot-uefi", `"`+demo.Expect)
 	if strings.Contains(res.out, "boot-bios") {
 		t.Error("an aarch64 build ran a BIOS boot test")
 	}
-	dir := t.TempDir()
-	if out, err := exec.Command("xorriso", "-osirrox", "on", "-indev", isos[0], "-extract", "/LiveOS/squashfs.img", dir+"/root.img").CombinedOutput(); err != nil {
-		t.Fatalf("%v\n%s", err, out)
-	}
-	if m := elfMachine(t, dir+"/root.img", "bin/busybox"); m != elf.EM_AARCH64 {
+	dir := extract(t, iso, "/LiveOS/squashfs.img")
+	if m := elfMachine(t, dir+"/squashfs.img", "bin/busybox"); m != elf.EM_AARCH64 {
 		t.Errorf("the root's busybox is for %s", m)
 	}
 }
@@ -178,16 +193,11 @@ func TestAarch64BootISO_QEMU(t *testing.T) {
 	if res.code != 0 {
 		t.Fatalf("exit %d", res.code)
 	}
-	isos, _ := filepath.Glob(filepath.Join(staging, "fbs-demo-1-aarch64-*.iso"))
-	if len(isos) != 1 {
-		t.Fatalf("staged ISOs %v", isos)
-	}
-	listing := isoFiles(t, isos[0])
+	iso := stagedISO(t, staging, "fbs-demo-1-aarch64-*.iso")
+	listing := isoFiles(t, iso)
 	checkArmLayout(t, listing, "fbs-demo-1-aarch64")
 	mustContain(t, "ISO", listing, "'/images/install.img'", "'/.treeinfo'")
-	dir := t.TempDir()
-	exec.Command("xorriso", "-osirrox", "on", "-indev", isos[0], "-extract", "/.treeinfo", dir+"/treeinfo").Run()
-	ti, _ := os.ReadFile(dir + "/treeinfo")
+	ti, _ := os.ReadFile(extract(t, iso, "/.treeinfo") + "/.treeinfo")
 	mustContain(t, ".treeinfo", string(ti), "arch = aarch64", "[images-aarch64]", "efiboot.img = images/efiboot.img")
 	mustContain(t, "output", res.out, "boot-uefi", `"`+demo.ExpectInstaller)
 }
@@ -202,20 +212,15 @@ func TestAarch64DVD(t *testing.T) {
 	if res.code != 0 {
 		t.Fatalf("exit %d", res.code)
 	}
-	isos, _ := filepath.Glob(filepath.Join(staging, "fbs-demo-Everything-aarch64-1-*.iso"))
-	if len(isos) != 1 {
-		t.Fatalf("staged ISOs %v", isos)
-	}
-	listing := isoFiles(t, isos[0])
+	iso := stagedISO(t, staging, "fbs-demo-Everything-aarch64-1-*.iso")
+	listing := isoFiles(t, iso)
 	checkArmLayout(t, listing, "fbs-demo-Everything-aarch64-1") // pungi's shorter form: the long one has 33 characters
 	mustContain(t, "DVD", listing, "'/repodata/repomd.xml'", "'/media.repo'", "'/images/install.img'", ".aarch64.rpm'")
 	if strings.Contains(listing, ".x86_64.rpm") {
 		t.Error("the aarch64 DVD holds x86_64 packages")
 	}
-	dir := t.TempDir()
-	exec.Command("xorriso", "-osirrox", "on", "-indev", isos[0], "-extract", "/.treeinfo", dir+"/treeinfo",
-		"-extract", "/images/efiboot.img", dir+"/efiboot.img").Run()
-	ti, _ := os.ReadFile(dir + "/treeinfo")
+	dir := extract(t, iso, "/.treeinfo", "/images/efiboot.img")
+	ti, _ := os.ReadFile(dir + "/.treeinfo")
 	mustContain(t, ".treeinfo", string(ti), "[images-aarch64]", "efiboot.img = images/efiboot.img",
 		"images/efiboot.img = sha256:"+sha256File(t, dir+"/efiboot.img"), "arch = aarch64")
 }
