@@ -29,25 +29,12 @@ func TestReuse(t *testing.T) {
 	}
 	for name, comp := range tests {
 		t.Run(name, func(t *testing.T) {
-			ctx := context.Background()
 			dir := t.TempDir()
 			root := filepath.Join(dir, "root")
 			makeTree(t, root, 1)
 			first := filepath.Join(dir, "first.img")
 			mksquashfs(t, root, first, comp...)
-			h, err := HashTree(ctx, root, 2, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			im, err := Open(first)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer im.Close()
-			x, err := IndexOf(im, h)
-			if err != nil {
-				t.Fatal(err)
-			}
+			im, x := indexed(t, first, hashTree(t, root))
 			// A package's files change, come and go; %post writes one.
 			for _, c := range []struct{ name, data string }{
 				{"bin/blocks-and-tail", "a new version\n"},
@@ -68,21 +55,7 @@ func TestReuse(t *testing.T) {
 			if err := unix.Lsetxattr(filepath.Join(root, "small"), "user.fbs", []byte("two"), 0); err != nil {
 				t.Fatal(err)
 			}
-			if h, err = HashTree(ctx, root, 2, nil); err != nil {
-				t.Fatal(err)
-			}
-			staging := filepath.Join(dir, "staging")
-			os.Mkdir(staging, 0o700)
-			out := filepath.Join(dir, "second.img")
-			r := Reuse{Root: root, Hashes: h, Cached: []Cached{{im, x}}, Staging: staging, MkfsTime: time.Now(),
-				Compress: func(ctx context.Context, dir, out string) error {
-					mksquashfs(t, dir, out, comp...)
-					return nil
-				}}
-			st, x2, err := r.Write(ctx, out)
-			if err != nil {
-				t.Fatal(err)
-			}
+			out, h, st, x2 := reuseOnce(t, root, dir, []Cached{{im, x}}, comp)
 			t.Logf("%+v", st)
 			// Compressed anew: the 2 changed contents, and those whose
 			// tails share a fragment block with a tail of a content gone.
@@ -140,15 +113,38 @@ func TestReuse(t *testing.T) {
 	}
 }
 
-// reuseOnce makes an image of root from the cached images' blocks and
-// mksquashfs's (comp) of the rest, in dir.
-func reuseOnce(t *testing.T, root, dir string, cached []Cached, comp []string) (string, Hashes, ReuseStats) {
+// hashTree hashes root's files as a build does.
+func hashTree(t *testing.T, root string) Hashes {
 	t.Helper()
-	ctx := context.Background()
-	h, err := HashTree(ctx, root, 2, nil)
+	h, err := HashTree(context.Background(), root, 2, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return h
+}
+
+// indexed opens the image img of a tree hashed as h (closed when the test
+// ends) and indexes it.
+func indexed(t *testing.T, img string, h Hashes) (*Image, Index) {
+	t.Helper()
+	im, err := Open(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { im.Close() })
+	x, err := IndexOf(im, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return im, x
+}
+
+// reuseOnce makes an image of root from the cached images' blocks and
+// mksquashfs's (comp) of the rest, in dir; it returns the image, the
+// tree's hashes, the stats and the new image's index.
+func reuseOnce(t *testing.T, root, dir string, cached []Cached, comp []string) (string, Hashes, ReuseStats, Index) {
+	t.Helper()
+	h := hashTree(t, root)
 	staging, err := os.MkdirTemp(dir, "staging")
 	if err != nil {
 		t.Fatal(err)
@@ -159,11 +155,11 @@ func reuseOnce(t *testing.T, root, dir string, cached []Cached, comp []string) (
 			mksquashfs(t, dir, out, comp...)
 			return nil
 		}}
-	st, _, err := r.Write(ctx, out)
+	st, x, err := r.Write(context.Background(), out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return out, h, st
+	return out, h, st, x
 }
 
 // TestReuseTakesNoOtherTails: an image made from an earlier one's
@@ -186,7 +182,6 @@ func TestReuseTakesNoOtherTails(t *testing.T) {
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
-			ctx := context.Background()
 			dir := t.TempDir()
 			root := filepath.Join(dir, "root")
 			makeTree(t, root, 1)
@@ -196,29 +191,12 @@ func TestReuseTakesNoOtherTails(t *testing.T) {
 			}
 			first := filepath.Join(dir, "first.img")
 			mksquashfs(t, root, first, tt.comp...)
-			h, err := HashTree(ctx, root, 2, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			im, err := Open(first)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer im.Close()
-			x, err := IndexOf(im, h)
-			if err != nil {
-				t.Fatal(err)
-			}
+			h := hashTree(t, root)
+			im, x := indexed(t, first, h)
 			if tt.chained {
 				os.WriteFile(filepath.Join(root, "etc/issue"), []byte("chained\n"), 0o644)
-				img, h2, _ := reuseOnce(t, root, dir, []Cached{{im, x}}, tt.comp)
-				if im, err = Open(img); err != nil {
-					t.Fatal(err)
-				}
-				defer im.Close()
-				if x, err = IndexOf(im, h2); err != nil {
-					t.Fatal(err)
-				}
+				img, h2, _, _ := reuseOnce(t, root, dir, []Cached{{im, x}}, tt.comp)
+				im, x = indexed(t, img, h2)
 			}
 			// The secret's fragment block holds tails both trees have.
 			tok := x[h.Sums["etc/api-token"]]
@@ -234,7 +212,7 @@ func TestReuseTakesNoOtherTails(t *testing.T) {
 			if err := os.Remove(filepath.Join(root, "etc/api-token")); err != nil {
 				t.Fatal(err)
 			}
-			out, h2, st := reuseOnce(t, root, dir, []Cached{{im, x}}, tt.comp)
+			out, h2, st, _ := reuseOnce(t, root, dir, []Cached{{im, x}}, tt.comp)
 			t.Logf("%+v", st)
 			if st.ReusedN == 0 || st.CompressedN < shared {
 				t.Errorf("reused %d contents, compressed %d; want the %d beside the secret compressed, the rest reused", st.ReusedN, st.CompressedN, shared)
