@@ -73,27 +73,34 @@ func confineHost(writable, readOnly, hidden []string, tmpSize int64) error {
 			return fmt.Errorf("hide %s: %w", p, err)
 		}
 	}
+	// nosuid: what a build writes there (an image root's setuid binaries,
+	// as rpm installs them) is written with its bits, but gives no
+	// privilege when run here. Commands run as root under no_new_privs
+	// anyway, so no build step loses anything by it.
+	const attrs = unix.MOUNT_ATTR_NODEV | unix.MOUNT_ATTR_NOSUID
 	for i, p := range readOnly {
-		os.MkdirAll(p, 0o755)
-		if err := unix.MoveMount(roClones[i], "", unix.AT_FDCWD, p, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
-			return fmt.Errorf("show %s: %w", p, err)
-		}
-		if err := setattr(p, unix.AT_RECURSIVE, unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOSUID); err != nil {
-			return fmt.Errorf("make %s read-only: %w", p, err)
+		if err := putBack(roClones[i], p, attrs|unix.MOUNT_ATTR_RDONLY); err != nil {
+			return err
 		}
 	}
 	for i, p := range writable {
-		os.MkdirAll(p, 0o755) // in a private /tmp; elsewhere it is there
-		if err := unix.MoveMount(clones[i], "", unix.AT_FDCWD, p, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
-			return fmt.Errorf("make %s writable: %w", p, err)
+		if err := putBack(clones[i], p, attrs); err != nil {
+			return err
 		}
-		// nosuid: what a build writes there (an image root's setuid
-		// binaries, as rpm installs them) is written with its bits, but
-		// gives no privilege when run here. Commands run as root under
-		// no_new_privs anyway, so no build step loses anything by it.
-		if err := setattr(p, unix.AT_RECURSIVE, unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOSUID); err != nil {
-			return fmt.Errorf("make %s nodev and nosuid: %w", p, err)
-		}
+	}
+	return nil
+}
+
+// putBack mounts a tree cloned before the host turned read-only at its
+// place again (in a private /tmp the dir is made first; elsewhere it is
+// there), with the mount attributes attrs on all of it.
+func putBack(clone int, p string, attrs uint64) error {
+	os.MkdirAll(p, 0o755)
+	if err := unix.MoveMount(clone, "", unix.AT_FDCWD, p, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
+		return fmt.Errorf("mount %s back: %w", p, err)
+	}
+	if err := setattr(p, unix.AT_RECURSIVE, attrs); err != nil {
+		return fmt.Errorf("mount attributes of %s: %w", p, err)
 	}
 	return nil
 }
