@@ -83,11 +83,7 @@ func TestOpenDamaged(t *testing.T) {
 // An index entry is taken only where a file of its image has the data it
 // names.
 func TestReusableChecksIndex(t *testing.T) {
-	im, err := Open(filepath.Join("testdata", "small-zstd.img"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer im.Close()
+	im := openImage(t, filepath.Join("testdata", "small-zstd.img"))
 	files, err := im.Files()
 	if err != nil || len(files) != 2 {
 		t.Fatalf("files %v: %v", files, err)

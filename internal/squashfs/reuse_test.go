@@ -123,15 +123,21 @@ func hashTree(t *testing.T, root string) Hashes {
 	return h
 }
 
-// indexed opens the image img of a tree hashed as h (closed when the test
-// ends) and indexes it.
-func indexed(t *testing.T, img string, h Hashes) (*Image, Index) {
+// openImage opens an image for a test, closed when the test ends.
+func openImage(t *testing.T, img string) *Image {
 	t.Helper()
 	im, err := Open(img)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { im.Close() })
+	return im
+}
+
+// indexed opens the image img of a tree hashed as h and indexes it.
+func indexed(t *testing.T, img string, h Hashes) (*Image, Index) {
+	t.Helper()
+	im := openImage(t, img)
 	x, err := IndexOf(im, h)
 	if err != nil {
 		t.Fatal(err)
@@ -217,11 +223,7 @@ func TestReuseTakesNoOtherTails(t *testing.T) {
 			if st.ReusedN == 0 || st.CompressedN < shared {
 				t.Errorf("reused %d contents, compressed %d; want the %d beside the secret compressed, the rest reused", st.ReusedN, st.CompressedN, shared)
 			}
-			made, err := Open(out)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer made.Close()
+			made := openImage(t, out)
 			files, err := made.Files()
 			if err != nil {
 				t.Fatal(err)

@@ -238,11 +238,7 @@ func TestWriteSameAsMksquashfs(t *testing.T) {
 			makeTree(t, root, 1)
 			cold := filepath.Join(dir, "cold.img")
 			mksquashfs(t, root, cold, comp...)
-			im, err := Open(cold)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer im.Close()
+			im := openImage(t, cold)
 			out := filepath.Join(dir, "new.img")
 			st, err := Write(context.Background(), root, out, Options{Like: im, MkfsTime: time.Now(), Data: fromImages(t, im)})
 			if err != nil {
@@ -260,11 +256,7 @@ func TestWriteSameAsMksquashfs(t *testing.T) {
 			sameTree(t, root, extract)
 			mountAndCompare(t, out, root)
 			// The writer reads its own images.
-			again, err := Open(out)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer again.Close()
+			again := openImage(t, out)
 			if _, err := again.Files(); err != nil {
 				t.Fatal(err)
 			}
@@ -315,11 +307,7 @@ func mountAndCompare(t *testing.T, img, root string) {
 // listing needs a new header, follows from them.
 func sameInodes(t *testing.T, cold *Image, img string) {
 	t.Helper()
-	im, err := Open(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer im.Close()
+	im := openImage(t, img)
 	want, err := cold.inodeList()
 	if err != nil {
 		t.Fatal(err)
@@ -340,11 +328,7 @@ func TestWriteTooManyIDs(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("chown needs root")
 	}
-	like, err := Open(filepath.Join("testdata", "small-zstd.img"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer like.Close()
+	like := openImage(t, filepath.Join("testdata", "small-zstd.img"))
 	empty := func(string) (FileData, error) { return FileData{like, Data{Fragment: noFragment}}, nil }
 	tests := map[string]struct {
 		ids  int // the root dir's 0 and the files' uids and gids
@@ -378,11 +362,7 @@ func TestWriteTooManyIDs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			im, err := Open(out)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer im.Close()
+			im := openImage(t, out)
 			if im.Super.IDs != uint16(tt.ids) {
 				t.Errorf("%d ids, want %d", im.Super.IDs, tt.ids)
 			}
