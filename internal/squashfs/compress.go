@@ -52,7 +52,12 @@ func newCodec(id uint16, opts []byte) (codec, error) {
 		if len(opts) >= 4 {
 			level = int(binary.LittleEndian.Uint32(opts))
 		}
-		enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(level)), zstd.WithEncoderConcurrency(1), zstd.WithSingleSegment(true))
+		// No content checksum, as libzstd's default that mksquashfs takes:
+		// the kernel's zstd_wrapper fails a full 8 KiB block whose
+		// checksum lies on the next page, output full and the frame not
+		// yet done ("zstd decompression failed, data probably corrupt").
+		enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(level)), zstd.WithEncoderConcurrency(1),
+			zstd.WithSingleSegment(true), zstd.WithEncoderCRC(false))
 		if err != nil {
 			return nil, err
 		}

@@ -190,7 +190,10 @@ func sameTree(t *testing.T, want, got string) {
 
 func xattrs(p string) string {
 	buf := make([]byte, 4096)
-	n, _ := unix.Llistxattr(p, buf)
+	n, err := unix.Llistxattr(p, buf)
+	if err != nil {
+		return err.Error()
+	}
 	var out []string
 	for _, name := range strings.Split(string(buf[:n]), "\x00") {
 		if strings.HasPrefix(name, "user.") || strings.HasPrefix(name, "trusted.") || strings.HasPrefix(name, "security.") {
@@ -368,4 +371,73 @@ func TestWriteTooManyIDs(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The kernel reads the writer's full metadata blocks where one ends just
+// past a page. Its zstd_wrapper stops with EIO ("zstd decompression
+// failed, data probably corrupt") where a block's output is full and the
+// frame's end is still on the next page: the writer's zstd frames carry
+// no content checksum, as mksquashfs's (libzstd's default) do not.
+func TestMetadataAcrossPages(t *testing.T) {
+	needSquashfsTools(t)
+	// A file of random bytes is stored as it is: each byte more of it
+	// moves the tables one byte on.
+	pad := make([]byte, 8192)
+	rand.NewChaCha8([32]byte{}).Read(pad)
+	for _, comp := range []string{"zstd", "xz", "gzip"} {
+		t.Run(comp, func(t *testing.T) {
+			for n, tries := 0, 0; tries < 50; tries++ {
+				dir := t.TempDir()
+				root := filepath.Join(dir, "root")
+				makeTree(t, root, 1)
+				if err := os.WriteFile(filepath.Join(root, "pad"), pad[:n], 0o644); err != nil {
+					t.Fatal(err)
+				}
+				cold := filepath.Join(dir, "cold.img")
+				mksquashfs(t, root, cold, "-comp", comp, "-no-fragments")
+				like := openImage(t, cold)
+				out := filepath.Join(dir, "new.img")
+				if _, err := Write(context.Background(), root, out, Options{Like: like, MkfsTime: time.Now(), Data: fromImages(t, like)}); err != nil {
+					t.Fatal(err)
+				}
+				past := fullBlockPast(t, openImage(t, out), comp)
+				if past >= 1 && past <= 16 {
+					t.Logf("a %d-byte pad puts a full block's last %d bytes on the next page", n, past)
+					mountAndCompare(t, out, root)
+					return
+				}
+				// The first full block's end moves on with the pad, give or
+				// take what its own compression changes.
+				n += max(1, (4096+4-past)%4096-4)
+			}
+			t.Fatal("no pad put a full metadata block's end just past a page")
+		})
+	}
+}
+
+// fullBlockPast is how far past a page the image's first full compressed
+// metadata block ends, and checks that no zstd frame has a checksum.
+func fullBlockPast(t *testing.T, im *Image, comp string) int {
+	t.Helper()
+	past := -1
+	for pos := im.Super.InodeTable; pos < im.Super.FragmentTable; {
+		raw, data, next, err := im.readBlockRaw(pos)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if raw[1]&0x80 == 0 {
+			// A zstd frame header's descriptor follows the 4-byte magic.
+			if comp == "zstd" && raw[2+4]&0x04 != 0 {
+				t.Fatalf("the metadata block at %d has a content checksum", pos)
+			}
+			if len(data) == metaSize && past < 0 {
+				past = int(next % 4096)
+			}
+		}
+		pos = next
+	}
+	if past < 0 {
+		t.Fatal("no full compressed metadata block; the tree is too small to tell")
+	}
+	return past
 }
