@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -122,7 +121,7 @@ func (b *build) reuseImages(ctx context.Context, args []string) (string, error) 
 	cached, closeImages := openImages(cache, b.log.Printf)
 	defer closeImages()
 	size := treeSize(root)
-	hashes, err := squashfs.HashTree(ctx, root, runtime.NumCPU(), func(done int64) {
+	hashes, err := squashfs.HashTree(ctx, root, b.opts.Procs, func(done int64) {
 		b.opts.Reporter.StageProgress("squashfs", "MiB hashed", int(min(done, size)>>20), int(size>>20))
 	})
 	if err != nil {
