@@ -5,11 +5,14 @@ package e2e
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestPostLogInSandbox: %post --log is written by the script's own
@@ -166,4 +169,57 @@ exit 0`, buildCache)
 		}
 		return nil
 	})
+}
+
+// TestPostNetwork: a %post reaches nothing that listens on the host's
+// loopback (the fbs API, a local database), and the build says why a
+// script failed; with --post-network it has the host's network.
+func TestPostNetwork(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	knocks := make(chan string, 4)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			b, _ := io.ReadAll(io.LimitReader(c, 64))
+			c.Close()
+			knocks <- strings.TrimSpace(string(b))
+		}
+	}()
+	knock := fmt.Sprintf("%%post --nochroot --interpreter=/bin/bash\necho knock > /dev/tcp/127.0.0.1/%d || exit 7", l.Addr().(*net.TCPAddr).Port)
+	for _, network := range []bool{false, true} {
+		work := t.TempDir()
+		args := []string{"build", hostile(t, knock), "--cache", cache, "--work", work}
+		if network {
+			args = append(args, "--post-network")
+		}
+		res := fbs(t, args...)
+		if res.code != 0 {
+			t.Fatalf("--post-network=%v: exit %d", network, res.code)
+		}
+		var got string
+		select {
+		case got = <-knocks:
+		case <-time.After(time.Second):
+		}
+		log := buildLogs(t, work)
+		if network {
+			if got != "knock" {
+				t.Errorf("with --post-network the host's listener heard %q", got)
+			}
+			mustContain(t, "build log", log, "network: dnf's downloads and %post (--post-network) have the host's")
+			continue
+		}
+		if got != "" {
+			t.Errorf("the %%post reached the host's loopback: %q", got)
+		}
+		mustContain(t, "build log", log, "network: none but dnf's downloads", "Connection refused",
+			"exited with status 7; going on, as it has no --erroronfail (%post runs without the network; --post-network")
+	}
 }

@@ -82,6 +82,10 @@ type Options struct {
 	// Hidden are host paths the build's commands must not see, besides
 	// HiddenPaths (the service's data dir, its config).
 	Hidden []string
+	// PostNetwork gives confined %post scripts the host's network, as
+	// livecd-creator's have; without it they have a loopback alone, as
+	// every command of a build but dnf's downloads.
+	PostNetwork bool
 }
 
 // Result is a finished build.

@@ -31,7 +31,7 @@ func (b *build) external(ctx context.Context) (string, error) {
 	if err := os.MkdirAll(filepath.Join(b.work, "tmp"), 0o755); err != nil {
 		return "", err
 	}
-	if err := b.run.Run(ctx, runner.Cmd{Args: plan.Args, Dir: b.work}); err != nil {
+	if err := b.run.Run(ctx, runner.Cmd{Args: plan.Args, Dir: b.work, Network: true}); err != nil {
 		return "", err
 	}
 	isos, _ := filepath.Glob(plan.ISO)

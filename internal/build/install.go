@@ -184,7 +184,10 @@ func (b *build) dnfRun(ctx context.Context, r *runner.Runner, pkgs kickstart.Pac
 	if err != nil {
 		return err
 	}
-	err = r.Run(ctx, runner.Cmd{Args: args, Env: env, OnLine: func(line string) bool {
+	// dnf needs the network but where it installs from its cache alone:
+	// then the packages' scriptlets run without it.
+	network := !slices.Contains(extra, "--cacheonly")
+	err = r.Run(ctx, runner.Cmd{Args: args, Env: env, Network: network, OnLine: func(line string) bool {
 		if p, ok := dnf.ParseProgress(line); ok {
 			b.opts.Reporter.StageProgress("packages", p.Phase, p.Done, p.Total)
 		}

@@ -106,7 +106,11 @@ func (b *build) limit(ctx context.Context) (context.Context, error) {
 		}
 		return nil
 	}
-	b.log.Printf("confinement: host read-only but for %s; hidden: %s; limits: %s", strings.Join(conf.Writable, ", "), strings.Join(conf.Hidden, " "), b.opts.Limits.describe(timeout))
+	network := "none but dnf's downloads"
+	if b.opts.PostNetwork {
+		network = "dnf's downloads and %post (--post-network) have the host's"
+	}
+	b.log.Printf("confinement: host read-only but for %s; hidden: %s; network: %s; limits: %s", strings.Join(conf.Writable, ", "), strings.Join(conf.Hidden, " "), network, b.opts.Limits.describe(timeout))
 	return ctx, nil
 }
 

@@ -22,10 +22,10 @@ func (b *build) post(ctx context.Context) (string, error) {
 		// livemedia-creator's do: the rest of the work dir is where fbs
 		// writes the images other builds may reuse.
 		cmd := runner.Cmd{Args: []string{s.Interpreter, filepath.Join(b.work, name)}, Sandbox: true, Dir: b.work,
-			Env: []string{"INSTALL_ROOT=" + root}, Writable: []string{root}}
+			Env: []string{"INSTALL_ROOT=" + root}, Writable: []string{root}, Network: b.opts.PostNetwork}
 		if !s.NoChroot {
 			dir, rel = root, "tmp/"+name
-			cmd = runner.Cmd{Args: []string{s.Interpreter, "/" + rel}, Root: root}
+			cmd = runner.Cmd{Args: []string{s.Interpreter, "/" + rel}, Root: root, Network: b.opts.PostNetwork}
 		}
 		// An earlier script (or a scriptlet) may have made /tmp, or the
 		// script's name, a symlink to a host file: neither is followed.
@@ -43,14 +43,26 @@ func (b *build) post(ctx context.Context) (string, error) {
 		beneath.Remove(dir, rel)
 		var te *runner.ToolError
 		if err != nil && errors.As(err, &te) && !s.ErrorOnFail && ctx.Err() == nil {
-			b.log.Printf("%%post at %s exited with status %d; going on, as it has no --erroronfail", s.Pos, te.Status)
+			b.log.Printf("%%post at %s exited with status %d; going on, as it has no --erroronfail%s", s.Pos, te.Status, b.offlineHint())
 			continue
+		}
+		if err != nil && te != nil {
+			return "", fmt.Errorf("%%post at %s: %w%s", s.Pos, err, b.offlineHint())
 		}
 		if err != nil {
 			return "", fmt.Errorf("%%post at %s: %w", s.Pos, err)
 		}
 	}
 	return fmt.Sprintf("%d script(s)", len(ks.Posts)), nil
+}
+
+// offlineHint says, after a failed %post, that it ran without the
+// network, where it did.
+func (b *build) offlineHint() string {
+	if b.run.Confine == nil || b.opts.PostNetwork {
+		return ""
+	}
+	return " (%post runs without the network; --post-network, or post-network = true in fbs.toml, gives it the host's)"
 }
 
 // postLog runs a %post script ("$@") with its output also appended to its

@@ -43,6 +43,7 @@ type builderFlags struct {
 	limits     build.Limits
 	confine    bool
 	hide       []string
+	postNet    bool
 	secrets    []string // files the flags name that hold secrets (secretFiles)
 	boot       bootFlags
 	s3         s3Flags
@@ -96,6 +97,7 @@ func (f *builderFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.confine, "confine", true, "confine build commands: host read-only but for the work dir and cache, secrets hidden, no mounting")
 	f.s3.register(cmd)
 	fl.StringSliceVar(&f.hide, "hide", nil, "more host paths build commands must not see (besides /root, /home, /etc/shadow, /etc/ssh, /etc/fbs …)")
+	fl.BoolVar(&f.postNet, "post-network", false, "give confined %post scripts the host's network, and so what listens on it (build commands but dnf's downloads have none)")
 	fl.Var(&f.boot.firmware, "boot-test", "boot each ISO in QEMU after building it: bios, uefi or bios,uefi (a failing boot fails the build)")
 	fl.Lookup("boot-test").NoOptDefVal = "bios,uefi"
 	fl.StringArrayVar(&f.boot.expect, "expect", []string{bootcheck.DefaultExpect}, "console text that makes a boot test pass (repeat: any of them)")
@@ -115,7 +117,7 @@ func (f *builderFlags) checkBinfmt() error {
 
 func (f *builderFlags) options() build.Options {
 	return build.Options{Version: versionString(), CacheDir: f.cache, RootCache: f.rootCache, KojiHub: f.kojiHub, KojiTopURL: f.kojiTopURL,
-		Limits: f.limits, Unconfined: !f.confine, Hidden: append(slices.Clone(f.hide), f.secrets...), BootTests: f.boot.options(), S3: f.s3.config,
+		Limits: f.limits, Unconfined: !f.confine, Hidden: append(slices.Clone(f.hide), f.secrets...), PostNetwork: f.postNet, BootTests: f.boot.options(), S3: f.s3.config,
 		BootDefaults: bootcheck.Options{Expect: f.boot.expect, Timeout: f.boot.timeout, Accel: string(f.boot.accel)}}
 }
 

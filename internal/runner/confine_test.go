@@ -3,6 +3,8 @@ package runner
 import (
 	"context"
 	"fmt"
+	"maps"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -247,6 +249,62 @@ func TestConfinedSyscalls(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestConfinedNetwork: a confined command without Network reaches
+// nothing that listens on the host, not its loopback nor an abstract
+// Unix socket, but has a loopback of its own; with Network it reaches
+// both.
+func TestConfinedNetwork(t *testing.T) {
+	r, _, modes := confinedModes(t)
+	tcp, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tcp.Close()
+	abstract := fmt.Sprintf("fbs-try-%d", os.Getpid())
+	abs, err := net.Listen("unix", "@"+abstract)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer abs.Close()
+	for _, l := range []net.Listener{tcp, abs} {
+		go func() {
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				c.Close()
+			}
+		}()
+	}
+	env := []string{"FBS_TRY_PORT=" + strconv.Itoa(tcp.Addr().(*net.TCPAddr).Port), "FBS_TRY_ABSTRACT=" + abstract}
+	tests := map[bool]map[string]string{
+		false: {"host loopback": "ECONNREFUSED", "host abstract socket": "ECONNREFUSED", "own loopback": "ok"},
+		true:  {"host loopback": "ok", "host abstract socket": "ok", "own loopback": "ok"},
+	}
+	for network, want := range tests {
+		for name, m := range modes {
+			t.Run(fmt.Sprintf("%s, network %v", name, network), func(t *testing.T) {
+				c := m.try(slices.Sorted(maps.Keys(want))...)
+				c.Env, c.Network = env, network
+				lines, err := output(r, c)
+				if err != nil {
+					t.Fatalf("%v\n%s", err, strings.Join(lines, "\n"))
+				}
+				for _, l := range lines {
+					k, v, _ := strings.Cut(l, ": ")
+					if v != want[k] {
+						t.Errorf("%s: %s, want %s", k, v, want[k])
+					}
+				}
+				if len(lines) != len(want) {
+					t.Errorf("%d results, want %d: %q", len(lines), len(want), lines)
+				}
+			})
+		}
 	}
 }
 

@@ -31,6 +31,7 @@ type helperSpec struct {
 	hide    []string
 	cgroups []string // cgroup dirs to join first
 	tmpSize int64    // bytes each of /tmp, /var/tmp and /dev/shm may hold
+	offline bool     // in a network namespace of its own: bring its loopback up
 }
 
 func (s *helperSpec) args() []string {
@@ -49,6 +50,9 @@ func (s *helperSpec) args() []string {
 	add("-bind", s.binds...)
 	if s.confine {
 		add("-confine", "1")
+	}
+	if s.offline {
+		add("-offline", "1")
 	}
 	add("-rw", s.rw...)
 	add("-ro", s.ro...)
@@ -71,6 +75,8 @@ func parseHelper(args []string) (*helperSpec, []string, error) {
 			s.binds = append(s.binds, v)
 		case "-confine":
 			s.confine = true
+		case "-offline":
+			s.offline = true
 		case "-rw":
 			s.rw = append(s.rw, v)
 		case "-ro":
@@ -140,6 +146,11 @@ func (s *helperSpec) run(args []string) error {
 	}
 	if err := syscall.Mount("", "/", "", syscall.MS_REC|syscall.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("make mounts private: %w", err)
+	}
+	if s.offline {
+		if err := loopbackUp(); err != nil {
+			return fmt.Errorf("bring up the loopback: %w", err)
+		}
 	}
 	if s.confine {
 		if err := confineHost(s.rw, s.ro, s.hide, s.tmpSize); err != nil {
@@ -279,4 +290,24 @@ func mountInto(root string, binds []string) error {
 		}
 	}
 	return nil
+}
+
+// loopbackUp brings up lo, down in a new network namespace: a command's
+// own servers on 127.0.0.1 (a scriptlet's, a test's) work as on a host
+// without a network.
+func loopbackUp() error {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq("lo")
+	if err != nil {
+		return err
+	}
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
+		return err
+	}
+	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
+	return unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr)
 }

@@ -46,6 +46,11 @@ type Cmd struct {
 	// command may write to these (nil: the confinement's Writable); it
 	// sees the confinement's others read-only.
 	Writable []string
+	// Network gives a confined command the host's network (dnf's
+	// downloads). Without it, it runs in a network namespace of its own
+	// with a loopback alone: it reaches nothing that listens on the host
+	// (its loopback, abstract Unix sockets, a cloud's metadata service).
+	Network bool
 	// OnLine receives each output line, for progress; it returns true for
 	// a line that should not go into the log.
 	OnLine func(string) bool
@@ -119,7 +124,8 @@ func (r *Runner) command(ctx context.Context, c Cmd) *exec.Cmd {
 	}
 	helped := c.Root != "" || c.Sandbox || r.Confine != nil
 	if helped {
-		spec := helperSpec{root: c.Root, binds: c.Binds, tmpSize: DefaultTmpSize, rootRO: c.ReadOnlyRoot && r.Confine != nil}
+		spec := helperSpec{root: c.Root, binds: c.Binds, tmpSize: DefaultTmpSize, rootRO: c.ReadOnlyRoot && r.Confine != nil,
+			offline: r.Confine != nil && !c.Network}
 		if cf := r.Confine; cf != nil {
 			spec.confine, spec.rw, spec.hide, spec.cgroups = true, cf.Writable, cf.Hidden, cf.Cgroups
 			if c.Writable != nil {
@@ -138,6 +144,9 @@ func (r *Runner) command(ctx context.Context, c Cmd) *exec.Cmd {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if helped {
 		cmd.SysProcAttr.Cloneflags = syscall.CLONE_NEWNS | syscall.CLONE_NEWPID | syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS
+		if r.Confine != nil && !c.Network {
+			cmd.SysProcAttr.Cloneflags |= syscall.CLONE_NEWNET
+		}
 	}
 	cmd.Cancel = func() error {
 		return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)

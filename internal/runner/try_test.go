@@ -3,6 +3,7 @@ package runner
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"syscall"
@@ -90,6 +91,30 @@ var tries = map[string]try{
 	"fifo":              {func() error { return unix.Mkfifo("/tmp/fbs-try-fifo", 0o600) }, "ok"},
 }
 
+// netTries reach for the host from a command; what they should get
+// depends on its Network (TestConfinedNetwork). The host's addresses come
+// from the environment.
+var netTries = map[string]func() error{
+	"host loopback":        func() error { return dial("tcp", "127.0.0.1:"+os.Getenv("FBS_TRY_PORT")) },
+	"host abstract socket": func() error { return dial("unix", "@"+os.Getenv("FBS_TRY_ABSTRACT")) },
+	"own loopback": func() error {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		defer l.Close()
+		return dial("tcp", l.Addr().String())
+	},
+}
+
+func dial(network, addr string) error {
+	c, err := net.Dial(network, addr)
+	if err != nil {
+		return err
+	}
+	return c.Close()
+}
+
 // errnoOf is err's errno, if it has one.
 func errnoOf(err error) error {
 	var e syscall.Errno
@@ -106,11 +131,14 @@ func tryMain() {
 		return
 	}
 	for _, name := range os.Args[2:] {
-		t, ok := tries[name]
+		call, ok := netTries[name]
+		if t, found := tries[name]; found {
+			call, ok = t.call, true
+		}
 		result := "unknown"
 		if ok {
 			result = "ok"
-			if err := t.call(); err != nil {
+			if err := call(); err != nil {
 				result = err.Error()
 				var e syscall.Errno
 				if errors.As(err, &e) {
