@@ -273,7 +273,7 @@ func (b *build) cleanup(ctx context.Context, published bool) {
 		b.log.Printf("work dir kept: %s", b.work)
 		return
 	}
-	for _, d := range []string{"root", "upper", "overlay-work", "parts", "repos.d", "dnf-cache", "dnf-upper", "dnf-work"} {
+	for _, d := range []string{"root", "upper", "overlay-work", "parts", dnfConfDir, "dnf-cache", "dnf-upper", "dnf-work"} {
 		if err := removeTree(filepath.Join(b.work, d)); err != nil {
 			b.log.Printf("cleanup: %v", err)
 		}

@@ -66,16 +66,14 @@ func (b *build) transaction(ctx context.Context, pkgs kickstart.Packages, root s
 	for _, n := range t.Notes {
 		b.log.Printf("kickstart: %s", n)
 	}
+	conf := filepath.Join(b.work, dnfConfDir)
 	in := dnf.Install{
-		Root: root, CacheDir: filepath.Join(b.opts.CacheDir, "dnf"), ReposDir: filepath.Join(b.work, "repos.d"),
+		Root: root, CacheDir: filepath.Join(b.opts.CacheDir, "dnf"),
+		ReposDir: filepath.Join(conf, "repos.d"), Config: filepath.Join(conf, "dnf.conf"), Repos: b.withSide(b.repos),
 		Releasever: b.req.Releasever(), Arch: b.req.Arch,
 		Packages: t.Specs, Exclude: t.Exclude, Options: t.Options, Macros: t.Macros,
 	}
-	repos := b.withSide(b.repos)
-	if err := dnf.WriteRepos(in.ReposDir, repos); err != nil {
-		return dnf.Install{}, err
-	}
-	for _, r := range repos {
+	for _, r := range in.Repos {
 		b.log.Printf("repo %s: %s", r.Name, kickstart.Expand(strings.Join(r.Sources(), " "), in.Releasever, in.Arch))
 	}
 	return in, nil
@@ -121,17 +119,21 @@ func (b *build) dnf(ctx context.Context, pkgs kickstart.Packages, in dnf.Install
 	if err := b.dnfRun(ctx, b.downloader(in.CacheDir), pkgs, in, "--downloadonly"); err != nil {
 		return err
 	}
-	view, cacheOnly, undo, err := b.cacheView(in.CacheDir)
+	view, shared, undo, err := b.cacheView(in.CacheDir)
 	if err != nil {
 		return err
 	}
 	defer undo()
 	in.CacheDir = view
-	var extra []string
-	if cacheOnly {
-		extra = []string{"--cacheonly"}
+	if !shared {
+		// Downloaded again into the build's own cache, still running
+		// nothing of the packages: the install, where their scriptlets
+		// run, has no network.
+		if err := b.dnfRun(ctx, b.run, pkgs, in, "--downloadonly"); err != nil {
+			return err
+		}
 	}
-	return b.dnfRun(ctx, b.run, pkgs, in, extra...)
+	return b.dnfRun(ctx, b.run, pkgs, in, "--cacheonly")
 }
 
 // downloader is the build's runner with the shared package cache writable
@@ -149,8 +151,8 @@ func (b *build) downloader(cache string) *runner.Runner {
 // cacheView mounts the shared package cache at dnf-cache in the work dir,
 // under an overlay whose upper dir is the work dir's too; undo unmounts
 // it. Where fbs cannot mount one, the view is an empty cache of the
-// build's own, and dnf downloads again (cacheOnly is then false).
-func (b *build) cacheView(shared string) (view string, cacheOnly bool, undo func(), err error) {
+// build's own, and dnf downloads again (has is then false).
+func (b *build) cacheView(shared string) (view string, has bool, undo func(), err error) {
 	for _, d := range []string{"dnf-cache", "dnf-upper", "dnf-work"} {
 		// Not followed, if an earlier transaction's scriptlet made it a symlink.
 		if err := beneath.MkdirAll(b.work, d, 0o755); err != nil {
@@ -180,7 +182,7 @@ func (b *build) cacheView(shared string) (view string, cacheOnly bool, undo func
 func (b *build) dnfRun(ctx context.Context, r *runner.Runner, pkgs kickstart.Packages, in dnf.Install, extra ...string) error {
 	var badRepo, why, missing string
 	args := append(append([]string{hosttool.Path("dnf")}, in.Args()[1:]...), extra...)
-	env, err := b.rpmMacros(in.Macros)
+	env, err := b.writeDNFConf(in)
 	if err != nil {
 		return err
 	}
@@ -224,18 +226,32 @@ func (b *build) dnfRun(ctx context.Context, r *runner.Runner, pkgs kickstart.Pac
 
 // rpmMacros gives rpm, as dnf runs it, the transaction's macros: dnf 4
 // reads none from the image root, only from $HOME/.rpmmacros, so the
-// command gets a HOME of its own in the work dir that holds them.
-func (b *build) rpmMacros(macros []string) ([]string, error) {
-	if len(macros) == 0 {
-		return nil, nil
+// dnfConfDir, in the work dir, holds what fbs's dnf reads besides the
+// image root and the package cache: its dnf.conf, the build's .repo file
+// and a HOME with the rpm macros of the transaction (--inst-langs).
+const dnfConfDir = "dnf-conf"
+
+// writeDNFConf writes dnfConfDir anew for one dnf run, and returns the
+// environment dnf runs with. Anew, as an earlier transaction's scriptlets
+// can change the work dir: plant a symlink for fbs to write through, or a
+// ~/.rpmmacros whose %(…) or a Python .pth file under ~/.local whose code
+// the next dnf would run, with the network and the package cache
+// writable while it downloads. No code of the build runs meanwhile.
+func (b *build) writeDNFConf(in dnf.Install) ([]string, error) {
+	dir := filepath.Join(b.work, dnfConfDir)
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, fmt.Errorf("dnf configuration: %w", err)
 	}
-	if err := beneath.MkdirAll(b.work, "rpm-home", 0o755); err != nil {
-		return nil, fmt.Errorf("rpm macros: %w", err)
+	files := map[string]string{"dnf.conf": dnf.Conf, "repos.d/fbs.repo": dnf.RepoFile(in.Repos), "home/.rpmmacros": strings.Join(in.Macros, "\n") + "\n"}
+	for name, text := range files {
+		if err := beneath.MkdirAll(b.work, filepath.Join(dnfConfDir, filepath.Dir(name)), 0o755); err != nil {
+			return nil, fmt.Errorf("dnf configuration: %w", err)
+		}
+		if err := beneath.WriteFile(dir, name, []byte(text), 0o644); err != nil {
+			return nil, fmt.Errorf("dnf configuration: %w", err)
+		}
 	}
-	if err := beneath.WriteFile(filepath.Join(b.work, "rpm-home"), ".rpmmacros", []byte(strings.Join(macros, "\n")+"\n"), 0o644); err != nil {
-		return nil, fmt.Errorf("rpm macros: %w", err)
-	}
-	return []string{"HOME=" + filepath.Join(b.work, "rpm-home")}, nil
+	return []string{"HOME=" + filepath.Join(dir, "home"), "PYTHONNOUSERSITE=1"}, nil
 }
 
 // ksLines are the kickstart's lines, where errors about a package point.

@@ -4,8 +4,6 @@ package dnf
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -15,9 +13,13 @@ import (
 
 // Install is one dnf transaction into an image root.
 type Install struct {
-	Root       string
-	CacheDir   string // shared across builds; dnf keys it by repo
-	ReposDir   string // holds the build's .repo file
+	Root     string
+	CacheDir string // shared across builds; dnf keys it by repo
+	ReposDir string // holds the build's .repo file (WriteConfig)
+	// Config is the dnf.conf dnf reads (WriteConfig), not the image
+	// root's, which it would read first, nor the host's.
+	Config     string
+	Repos      []kickstart.Repo
 	Releasever string
 	Arch       string
 	Packages   []string // names, globs, @groups
@@ -40,6 +42,7 @@ func (i Install) Args() []string {
 		"--releasever=" + i.Releasever,
 		"--forcearch=" + i.Arch,
 		"--noplugins",
+		"--config=" + i.Config,
 		"--setopt=reposdir=" + i.ReposDir,
 		"--setopt=cachedir=" + i.CacheDir,
 		"--setopt=keepcache=True",
@@ -94,13 +97,9 @@ func RepoFile(repos []kickstart.Repo) string {
 	return b.String()
 }
 
-// WriteRepos writes the .repo file into dir.
-func WriteRepos(dir string, repos []kickstart.Repo) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(dir, "fbs.repo"), []byte(RepoFile(repos)), 0o644)
-}
+// Conf is the dnf.conf fbs's dnf reads: the defaults Fedora's and
+// Debian's dnf packages ship.
+const Conf = "[main]\ninstallonly_limit=3\nclean_requirements_on_remove=True\nbest=False\n"
 
 // Progress reads dnf's output: "(3/12): name.rpm …" while downloading and
 // "  Installing : name 3/12" while installing.
