@@ -14,8 +14,9 @@ import (
 // confineHost makes the host's tree read-only and nodev but for the
 // writable paths (which are nodev and nosuid too), masks the hidden ones,
 // and gives the command a /tmp, a /var/tmp and a /run of its own, each a
-// tmpfs of at most tmpSize bytes.
-func confineHost(writable, readOnly, hidden []string, tmpSize int64) error {
+// tmpfs of at most tmpSize bytes (/run keeps resolv.conf with resolv:
+// privateRun).
+func confineHost(writable, readOnly, hidden []string, tmpSize int64, resolv bool) error {
 	// The writable trees are cloned as they are (writable) before the
 	// host turns read-only, and put back on top afterwards: above the
 	// private /tmp too, when they lie in it. The read-only ones are put
@@ -52,7 +53,7 @@ func confineHost(writable, readOnly, hidden []string, tmpSize int64) error {
 			return err
 		}
 	}
-	if err := privateRun(); err != nil {
+	if err := privateRun(resolv); err != nil {
 		return err
 	}
 	for _, p := range hidden {
@@ -109,15 +110,16 @@ func putBack(clone int, p string, attrs uint64) error {
 const runSize = "size=64m"
 
 // privateRun gives the command a /run of its own. The host's holds the
-// sockets of its services (systemd's, D-Bus's, container runtimes'): a
-// connection needs neither a capability nor a writable mount, and root
-// talking to systemd is root on the host. Only the directory of
-// /etc/resolv.conf's target is kept, read-only, when it lies in /run
-// (systemd-resolved, NetworkManager), so that names still resolve.
-func privateRun() error {
+// sockets of its services (systemd's, D-Bus's, container runtimes',
+// systemd-resolved's beside its resolv.conf): a connection needs neither
+// a capability nor a writable mount, and root talking to systemd is root
+// on the host. With resolv, /etc/resolv.conf's target is kept, the file
+// alone and read-only, when it lies in /run (systemd-resolved,
+// NetworkManager), so that a command with the network resolves names.
+func privateRun(resolv bool) error {
 	keep, fd := "", -1
-	if t, err := filepath.EvalSymlinks("/etc/resolv.conf"); err == nil && strings.HasPrefix(t, "/run/") {
-		keep = filepath.Dir(t)
+	if t, err := filepath.EvalSymlinks("/etc/resolv.conf"); resolv && err == nil && strings.HasPrefix(t, "/run/") {
+		keep = t
 		if fd, err = unix.OpenTree(unix.AT_FDCWD, keep, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC); err != nil {
 			return fmt.Errorf("clone %s: %w", keep, err)
 		}
@@ -133,7 +135,10 @@ func privateRun() error {
 	if keep == "" {
 		return nil
 	}
-	if err := os.MkdirAll(keep, 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(keep), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(keep, nil, 0o644); err != nil {
 		return err
 	}
 	if err := unix.MoveMount(fd, "", unix.AT_FDCWD, keep, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
@@ -169,8 +174,8 @@ func setattr(path string, flags int, set uint64) error {
 // capabilities, setuid for useradd's kin, signals within the build.
 // Gone are those that would undo the confinement or reach the host:
 // mounting (CAP_SYS_ADMIN), modules, raw I/O, ptrace, open_by_handle_at
-// (CAP_DAC_READ_SEARCH), the network's configuration, raw sockets (the
-// build shares the host's network: they would see its traffic) and low
+// (CAP_DAC_READ_SEARCH), the network's configuration, raw sockets (dnf's
+// downloads share the host's network: they would see its traffic) and low
 // ports, the clock, reboot, and device nodes (CAP_MKNOD: no Fedora
 // package ships one, and dracut goes on without its five, which the
 // kernel provides at boot).

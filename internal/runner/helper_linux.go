@@ -153,7 +153,7 @@ func (s *helperSpec) run(args []string) error {
 		}
 	}
 	if s.confine {
-		if err := confineHost(s.rw, s.ro, s.hide, s.tmpSize); err != nil {
+		if err := confineHost(s.rw, s.ro, s.hide, s.tmpSize, !s.offline); err != nil {
 			return err
 		}
 		// The working dir (a --nochroot %post's: the work dir) was entered

@@ -94,18 +94,56 @@ func loadSeccomp() error {
 	if err != nil {
 		return fmt.Errorf("seccomp: %w", err)
 	}
-	compat, ok := compatArches[runtime.GOARCH]
-	if !ok {
-		return nil
+	abis := []*arch.Info{info}
+	if compat, ok := compatArches[runtime.GOARCH]; ok {
+		abis = append(abis, compat)
+		prog, err := compatProgram(compat)
+		if err != nil {
+			return fmt.Errorf("seccomp for %s programs: %w", compat.Name, err)
+		}
+		if err := loadProgram(prog); err != nil {
+			return fmt.Errorf("seccomp for %s programs: %w", compat.Name, err)
+		}
 	}
-	prog, err := compatProgram(compat)
+	prog, err := vsockProgram(abis...)
+	if err == nil {
+		err = loadProgram(prog)
+	}
 	if err != nil {
-		return fmt.Errorf("seccomp for %s programs: %w", compat.Name, err)
-	}
-	if err := loadProgram(prog); err != nil {
-		return fmt.Errorf("seccomp for %s programs: %w", compat.Name, err)
+		return fmt.Errorf("seccomp for vsock: %w", err)
 	}
 	return nil
+}
+
+// vsockProgram answers socket(AF_VSOCK, …) with EAFNOSUPPORT in each of
+// abis: vsock's ports are the machine's, not a network namespace's, so a
+// command without the network would still reach the hypervisor and the
+// host's vsock services. The family is an int: its argument's low word
+// alone counts, as for the kernel. (A 32-bit program's socketcall(2),
+// whose arguments are behind a pointer, is not judged.)
+func vsockProgram(abis ...*arch.Info) ([]bpf.Instruction, error) {
+	a := &labelled{labels: map[string]int{}, jumps: map[int]string{}}
+	allow := bpf.RetConstant{Val: uint32(seccomp.ActionAllow)}
+	a.add(bpf.LoadAbsolute{Off: 4, Size: 4}) // arch
+	for i, abi := range abis {
+		a.jump(bpf.JumpEqual, uint32(abi.ID), fmt.Sprint("abi", i))
+	}
+	a.add(allow)
+	for i, abi := range abis {
+		a.label(fmt.Sprint("abi", i))
+		a.add(bpf.LoadAbsolute{Off: 0, Size: 4}) // nr
+		if nr, ok := abi.SyscallNames["socket"]; ok {
+			a.jump(bpf.JumpEqual, uint32(nr), "socket")
+		}
+		a.add(allow)
+	}
+	a.label("socket")
+	a.add(bpf.LoadAbsolute{Off: 16, Size: 4}) // args[0], its low word
+	a.jump(bpf.JumpEqual, unix.AF_VSOCK, "refuse")
+	a.add(allow)
+	a.label("refuse")
+	a.add(bpf.RetConstant{Val: uint32(seccomp.ActionErrno) | uint32(unix.EAFNOSUPPORT)})
+	return a.resolve()
 }
 
 // compatProgram is seccompPolicy for the calls of the compat ABI, as a

@@ -1,11 +1,13 @@
 package runner
 
 import (
+	"encoding/binary"
 	"testing"
 
 	seccomp "github.com/elastic/go-seccomp-bpf"
 	"github.com/elastic/go-seccomp-bpf/arch"
 	"golang.org/x/net/bpf"
+	"golang.org/x/sys/unix"
 )
 
 // TestSeccompPolicy: the filter assembles here, each refused name is a
@@ -50,4 +52,54 @@ func TestSeccompPolicy(t *testing.T) {
 		t.Errorf("the filter does not assemble: %v", err)
 	}
 	var _ seccomp.Policy = p
+}
+
+// TestVsockProgram runs the vsock filter on system calls of x86_64 and
+// arm64 and their 32-bit ABIs: socket(AF_VSOCK) is refused, whatever its
+// argument's high word holds; other families and calls pass.
+func TestVsockProgram(t *testing.T) {
+	refuse := uint32(seccomp.ActionErrno) | uint32(unix.EAFNOSUPPORT)
+	allow := uint32(seccomp.ActionAllow)
+	for _, native := range []*arch.Info{arch.X86_64, arch.AARCH64} {
+		compat := compatArches[map[string]string{"x86_64": "amd64", "aarch64": "arm64"}[native.Name]]
+		prog, err := vsockProgram(native, compat)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vm, err := bpf.NewVM(prog)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tests := []struct {
+			abi  *arch.Info
+			call string
+			arg  uint64
+			want uint32
+		}{
+			{native, "socket", unix.AF_VSOCK, refuse},
+			{native, "socket", 1<<32 | unix.AF_VSOCK, refuse},
+			{native, "socket", unix.AF_INET, allow},
+			{native, "socket", unix.AF_UNIX, allow},
+			{native, "close", unix.AF_VSOCK, allow},
+			{compat, "socket", unix.AF_VSOCK, refuse},
+			{compat, "socket", unix.AF_INET6, allow},
+		}
+		for _, tc := range tests {
+			// seccomp_data as the VM reads it: each 32-bit word where a
+			// little-endian kernel has it, in the VM's network order.
+			word := binary.BigEndian.AppendUint32
+			data := word(nil, uint32(tc.abi.SyscallNames[tc.call]))
+			data = word(data, uint32(tc.abi.ID))
+			data = append(data, make([]byte, 8)...) // instruction pointer
+			data = word(word(data, uint32(tc.arg)), uint32(tc.arg>>32))
+			data = append(data, make([]byte, 5*8)...)
+			got, err := vm.Run(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if uint32(got) != tc.want {
+				t.Errorf("%s %s(%#x): %#x, want %#x", tc.abi.Name, tc.call, tc.arg, got, tc.want)
+			}
+		}
+	}
 }

@@ -89,6 +89,17 @@ var tries = map[string]try{
 	"chroot":            {func() error { return unix.Chroot("/") }, "ok"},
 	"chown":             {func() error { return unix.Chown("/tmp", 0, 0) }, "ok"},
 	"fifo":              {func() error { return unix.Mkfifo("/tmp/fbs-try-fifo", 0o600) }, "ok"},
+	"vsock socket": {func() error {
+		fd, err := unix.Socket(unix.AF_VSOCK, unix.SOCK_STREAM, 0)
+		unix.Close(fd)
+		return err
+	}, "EAFNOSUPPORT"},
+	"vsock socket, high bits": {raw(unix.SYS_SOCKET, 1<<32|unix.AF_VSOCK, unix.SOCK_STREAM, 0), "EAFNOSUPPORT"},
+	"inet socket": {func() error {
+		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM, 0)
+		unix.Close(fd)
+		return err
+	}, "ok"},
 }
 
 // netTries reach for the host from a command; what they should get
