@@ -107,7 +107,10 @@ func (b *build) limit(ctx context.Context) (context.Context, error) {
 		return nil
 	}
 	network := "none but dnf's downloads"
-	if b.opts.PostNetwork {
+	switch {
+	case b.opts.Backend != "" && b.opts.Backend != "native":
+		network = "the backend " + b.opts.Backend + " has the host's, and so its %post and scriptlets"
+	case b.opts.PostNetwork:
 		network = "dnf's downloads and %post (--post-network) have the host's"
 	}
 	b.log.Printf("confinement: host read-only but for %s; hidden: %s; network: %s; limits: %s", strings.Join(conf.Writable, ", "), strings.Join(conf.Hidden, " "), network, b.opts.Limits.describe(timeout))
