@@ -59,7 +59,7 @@ func TestDNFConfAnew(t *testing.T) {
 			if want := []string{"dnf.conf", "home/.rpmmacros", "repos.d/fbs.repo"}; !slices.Equal(files, want) {
 				t.Errorf("files %q, want %q", files, want)
 			}
-			if b, _ := os.ReadFile(filepath.Join(conf, "home/.rpmmacros")); string(b) != "%_install_langs en_US\n" {
+			if b, _ := os.ReadFile(filepath.Join(conf, "home/.rpmmacros")); string(b) != "%_dbpath /usr/lib/sysimage/rpm\n%_install_langs en_US\n" {
 				t.Errorf(".rpmmacros: %q", b)
 			}
 			if want := []string{"HOME=" + filepath.Join(conf, "home"), "PYTHONNOUSERSITE=1"}; !slices.Equal(env, want) {

@@ -69,7 +69,8 @@ func (b *build) transaction(ctx context.Context, pkgs kickstart.Packages, root s
 	conf := filepath.Join(b.work, dnfConfDir)
 	in := dnf.Install{
 		Root: root, CacheDir: filepath.Join(b.opts.CacheDir, "dnf"),
-		ReposDir: filepath.Join(conf, "repos.d"), Config: filepath.Join(conf, "dnf.conf"), Repos: b.withSide(b.repos),
+		ReposDir: filepath.Join(conf, "repos.d"), Config: filepath.Join(conf, "dnf.conf"), VarsDir: filepath.Join(conf, "vars"),
+		Repos:      b.withSide(b.repos),
 		Releasever: b.req.Releasever(), Arch: b.req.Arch,
 		Packages: t.Specs, Exclude: t.Exclude, Options: t.Options, Macros: t.Macros,
 	}
@@ -189,6 +190,18 @@ func (b *build) dnfRun(ctx context.Context, r *runner.Runner, pkgs kickstart.Pac
 	// dnf needs the network but where it installs from its cache alone:
 	// then the packages' scriptlets run without it.
 	network := !slices.Contains(extra, "--cacheonly")
+	if network && b.run.Confine != nil {
+		// Where the shared cache is writable, dnf writes nothing into the
+		// image root, whose /var/log or /var/lib/dnf an earlier scriptlet
+		// may have made a symlink into the cache.
+		conf := filepath.Join(b.work, dnfConfDir)
+		args = append(args, "--setopt=logdir="+filepath.Join(conf, "log"), "--setopt=persistdir="+filepath.Join(conf, "persist"))
+		if b.side != nil {
+			if err := b.makeSideRepo(ctx); err != nil {
+				return err
+			}
+		}
+	}
 	err = r.Run(ctx, runner.Cmd{Args: args, Env: env, Network: network, OnLine: func(line string) bool {
 		if p, ok := dnf.ParseProgress(line); ok {
 			b.opts.Reporter.StageProgress("packages", p.Phase, p.Done, p.Total)
@@ -242,11 +255,14 @@ func (b *build) writeDNFConf(in dnf.Install) ([]string, error) {
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, fmt.Errorf("dnf configuration: %w", err)
 	}
-	files := map[string]string{"dnf.conf": dnf.Conf, "repos.d/fbs.repo": dnf.RepoFile(in.Repos), "home/.rpmmacros": strings.Join(in.Macros, "\n") + "\n"}
-	for name, text := range files {
-		if err := beneath.MkdirAll(b.work, filepath.Join(dnfConfDir, filepath.Dir(name)), 0o755); err != nil {
+	macros := append([]string{"%_dbpath " + dnf.DBPath}, in.Macros...)
+	files := map[string]string{"dnf.conf": dnf.Conf, "repos.d/fbs.repo": dnf.RepoFile(in.Repos), "home/.rpmmacros": strings.Join(macros, "\n") + "\n"}
+	for _, d := range []string{"repos.d", "home", "vars", "log", "persist"} {
+		if err := beneath.MkdirAll(b.work, filepath.Join(dnfConfDir, d), 0o755); err != nil {
 			return nil, fmt.Errorf("dnf configuration: %w", err)
 		}
+	}
+	for name, text := range files {
 		if err := beneath.WriteFile(dir, name, []byte(text), 0o644); err != nil {
 			return nil, fmt.Errorf("dnf configuration: %w", err)
 		}
@@ -284,11 +300,16 @@ func packageLine(lines []kickstart.Line, at kickstart.Pos, pkg string) kickstart
 }
 
 func (b *build) countPackages(ctx context.Context, root string) string {
-	out, err := b.query(ctx, hosttool.Path("rpm"), "--root", root, "-qa")
+	out, err := b.rpmQuery(ctx, root, "-qa")
 	if err != nil {
 		return ""
 	}
 	return fmt.Sprintf("%d packages", len(out))
+}
+
+// rpmQuery runs rpm's query args on the rpmdb of an image root.
+func (b *build) rpmQuery(ctx context.Context, root string, args ...string) ([]string, error) {
+	return b.query(ctx, append([]string{hosttool.Path("rpm"), "--root", root, "--dbpath", dnf.DBPath}, args...)...)
 }
 
 // query runs a quick query of an image root and returns its output lines

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"fbs/internal/beneath"
 	"fbs/internal/dnf"
 	"fbs/internal/hosttool"
 	"fbs/internal/kickstart"
@@ -59,30 +60,45 @@ func (b *build) sideRepo(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	dir := filepath.Join(b.work, "koji-repo")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
-	}
+	b.side = &side{fetched: fetched, repo: kickstart.Repo{Name: "koji", BaseURL: "file://" + filepath.Join(b.work, "koji-repo"), Cost: 1}}
 	var size int64
 	n := 0
 	for _, f := range fetched {
 		b.log.Printf("koji: %s (build %d): %s", f.Build.NVR, f.Build.ID, strings.Join(f.Names(), " "))
-		for i, file := range f.Files {
-			// A copy of its own (reflinked where the filesystem can): a hard
-			// link would let the build's code change the shared Koji cache.
-			if _, err := publish.Duplicate(file, dir, filepath.Base(file)); err != nil {
-				return "", fmt.Errorf("koji: %w", err)
-			}
+		for i := range f.Files {
 			size += f.RPMs[i].Size
 			n++
 		}
 	}
 	took := time.Since(start)
-	if err := b.run.Run(ctx, runner.Cmd{Args: []string{hosttool.Path("createrepo_c"), "--quiet", dir}}); err != nil {
+	if err := b.makeSideRepo(ctx); err != nil {
 		return "", err
 	}
-	b.side = &side{fetched: fetched, repo: kickstart.Repo{Name: "koji", BaseURL: "file://" + dir, Cost: 1}}
 	return fmt.Sprintf("%d build(s), %d RPMs, %.1f MiB in %.1f s", len(fetched), n, float64(size)/(1<<20), took.Seconds()), nil
+}
+
+// makeSideRepo makes the side repo of the fetched builds in the work dir,
+// anew: dnf reads it with the network while it downloads, and an earlier
+// transaction's scriptlets could have changed it (to point dnf at any
+// address, with what it wants sent in the URL).
+func (b *build) makeSideRepo(ctx context.Context) error {
+	dir := filepath.Join(b.work, "koji-repo")
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("koji: %w", err)
+	}
+	if err := beneath.MkdirAll(b.work, filepath.Base(dir), 0o755); err != nil {
+		return fmt.Errorf("koji: %w", err)
+	}
+	for _, f := range b.side.fetched {
+		for _, file := range f.Files {
+			// A copy of its own (reflinked where the filesystem can): a hard
+			// link would let the build's code change the shared Koji cache.
+			if _, err := publish.Duplicate(file, dir, filepath.Base(file)); err != nil {
+				return fmt.Errorf("koji: %w", err)
+			}
+		}
+	}
+	return b.run.Run(ctx, runner.Cmd{Args: []string{hosttool.Path("createrepo_c"), "--quiet", dir}})
 }
 
 // withSide adds the side repo, and keeps its packages out of every other
@@ -125,7 +141,7 @@ func (b *build) installBuildPackages(ctx context.Context, in dnf.Install, pkgs k
 }
 
 func (b *build) anyInstalled(ctx context.Context, root string, names []string) bool {
-	out, _ := b.query(ctx, append([]string{hosttool.Path("rpm"), "--root", root, "-q"}, names...)...)
+	out, _ := b.rpmQuery(ctx, root, append([]string{"-q"}, names...)...)
 	for _, line := range out {
 		if !strings.Contains(line, "is not installed") {
 			return true

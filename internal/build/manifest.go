@@ -15,7 +15,6 @@ import (
 
 	"fbs/internal/beneath"
 	"fbs/internal/bootcheck"
-	"fbs/internal/hosttool"
 	"fbs/internal/kickstart"
 	"fbs/internal/publish"
 	"fbs/internal/rpmrepo"
@@ -133,7 +132,7 @@ func (b *build) packages(ctx context.Context) ([]Package, error) {
 		return nil, nil // an external tool's root is its own
 	}
 	sums := b.repoSums(b.withSide(b.repos))
-	out, err := b.query(ctx, hosttool.Path("rpm"), "--root", root, "-qa", "--qf", `%{NEVRA}\t%{SHA256HEADER}\n`)
+	out, err := b.rpmQuery(ctx, root, "-qa", "--qf", `%{NEVRA}\t%{SHA256HEADER}\n`)
 	if err != nil {
 		return nil, fmt.Errorf("list installed packages: %w", err)
 	}

@@ -35,7 +35,7 @@ func (b *build) rootKey(ctx context.Context, in dnf.Install, repos []kickstart.R
 	// The paths differ from build to build; what is installed does not
 	// depend on them. The command line holds the specs, excludes and
 	// options; the macros (--inst-langs) change the root too.
-	in.Root, in.CacheDir, in.ReposDir, in.Config = "ROOT", "CACHE", "REPOS", "CONFIG"
+	in.Root, in.CacheDir, in.ReposDir, in.Config, in.VarsDir = "ROOT", "CACHE", "REPOS", "CONFIG", "VARS"
 	parts := []string{strings.Join(in.Args(), "\x00"), strings.Join(in.Macros, "\n"), dnf.RepoFile(repos)}
 	for _, r := range repos {
 		sum, err := rpmrepo.Fingerprint(ctx, r, in.Releasever, in.Arch)

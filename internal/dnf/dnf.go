@@ -18,7 +18,10 @@ type Install struct {
 	ReposDir string // holds the build's .repo file (WriteConfig)
 	// Config is the dnf.conf dnf reads (WriteConfig), not the image
 	// root's, which it would read first, nor the host's.
-	Config     string
+	Config string
+	// VarsDir holds dnf's variables: none but $releasever and $basearch,
+	// not the image root's /etc/dnf/vars.
+	VarsDir    string
 	Repos      []kickstart.Repo
 	Releasever string
 	Arch       string
@@ -44,6 +47,7 @@ func (i Install) Args() []string {
 		"--noplugins",
 		"--config=" + i.Config,
 		"--setopt=reposdir=" + i.ReposDir,
+		"--setopt=varsdir=" + i.VarsDir,
 		"--setopt=cachedir=" + i.CacheDir,
 		"--setopt=keepcache=True",
 		"--setopt=max_parallel_downloads=10",
@@ -96,6 +100,11 @@ func RepoFile(repos []kickstart.Repo) string {
 	}
 	return b.String()
 }
+
+// DBPath is where the rpmdb of an image root is, as Fedora's rpm has it
+// since Fedora 36 (/var/lib/rpm is a link to it). The host's rpm may put
+// it elsewhere: Debian's in ~/.rpmdb.
+const DBPath = "/usr/lib/sysimage/rpm"
 
 // Conf is the dnf.conf fbs's dnf reads: the defaults Fedora's and
 // Debian's dnf packages ship.

@@ -9,7 +9,7 @@ import (
 )
 
 func TestInstallArgs(t *testing.T) {
-	in := Install{Root: "/work/root", CacheDir: "/var/cache/fbs/dnf", ReposDir: "/work/dnf-conf/repos.d", Config: "/work/dnf-conf/dnf.conf", Releasever: "rawhide", Arch: "x86_64",
+	in := Install{Root: "/work/root", CacheDir: "/var/cache/fbs/dnf", ReposDir: "/work/dnf-conf/repos.d", Config: "/work/dnf-conf/dnf.conf", VarsDir: "/work/dnf-conf/vars", Releasever: "rawhide", Arch: "x86_64",
 		Packages: Plan(kickstart.Packages{Groups: []kickstart.Group{{Name: "core", Include: kickstart.GroupDefault}, {Name: "workstation", Include: kickstart.GroupDefault}}, Include: []string{"kernel", "vim-*"}}, 0).Specs,
 		Exclude:  []string{"dracut-config-rescue"}, Options: []string{"--setopt=tsflags=nodocs", "--setopt=strict=False"}, Proxy: "http://proxy:3128"}
 	fbstest.Golden(t, "dnf-install", fbstest.Lines(in.Args()))

@@ -119,8 +119,10 @@ func loadSeccomp() error {
 // abis: vsock's ports are the machine's, not a network namespace's, so a
 // command without the network would still reach the hypervisor and the
 // host's vsock services. The family is an int: its argument's low word
-// alone counts, as for the kernel. (A 32-bit program's socketcall(2),
-// whose arguments are behind a pointer, is not judged.)
+// alone counts, as for the kernel. socketcall(2)'s socket and socketpair,
+// whose family is behind a pointer, get EAFNOSUPPORT whatever the family:
+// a 32-bit program then has no sockets but those glibc makes with
+// socket(2) (glibc 2.23 on a kernel of 4.3 or later).
 func vsockProgram(abis ...*arch.Info) ([]bpf.Instruction, error) {
 	a := &labelled{labels: map[string]int{}, jumps: map[int]string{}}
 	allow := bpf.RetConstant{Val: uint32(seccomp.ActionAllow)}
@@ -135,8 +137,16 @@ func vsockProgram(abis ...*arch.Info) ([]bpf.Instruction, error) {
 		if nr, ok := abi.SyscallNames["socket"]; ok {
 			a.jump(bpf.JumpEqual, uint32(nr), "socket")
 		}
+		if nr, ok := abi.SyscallNames["socketcall"]; ok {
+			a.jump(bpf.JumpEqual, uint32(nr), "socketcall")
+		}
 		a.add(allow)
 	}
+	a.label("socketcall")
+	a.add(bpf.LoadAbsolute{Off: 16, Size: 4}) // the call
+	a.jump(bpf.JumpEqual, 1, "refuse")        // SYS_SOCKET
+	a.jump(bpf.JumpEqual, 8, "refuse")        // SYS_SOCKETPAIR
+	a.add(allow)
 	a.label("socket")
 	a.add(bpf.LoadAbsolute{Off: 16, Size: 4}) // args[0], its low word
 	a.jump(bpf.JumpEqual, unix.AF_VSOCK, "refuse")

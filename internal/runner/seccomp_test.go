@@ -54,6 +54,14 @@ func TestSeccompPolicy(t *testing.T) {
 	var _ seccomp.Policy = p
 }
 
+// vsockCase is a system call and the filter's answer to it.
+type vsockCase struct {
+	abi  *arch.Info
+	call string
+	arg  uint64
+	want uint32
+}
+
 // TestVsockProgram runs the vsock filter on system calls of x86_64 and
 // arm64 and their 32-bit ABIs: socket(AF_VSOCK) is refused, whatever its
 // argument's high word holds; other families and calls pass.
@@ -70,12 +78,7 @@ func TestVsockProgram(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tests := []struct {
-			abi  *arch.Info
-			call string
-			arg  uint64
-			want uint32
-		}{
+		tests := []vsockCase{
 			{native, "socket", unix.AF_VSOCK, refuse},
 			{native, "socket", 1<<32 | unix.AF_VSOCK, refuse},
 			{native, "socket", unix.AF_INET, allow},
@@ -83,6 +86,9 @@ func TestVsockProgram(t *testing.T) {
 			{native, "close", unix.AF_VSOCK, allow},
 			{compat, "socket", unix.AF_VSOCK, refuse},
 			{compat, "socket", unix.AF_INET6, allow},
+		}
+		if _, ok := compat.SyscallNames["socketcall"]; ok {
+			tests = append(tests, vsockCase{compat, "socketcall", 1, refuse}, vsockCase{compat, "socketcall", 8, refuse}, vsockCase{compat, "socketcall", 3, allow})
 		}
 		for _, tc := range tests {
 			// seccomp_data as the VM reads it: each 32-bit word where a
