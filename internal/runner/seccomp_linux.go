@@ -121,8 +121,8 @@ func loadSeccomp() error {
 // host's vsock services. The family is an int: its argument's low word
 // alone counts, as for the kernel. socketcall(2)'s socket and socketpair,
 // whose family is behind a pointer, get EAFNOSUPPORT whatever the family:
-// a 32-bit program then has no sockets but those glibc makes with
-// socket(2) (glibc 2.23 on a kernel of 4.3 or later).
+// a 32-bit program that makes its sockets so has none (no build step
+// needs one).
 func vsockProgram(abis ...*arch.Info) ([]bpf.Instruction, error) {
 	a := &labelled{labels: map[string]int{}, jumps: map[int]string{}}
 	allow := bpf.RetConstant{Val: uint32(seccomp.ActionAllow)}
