@@ -137,13 +137,14 @@ func (b *build) dnf(ctx context.Context, pkgs kickstart.Packages, in dnf.Install
 	return b.dnfRun(ctx, b.run, pkgs, in, "--cacheonly")
 }
 
-// downloader is the build's runner with the shared package cache writable
-// too, for fbs's dnf while it only downloads.
+// downloader is the build's runner with the shared package cache seen
+// and writable, for fbs's dnf while it only downloads.
 func (b *build) downloader(cache string) *runner.Runner {
 	r := *b.run
 	if r.Confine != nil {
 		c := *r.Confine
 		c.Writable = append(slices.Clip(c.Writable), cache)
+		c.Hidden = slices.DeleteFunc(slices.Clone(c.Hidden), func(p string) bool { return p == cache })
 		r.Confine = &c
 	}
 	return &r

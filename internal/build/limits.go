@@ -77,9 +77,15 @@ func (b *build) limit(ctx context.Context) (context.Context, error) {
 	// tmpfs hold too, or by the runner's default.
 	hidden := append(slices.Clip(HiddenPaths), b.opts.Hidden...)
 	if b.opts.CacheDir != "" {
-		// Earlier builds' roots and root images: what their kickstarts
-		// put there is theirs (the build's own root is mounted already).
-		hidden = append(hidden, filepath.Join(b.opts.CacheDir, "roots"), filepath.Join(b.opts.CacheDir, "images"))
+		// Earlier builds' roots and root images, the packages and repo
+		// metadata they downloaded (their private repos' too) and Koji's
+		// RPMs: what other requests put there is theirs (the build's own
+		// root is mounted already, its packages are seen through an
+		// overlay, its Koji RPMs are copied). fbs's dnf sees the package
+		// cache while it downloads (downloader).
+		for _, d := range []string{"roots", "images", "dnf", "koji"} {
+			hidden = append(hidden, filepath.Join(b.opts.CacheDir, d))
+		}
 	}
 	conf := &runner.Confinement{Writable: []string{b.work}, Hidden: hidden, TmpSize: l.Memory}
 	// A cgroup of its own holds all the build's processes (and what is
