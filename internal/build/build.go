@@ -147,6 +147,10 @@ type build struct {
 	files    map[string]string // path on the ISO -> file
 	isoOut   string
 	arts     []Artifact
+	// listed holds the root's packages, listed before its image is made:
+	// rpm's query writes the rpmdb's shared-memory file, and the root
+	// must be as its image has it.
+	listed *[]Package
 	// release undoes what the build holds: the overlay on a cached root,
 	// its cgroup, its work dir's filesystem (in reverse order).
 	release []func()

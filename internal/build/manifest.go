@@ -82,7 +82,7 @@ func (b *build) writeManifest(ctx context.Context) ([]Artifact, error) {
 	if err := beneath.WriteFile(b.work, "CHECKSUM", []byte(sums), 0o644); err != nil {
 		return nil, err
 	}
-	pkgs, err := b.packages(ctx)
+	pkgs, err := b.listedPackages(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -124,6 +124,15 @@ func (b *build) writeManifest(ctx context.Context) ([]Artifact, error) {
 func sha256Hex(data []byte) string {
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:])
+}
+
+// listedPackages are the packages the root's image has: as listed
+// before it was made, where they were.
+func (b *build) listedPackages(ctx context.Context) ([]Package, error) {
+	if b.listed != nil {
+		return *b.listed, nil
+	}
+	return b.packages(ctx)
 }
 
 func (b *build) packages(ctx context.Context) ([]Package, error) {

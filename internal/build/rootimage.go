@@ -35,6 +35,11 @@ func (b *build) compressRoot(ctx context.Context) (string, error) {
 	if _, err := os.Lstat(filepath.Join(root, "LiveOS")); err == nil {
 		return "", fmt.Errorf("the root has a top-level /LiveOS, which would make dracut take the root image for an old-style rootfs.img container; remove it in %%post")
 	}
+	pkgs, err := b.packages(ctx)
+	if err != nil {
+		return "", err
+	}
+	b.listed = &pkgs
 	fs, comp := b.req.RootFS(), b.req.Compression()
 	setting := image.Compressor(fs, comp)
 	how := image.DescribeCompressor(setting)
