@@ -88,6 +88,9 @@ type Options struct {
 	PostNetwork bool
 }
 
+// native says whether fbs's own builder makes the image.
+func (o Options) native() bool { return o.Backend == "" || o.Backend == "native" }
+
 // Result is a finished build.
 type Result struct {
 	ID        string
@@ -147,10 +150,10 @@ type build struct {
 	files    map[string]string // path on the ISO -> file
 	isoOut   string
 	arts     []Artifact
-	// listed holds the root's packages, listed before its image is made:
-	// rpm's query writes the rpmdb's shared-memory file, and the root
-	// must be as its image has it.
-	listed *[]Package
+	// pkgs are the packages the root image has, for the manifest: listed
+	// before the image is made, as rpm's query writes the rpmdb's
+	// shared-memory file.
+	pkgs []Package
 	// release undoes what the build holds: the overlay on a cached root,
 	// its cgroup, its work dir's filesystem (in reverse order).
 	release []func()
@@ -177,9 +180,8 @@ func Run(ctx context.Context, req *spec.Request, opts Options) (*Result, error) 
 	opts.BootTests = requestedBoots(opts, req)
 	opts.KojiHub = cmp.Or(opts.KojiHub, koji.DefaultHub)
 	opts.KojiTopURL = cmp.Or(opts.KojiTopURL, koji.DefaultTopURL)
-	native := opts.Backend == "" || opts.Backend == "native"
 	var platform image.Platform
-	if native {
+	if opts.native() {
 		if platform, err = nativePlatform(req.Arch); err != nil {
 			return nil, err
 		}
@@ -194,7 +196,7 @@ func Run(ctx context.Context, req *spec.Request, opts Options) (*Result, error) 
 	b := &build{req: req, opts: opts, target: target, started: now, stamp: now.Format("20060102-150405"), platform: platform}
 	b.id = fmt.Sprintf("%s-%s-%s-%s", b.stamp, req.Type, req.Arch, randomSuffix())
 	b.work = filepath.Join(opts.WorkDir, b.id)
-	if native {
+	if opts.native() {
 		b.root = filepath.Join(b.work, "root")
 	}
 	// Root's alone, as the caches: what a build's code leaves there (a

@@ -148,7 +148,7 @@ func Describe(ctx context.Context, req *spec.Request, opts Options, v dnf.Versio
 		d.Repos = append(d.Repos, RepoPlan{Name: r.Name, BaseURL: r.BaseURL, Mirrorlist: r.Mirrorlist, Metalink: r.Metalink, Cost: r.Cost})
 	}
 	d.Image = ImagePlan{Label: req.Label(), Backend: "native"}
-	if opts.Backend == "" || opts.Backend == "native" {
+	if opts.native() {
 		d.Image.RootImage, d.Image.RootFS, d.Image.Compression = b.rootImage(), req.RootFS(), req.Compression()
 	} else {
 		d.Image.Backend = opts.Backend

@@ -238,11 +238,11 @@ func (b *build) dnfRun(ctx context.Context, r *runner.Runner, pkgs kickstart.Pac
 	return err
 }
 
-// rpmMacros gives rpm, as dnf runs it, the transaction's macros: dnf 4
-// reads none from the image root, only from $HOME/.rpmmacros, so the
 // dnfConfDir, in the work dir, holds what fbs's dnf reads besides the
 // image root and the package cache: its dnf.conf, the build's .repo file
-// and a HOME with the rpm macros of the transaction (--inst-langs).
+// and a HOME whose .rpmmacros holds the rpmdb's path and the
+// transaction's macros (--inst-langs): dnf 4 reads none from the image
+// root, only from $HOME/.rpmmacros.
 const dnfConfDir = "dnf-conf"
 
 // writeDNFConf writes dnfConfDir anew for one dnf run, and returns the

@@ -114,7 +114,7 @@ func (b *build) limit(ctx context.Context) (context.Context, error) {
 	}
 	network := "none but dnf's downloads"
 	switch {
-	case b.opts.Backend != "" && b.opts.Backend != "native":
+	case !b.opts.native():
 		network = "the backend " + b.opts.Backend + " has the host's, and so its %post and scriptlets"
 	case b.opts.PostNetwork:
 		network = "dnf's downloads and %post (--post-network) have the host's"

@@ -82,10 +82,6 @@ func (b *build) writeManifest(ctx context.Context) ([]Artifact, error) {
 	if err := beneath.WriteFile(b.work, "CHECKSUM", []byte(sums), 0o644); err != nil {
 		return nil, err
 	}
-	pkgs, err := b.listedPackages(ctx)
-	if err != nil {
-		return nil, err
-	}
 	repos := make([]kickstart.Repo, len(b.repos))
 	for i, r := range b.repos {
 		for _, s := range []*string{&r.BaseURL, &r.Mirrorlist, &r.Metalink} {
@@ -101,7 +97,7 @@ func (b *build) writeManifest(ctx context.Context) ([]Artifact, error) {
 	}
 	man := Manifest{
 		ID: b.id, FBS: cmp.Or(b.opts.Version, "dev"), Started: b.started, Finished: time.Now().UTC(), Request: b.req,
-		Repos: repos, Packages: pkgs, Tools: tools, Stages: b.stages, Artifacts: arts, BootTests: b.boots,
+		Repos: repos, Packages: b.pkgs, Tools: tools, Stages: b.stages, Artifacts: arts, BootTests: b.boots,
 	}
 	if b.ksPath != "" {
 		man.Kickstart = arts[1].Name
@@ -126,20 +122,9 @@ func sha256Hex(data []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// listedPackages are the packages the root's image has: as listed
-// before it was made, where they were.
-func (b *build) listedPackages(ctx context.Context) ([]Package, error) {
-	if b.listed != nil {
-		return *b.listed, nil
-	}
-	return b.packages(ctx)
-}
-
+// packages lists the root's packages, with their checksums.
 func (b *build) packages(ctx context.Context) ([]Package, error) {
 	root := b.root
-	if root == "" {
-		return nil, nil // an external tool's root is its own
-	}
 	sums := b.repoSums(b.withSide(b.repos))
 	out, err := b.rpmQuery(ctx, root, "-qa", "--qf", `%{NEVRA}\t%{SHA256HEADER}\n`)
 	if err != nil {

@@ -42,7 +42,7 @@ func Plan(req *spec.Request, opts Options) []Stage {
 		}
 		return reads
 	}
-	native := opts.Backend == "" || opts.Backend == "native"
+	native := opts.native()
 	var p []Stage
 	if !req.HasKickstart() {
 		p = append(p, Stage{Name: "repos", Reads: []string{"request"}, Runs: "the [boot] section's repos", Produces: []string{"repos"}, Quiet: true,
@@ -99,7 +99,7 @@ func Plan(req *spec.Request, opts Options) []Stage {
 			do: (*build).findBoot},
 		Stage{Name: "initramfs", Reads: []string{"root/", "kernel"}, Runs: "dracut, chrooted in the root", Produces: []string{"parts/initrd.img"},
 			do: (*build).initramfs},
-		Stage{Name: req.RootFS(), Reads: []string{"root/"}, Runs: rootImageRuns(req), Produces: []string{"parts/root.img"}, Along: true,
+		Stage{Name: req.RootFS(), Reads: []string{"root/"}, Runs: "rpm -qa; " + rootImageRuns(req), Produces: []string{"packages", "parts/root.img"}, Along: true,
 			do: (*build).compressRoot},
 		bootloaderStage(req))
 	if req.Type == "dvd" {
@@ -190,9 +190,9 @@ func finish(req *spec.Request, opts Options, label string, native bool) []Stage 
 		reads = append(reads, label+".ks")
 	}
 	if native {
-		reads = append(reads, "root/")
+		reads = append(reads, "packages")
 	}
-	p = append(p, Stage{Name: "manifest", Reads: reads, Runs: "sha256 the artifacts; list the root's packages", Produces: []string{"CHECKSUM", "manifest.json", "artifacts"},
+	p = append(p, Stage{Name: "manifest", Reads: reads, Runs: "sha256 the artifacts; write manifest.json", Produces: []string{"CHECKSUM", "manifest.json", "artifacts"},
 		do: (*build).manifest})
 	var runs []string
 	if opts.Store != "" {

@@ -39,7 +39,7 @@ func (b *build) compressRoot(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	b.listed = &pkgs
+	b.pkgs = pkgs
 	fs, comp := b.req.RootFS(), b.req.Compression()
 	setting := image.Compressor(fs, comp)
 	how := image.DescribeCompressor(setting)
