@@ -15,9 +15,9 @@ import (
 type Install struct {
 	Root     string
 	CacheDir string // shared across builds; dnf keys it by repo
-	ReposDir string // holds the build's .repo file (WriteConfig)
-	// Config is the dnf.conf dnf reads (WriteConfig), not the image
-	// root's, which it would read first, nor the host's.
+	ReposDir string // holds the .repo file of Repos (RepoFile)
+	// Config is the dnf.conf dnf reads (Conf), not the image root's,
+	// which it would read first, nor the host's.
 	Config string
 	// VarsDir holds dnf's variables: none but $releasever and $basearch,
 	// not the image root's /etc/dnf/vars.

@@ -123,9 +123,9 @@ func (r *Runner) command(ctx context.Context, c Cmd) *exec.Cmd {
 		}
 	}
 	helped := c.Root != "" || c.Sandbox || r.Confine != nil
+	offline := r.Confine != nil && !c.Network
 	if helped {
-		spec := helperSpec{root: c.Root, binds: c.Binds, tmpSize: DefaultTmpSize, rootRO: c.ReadOnlyRoot && r.Confine != nil,
-			offline: r.Confine != nil && !c.Network}
+		spec := helperSpec{root: c.Root, binds: c.Binds, tmpSize: DefaultTmpSize, rootRO: c.ReadOnlyRoot && r.Confine != nil, offline: offline}
 		if cf := r.Confine; cf != nil {
 			spec.confine, spec.rw, spec.hide, spec.cgroups = true, cf.Writable, cf.Hidden, cf.Cgroups
 			if c.Writable != nil {
@@ -144,7 +144,7 @@ func (r *Runner) command(ctx context.Context, c Cmd) *exec.Cmd {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if helped {
 		cmd.SysProcAttr.Cloneflags = syscall.CLONE_NEWNS | syscall.CLONE_NEWPID | syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS
-		if r.Confine != nil && !c.Network {
+		if offline {
 			cmd.SysProcAttr.Cloneflags |= syscall.CLONE_NEWNET
 		}
 	}
